@@ -1,0 +1,112 @@
+"""The ``litbase`` command line: a thin layer over the library, database path first."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .crawl import CrawlPlan, InvalidPmid, crawl, parse_pmid
+from .eutils import EutilsClient, EutilsError
+from .progress import CrawlProgress
+from .schema import open_db
+from .store import record_fetch
+
+
+@click.group()
+@click.version_option(__version__, prog_name="litbase")
+def cli():
+    """Build a PubMed literature and citation knowledge base in SQLite."""
+
+
+def ncbi_options(command):
+    """--api-key and --email, read from NCBI_API_KEY and NCBI_EMAIL."""
+    command = click.option(
+        "--email",
+        envvar="NCBI_EMAIL",
+        help="Contact address NCBI asks every client to send [env NCBI_EMAIL]",
+    )(command)
+    command = click.option(
+        "--api-key",
+        envvar="NCBI_API_KEY",
+        help="NCBI API key: 10 requests/s instead of 3; never stored [env NCBI_API_KEY]",
+    )(command)
+    return command
+
+
+def pmid_arguments(values) -> list[int]:
+    """Check every PMID before any request is sent."""
+    try:
+        return list(dict.fromkeys(parse_pmid(v) for v in values))
+    except InvalidPmid as error:
+        raise click.BadParameter(str(error), param_hint="PMID")
+
+
+@cli.command()
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("pmids", metavar="PMID...", nargs=-1, required=True)
+@click.option("--depth", default=1, show_default=True, type=click.IntRange(0, 5),
+              help="Hops from the seeds: 1 = their references, citing and similar articles")
+@click.option("--similar", default=0, show_default=True, type=click.IntRange(0, 500),
+              help="Also take the N articles PubMed ranks most similar to each article")
+@click.option("--no-references", is_flag=True, help="Do not follow reference lists")
+@click.option("--no-cited-by", is_flag=True, help="Do not follow citing articles")
+@click.option("--max-articles", type=click.IntRange(1), help="Stop once the collection holds N articles")
+@click.option("--collection", help="Collection to record the articles in [default: pmid-SEED]")
+@click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
+@ncbi_options
+def fetch(db_path, pmids, depth, similar, no_references, no_cited_by, max_articles,
+          collection, progress, api_key, email):
+    """Fetch articles, their references, citing and similar articles from PubMed.
+
+    Only what is not stored yet is asked for, so an interrupted fetch resumes
+    when run again.
+
+        litbase fetch litbase.db 35392492 --similar 20
+    """
+    plan = CrawlPlan(
+        seeds=pmid_arguments(pmids),
+        depth=depth,
+        similar=similar,
+        references=not no_references,
+        cited_by=not no_cited_by,
+        max_articles=max_articles,
+        collection=collection,
+    )
+    db = open_db(db_path)
+    bar = CrawlProgress(enabled=progress)
+
+    def on_request(request: dict) -> None:
+        record_fetch(db, request)
+        bar.on_request(request)
+
+    client = EutilsClient(api_key=api_key, email=email, on_request=on_request)
+    try:
+        report = crawl(db, client, plan, progress=bar)
+    except EutilsError as error:
+        bar.close()
+        raise click.ClickException(
+            f"{error}\nEverything fetched so far is stored; run the same command again to resume."
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo("\nInterrupted. Everything fetched so far is stored; run the same command"
+                   " again to resume.", err=True)
+        sys.exit(130)
+    click.echo(
+        f"{report.records_stored} records stored, {report.articles_linked} articles linked, "
+        f"{bar.requests} requests in {report.seconds:.1f} s; collection {report.collection!r}.",
+        err=True,
+    )
+    if report.left_over:
+        click.echo(
+            f"Stopped at --max-articles {max_articles}: {report.left_over} more articles were"
+            " found and not fetched. Run again with a larger budget to continue.",
+            err=True,
+        )
+    if report.missing:
+        raise click.ClickException(
+            "PubMed has no record for PMID " + ", ".join(map(str, report.missing))
+            + ". Everything else is stored."
+        )

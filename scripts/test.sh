@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, with everything it needs: the package and its test
+# tools in .venv, Debian's chromium (browser tests) and pandoc (bibliography
+# checks) when they are missing, and the README's generated parts checked.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh test
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v pandoc >/dev/null || missing+=(pandoc)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "litbase: installing Debian's ${missing[*]}" >&2
+  apt_install "${missing[@]}"
+fi
+.venv/bin/cog --check README.md
+exec .venv/bin/python -m pytest -q "$@"
