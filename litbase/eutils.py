@@ -116,12 +116,12 @@ class RateLimiter:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._starts and now - self._starts[0] >= self.span:
+                while self._starts and self._starts[0] + self.span <= now:
                     self._starts.popleft()
                 if len(self._starts) < self.max_requests:
                     self._starts.append(now)
                     return waited
-                delay = self._starts[0] + self.span - now
+                delay = max(self._starts[0] + self.span - now, 1e-6)
             self._sleep(delay)
             waited += delay
 

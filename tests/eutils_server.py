@@ -1,0 +1,462 @@
+"""A fake NCBI E-utilities server on 127.0.0.1: real HTTP, a synthetic corpus, faults on demand.
+
+Use it as a context manager (`with FakeEutilsServer(corpus) as server: server.base_url`) or through
+the `eutils_server` pytest fixture. Benchmarks import it the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import socket
+import struct
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+ESEARCH_CAP = 9999  # PubMed ESearch/EFetch-from-history retrieve at most the first 9,999 records
+JOURNALS = ["J Synth Med Educ", "Acad Synth Med", "Synth Res Lett", "Ann Synth Stud"]
+SURNAMES = ["Smith", "Garcia", "Nguyen", "Okafor", "Tanaka", "Muller", "Rossi", "Kowalski"]
+FORENAMES = ["Ana", "Ben", "Chidi", "Dana", "Emre", "Fatima", "Goran", "Hiro"]
+RATE_LIMIT_BODY = b'{"error":"API rate limit exceeded","count":"11"}'
+HISTORY_CAP_ERROR = ("Search Backend failed: Exception:\n'retstart' cannot be larger than 9998. For PubMed, "
+                     "ESearch can only retrieve the first 9,999 records matching the query.")
+
+
+@dataclass
+class Article:
+    pmid: int
+    title: str = ""
+    year: int = 2020
+    journal: str = JOURNALS[0]
+    authors: list = field(default_factory=lambda: [("Doe", "Jane")])
+    abstract: str | None = None
+    refs: list = field(default_factory=list)  # cited PMIDs
+    unlinked_refs: list = field(default_factory=list)  # citation texts without a PMID
+    deposited_refs: bool = False  # efetch carries PubmedData/ReferenceList
+    in_pmc: bool = False  # elink gives pubmed_pubmed_refs; counts as a PMC citer for citedin
+    similar: list = field(default_factory=list)  # [(pmid, score)], best first
+    doi: str | None = None
+
+    def __post_init__(self):
+        self.title = self.title or f"Synthetic article {self.pmid}"
+        self.doi = self.doi or f"10.5555/synth.{self.pmid}"
+
+    @property
+    def pmcid(self) -> str | None:
+        return f"PMC{self.pmid}" if self.in_pmc else None
+
+
+class Corpus:
+    """Articles by PMID plus registered search terms; cited_by is derived from refs."""
+
+    def __init__(self):
+        self.articles: dict[int, Article] = {}
+        self.terms: dict[str, list[int]] = {}
+        self._cited_by: dict[int, list[int]] | None = None
+
+    def add(self, pmid: int, **fields) -> Article:
+        self.articles[pmid] = article = Article(pmid, **fields)
+        self._cited_by = None
+        return article
+
+    def get(self, pmid: int) -> Article | None:
+        return self.articles.get(pmid)
+
+    def cited_by(self, pmid: int) -> list[int]:
+        if self._cited_by is None:
+            index: dict[int, list[int]] = {}
+            for article in self.articles.values():
+                for ref in article.refs:
+                    index.setdefault(ref, []).append(article.pmid)
+            self._cited_by = {k: sorted(v, reverse=True) for k, v in index.items()}
+        return self._cited_by.get(pmid, [])
+
+    def register_term(self, term: str, pmids: list[int] | None = None, *, count: int | None = None,
+                      first_pmid: int = 40_000_000, years: tuple[int, int] = (2000, 2024)) -> list[int]:
+        """Make `term` return these PMIDs, or `count` new articles spread evenly over `years`."""
+        if count is not None:
+            span = years[1] - years[0] + 1
+            pmids = [first_pmid + i for i in range(count)]
+            for i, pmid in enumerate(pmids):
+                self.articles[pmid] = Article(pmid, year=years[0] + i % span)
+            self._cited_by = None
+        self.terms[term.strip().lower()] = list(pmids or [])
+        return list(pmids or [])
+
+    @classmethod
+    def random_graph(cls, n_articles: int, mean_refs: float, seed: int, *, first_pmid: int = 1_000_000,
+                     pmc_fraction: float = 0.6, deposited_fraction: float = 0.3,
+                     n_similar: int = 5) -> "Corpus":
+        """A deterministic citation graph: later articles cite earlier ones. PMIDs step by 7."""
+        rng = random.Random(seed)
+        corpus = cls()
+        pmids = [first_pmid + 7 * i for i in range(n_articles)]
+        for i, pmid in enumerate(pmids):
+            k = min(i, rng.randint(0, int(2 * mean_refs)))
+            others = pmids[:i] + pmids[i + 1:]
+            similar = rng.sample(others, min(n_similar, len(others)))
+            scores = sorted((rng.randint(1_000_000, 50_000_000) for _ in similar), reverse=True)
+            corpus.add(
+                pmid, year=1990 + (35 * i) // max(n_articles, 1), journal=rng.choice(JOURNALS),
+                authors=[(rng.choice(SURNAMES), rng.choice(FORENAMES)) for _ in range(rng.randint(1, 4))],
+                abstract=f"Abstract of synthetic article {pmid}." if rng.random() < 0.7 else None,
+                refs=rng.sample(pmids[:i], k), in_pmc=rng.random() < pmc_fraction,
+                deposited_refs=rng.random() < deposited_fraction, similar=list(zip(similar, scores)))
+        return corpus
+
+    def search(self, term: str) -> tuple[list[int], list[str]]:
+        """PMIDs (newest first) for a tiny PubMed dialect, and the phrases that matched nothing."""
+        registered = self.terms.get(term.strip().lower())
+        if registered is not None:
+            return sorted(set(registered), reverse=True), []
+        result: set[int] | None = None
+        not_found = []
+        for part in re.split(r"\s+AND\s+", term.strip()):
+            part = part.strip().strip("()").strip()
+            uid = re.fullmatch(r"(\d+)\s*\[(uid|pmid)\]", part, re.I)
+            if re.fullmatch(r"all\s*\[sb\]", part, re.I):
+                hits = set(self.articles)
+            elif uid:
+                hits = {int(uid.group(1))} & set(self.articles)
+            else:
+                phrase = re.sub(r"\[[^\]]*\]", "", part).strip().strip('"').lower()
+                hits = {p for p, a in self.articles.items() if phrase in a.title.lower()}
+                if not hits:  # like PubMed: report the phrase and search without it
+                    not_found.append(phrase)
+                    continue
+            result = hits if result is None else result & hits
+        return sorted(result or (), reverse=True), not_found
+
+
+def _article_xml(a: Article) -> str:
+    e = escape
+    authors = "".join(
+        f'<Author ValidYN="Y"><LastName>{e(last)}</LastName><ForeName>{e(first)}</ForeName>'
+        f"<Initials>{e(first[:1])}</Initials></Author>" for last, first in a.authors)
+    abstract = f"<Abstract><AbstractText>{e(a.abstract)}</AbstractText></Abstract>" if a.abstract else ""
+    ids = f'<ArticleId IdType="pubmed">{a.pmid}</ArticleId><ArticleId IdType="doi">{e(a.doi)}</ArticleId>'
+    if a.pmcid:
+        ids += f'<ArticleId IdType="pmc">{a.pmcid}</ArticleId>'
+    refs = ""
+    if a.deposited_refs and (a.refs or a.unlinked_refs):
+        items = [f"<Reference><Citation>Synthetic article {r}. {e(a.journal)}.</Citation><ArticleIdList>"
+                 f'<ArticleId IdType="pubmed">{r}</ArticleId></ArticleIdList></Reference>' for r in a.refs]
+        items += [f"<Reference><Citation>{e(text)}</Citation></Reference>" for text in a.unlinked_refs]
+        refs = f"<ReferenceList>{''.join(items)}</ReferenceList>"
+    return (
+        f'<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">{a.pmid}</PMID>'
+        f'<Article PubModel="Print"><Journal><JournalIssue CitedMedium="Internet"><PubDate><Year>{a.year}'
+        f"</Year></PubDate></JournalIssue><Title>{e(a.journal)}</Title></Journal>"
+        f"<ArticleTitle>{e(a.title)}</ArticleTitle>"
+        f'<ELocationID EIdType="doi" ValidYN="Y">{e(a.doi)}</ELocationID>{abstract}'
+        f'<AuthorList CompleteYN="Y">{authors}</AuthorList><Language>eng</Language>'
+        f'<PublicationTypeList><PublicationType UI="D016428">Journal Article</PublicationType>'
+        f"</PublicationTypeList></Article></MedlineCitation><PubmedData><PublicationStatus>ppublish"
+        f"</PublicationStatus><ArticleIdList>{ids}</ArticleIdList>{refs}</PubmedData></PubmedArticle>")
+
+
+def _linksetdb(name: str, links: list, scored: bool) -> str:
+    if not links:
+        return ""
+    body = "".join(f"<Link><Id>{p}</Id>" + (f"<Score>{s}</Score>" if scored else "") + "</Link>"
+                   for p, s in links)
+    return f"<LinkSetDb><DbTo>pubmed</DbTo><LinkName>{name}</LinkName>{body}</LinkSetDb>"
+
+
+@dataclass
+class LoggedRequest:
+    time: float  # time.monotonic() at arrival
+    method: str
+    path: str
+    params: dict  # a repeated parameter (elink id=) is a list, others are strings
+    status: int | None = None  # None: the connection was reset without an answer
+
+    @property
+    def endpoint(self) -> str:
+        return self.path.rsplit("/", 1)[-1].removesuffix(".fcgi")
+
+
+class FakeEutilsServer:
+    """Serves a Corpus as efetch/elink/esearch; logs every request; misbehaves when told to."""
+
+    def __init__(self, corpus: Corpus | None = None, *, enforce_rate_limit: int | None = None):
+        self.corpus = corpus or Corpus()
+        self.enforce_rate_limit = enforce_rate_limit
+        self.history: dict[str, dict[str, list[int]]] = {}
+        self._log: list[LoggedRequest] = []
+        self._faults: list[list] = []  # [endpoint, kind, remaining, opts]
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def start(self) -> "FakeEutilsServer":
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.fake = self
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> "FakeEutilsServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/entrez/eutils/"
+
+    # --- log and faults -----------------------------------------------------------------
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        with self._lock:
+            return list(self._log)
+
+    def count(self, endpoint: str | None = None) -> int:
+        return sum(1 for r in self.requests if endpoint is None or r.endpoint == endpoint)
+
+    def max_requests_in_any_window(self, window: float = 1.0) -> int:
+        times = sorted(r.time for r in self.requests)
+        best = start = 0
+        for end, t in enumerate(times):
+            while t - times[start] >= window:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def inject(self, endpoint: str, kind: str, times: int = 1, **opts) -> None:
+        """Misbehave on the next `times` requests to `endpoint` ("*" for any); see module docs."""
+        with self._lock:
+            self._faults.append([endpoint.removesuffix(".fcgi"), str(kind), times, opts])
+
+    def _arrive(self, method: str, path: str, params: dict):
+        with self._lock:
+            entry = LoggedRequest(time.monotonic(), method, path, params)
+            self._log.append(entry)
+            if self.enforce_rate_limit is not None:
+                recent = sum(1 for r in self._log if entry.time - r.time < 1.0)
+                if recent > self.enforce_rate_limit:
+                    return entry, ("429", {})
+            for fault in self._faults:
+                if fault[0] in ("*", entry.endpoint) and fault[2] > 0:
+                    fault[2] -= 1
+                    return entry, (fault[1], fault[3])
+            return entry, None
+
+    # --- endpoints ----------------------------------------------------------------------
+    def respond(self, endpoint: str, params: dict, drop: int = 0) -> bytes:
+        """The XML body for a request, as NCBI would send it with HTTP 200."""
+        handler = {"efetch": self._efetch, "elink": self._elink, "esearch": self._esearch}[endpoint]
+        try:
+            return handler(params, drop)
+        except _NcbiError as exc:
+            return error_body(endpoint, str(exc))
+
+    def _efetch(self, params: dict, drop: int) -> bytes:
+        if _one(params, "WebEnv"):
+            ids = self._from_history(params)
+        else:
+            ids = [int(v) for value in _many(params, "id") for v in value.split(",") if v.strip().isdigit()]
+        if not ids:
+            raise _NcbiError("Empty id list - nothing todo")
+        # Unknown PMIDs are silently left out, exactly as NCBI does.
+        found = [a for a in (self.corpus.get(p) for p in dict.fromkeys(ids)) if a is not None]
+        found = found[:len(found) - drop] if drop else found
+        body = "".join(_article_xml(a) for a in found)
+        return f'<?xml version="1.0" ?>\n<PubmedArticleSet>{body}</PubmedArticleSet>\n'.encode()
+
+    def _from_history(self, params: dict) -> list[int]:
+        webenv, key = _one(params, "WebEnv"), _one(params, "query_key", "1")
+        ids = self.history.get(webenv, {}).get(key)
+        if ids is None:
+            raise _NcbiError(f"Cannot retrieve history data. query_key: {key}, WebEnv: {webenv}")
+        start, retmax = int(_one(params, "retstart", "0")), int(_one(params, "retmax", "20"))
+        if start + retmax > ESEARCH_CAP:
+            raise _NcbiError(HISTORY_CAP_ERROR)
+        return ids[start:start + retmax]
+
+    def _elink(self, params: dict, drop: int) -> bytes:
+        cmd = _one(params, "cmd", "neighbor")
+        if _one(params, "dbfrom") != "pubmed" or cmd not in ("neighbor", "neighbor_score"):
+            raise _NcbiError("fake server supports dbfrom=pubmed with cmd=neighbor|neighbor_score only")
+        values = [v for v in _many(params, "id") if v.strip()]
+        if not values:
+            raise _NcbiError("Empty id list - nothing todo")
+        sets = "".join(self._linkset([v.strip() for v in value.split(",") if v.strip()], cmd == "neighbor_score")
+                       for value in values)  # a comma list becomes one merged LinkSet, like NCBI
+        return f'<?xml version="1.0" ?>\n<eLinkResult>{sets}</eLinkResult>\n'.encode()
+
+    def _linkset(self, ids: list[str], scored: bool) -> str:
+        id_list = "".join(f"<Id>{escape(i)}</Id>" for i in ids)
+        articles = [self.corpus.get(int(i)) if i.isdigit() else None for i in ids]
+        unknown = [i for i, a in zip(ids, articles) if a is None]
+        similar, refs, citedin = {}, set(), set()
+        for a in filter(None, articles):
+            for pmid, score in [(a.pmid, 2147483647)] + list(a.similar):  # self first, like NCBI
+                similar[pmid] = max(score, similar.get(pmid, 0))
+            if a.in_pmc:  # pubmed_pubmed_refs comes from PMC full text only
+                refs.update(a.refs)
+            citedin.update(c for c in self.corpus.cited_by(a.pmid) if self.corpus.get(c).in_pmc)
+        ranked = sorted(similar.items(), key=lambda kv: -kv[1])
+        dbs = (_linksetdb("pubmed_pubmed", ranked, scored)
+               + _linksetdb("pubmed_pubmed_citedin", [(p, 0) for p in sorted(citedin, reverse=True)], False)
+               + _linksetdb("pubmed_pubmed_five", ranked[:5], scored)
+               + _linksetdb("pubmed_pubmed_refs", [(p, 0) for p in sorted(refs, reverse=True)], False))
+        # Approximates NCBI's per-ID complaint; the exact wording varies on NCBI's side.
+        errors = "".join(f"<ERROR>Invalid uid {escape(i)} at position={ids.index(i)}</ERROR>" for i in unknown)
+        return f"<LinkSet><DbFrom>pubmed</DbFrom><IdList>{id_list}</IdList>{dbs}{errors}</LinkSet>"
+
+    def _esearch(self, params: dict, drop: int) -> bytes:
+        term = _one(params, "term", "")
+        if not term.strip():
+            raise _NcbiError("Empty term and query_key - nothing todo")
+        if term.count("(") != term.count(")") or term.count('"') % 2:
+            raise _NcbiError("Invalid query")
+        ids, not_found = self.corpus.search(term)
+        lo, hi = _one(params, "mindate"), _one(params, "maxdate")
+        if (lo or hi) and _one(params, "datetype", "pdat") == "pdat":
+            lo_year, hi_year = int((lo or "0")[:4]), int((hi or "9999")[:4])
+            years = {p: a.year for p in ids if (a := self.corpus.get(p)) is not None}
+            ids = [p for p in ids if lo_year <= years.get(p, -1) <= hi_year]
+        start, retmax = int(_one(params, "retstart", "0")), int(_one(params, "retmax", "20"))
+        if start + retmax > ESEARCH_CAP:
+            raise _NcbiError(HISTORY_CAP_ERROR)
+        page = ids[start:start + retmax]
+        history = ""
+        if _one(params, "usehistory") == "y":
+            with self._lock:
+                webenv = _one(params, "WebEnv") or f"MCID_fake{len(self.history) + 1:06d}"
+                keys = self.history.setdefault(webenv, {})
+                key = str(len(keys) + 1)
+                keys[key] = ids
+            history = f"<QueryKey>{key}</QueryKey><WebEnv>{webenv}</WebEnv>"
+        messages = ""
+        if not_found:
+            messages = ("<ErrorList>" + "".join(f"<PhraseNotFound>{escape(p)}</PhraseNotFound>" for p in not_found)
+                        + "</ErrorList>")
+        if not ids:
+            messages += "<WarningList><OutputMessage>No items found.</OutputMessage></WarningList>"
+        id_list = "".join(f"<Id>{p}</Id>" for p in page)
+        return (f'<?xml version="1.0" ?>\n<eSearchResult><Count>{len(ids)}</Count><RetMax>{len(page)}</RetMax>'
+                f"<RetStart>{start}</RetStart>{history}<IdList>{id_list}</IdList><TranslationSet/>"
+                f"<QueryTranslation>{escape(term)}</QueryTranslation>{messages}</eSearchResult>\n").encode()
+
+
+class _NcbiError(Exception):
+    pass
+
+
+def error_body(endpoint: str, message: str) -> bytes:
+    """NCBI's error-inside-200 shape for an endpoint."""
+    root = {"efetch": "eFetchResult", "elink": "eLinkResult", "esearch": "eSearchResult"}.get(endpoint, "eResult")
+    return f'<?xml version="1.0" ?>\n<{root}><ERROR>{escape(message)}</ERROR></{root}>\n'.encode()
+
+
+def _parse_params(query: str) -> dict:
+    parsed = urllib.parse.parse_qs(query, keep_blank_values=True)
+    return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
+
+
+def _one(params: dict, key: str, default=None):
+    value = params.get(key, default)
+    return value[0] if isinstance(value, list) else value
+
+
+def _many(params: dict, key: str) -> list[str]:
+    value = params.get(key, [])
+    return value if isinstance(value, list) else [value]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as NCBI; every answer carries Content-Length
+    disable_nagle_algorithm = True  # headers and body go out in two writes; don't wait 40 ms between
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._serve("GET", urllib.parse.urlsplit(self.path).query)
+
+    def do_POST(self) -> None:
+        form = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        query = urllib.parse.urlsplit(self.path).query
+        self._serve("POST", "&".join(q for q in (query, form) if q))
+
+    def _serve(self, method: str, query: str) -> None:
+        fake: FakeEutilsServer = self.server.fake
+        entry, fault = fake._arrive(method, urllib.parse.urlsplit(self.path).path, _parse_params(query))
+        kind, opts = fault or (None, {})
+        try:
+            self._answer(fake, entry, kind, opts)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (read timeout)
+            self.close_connection = True
+
+    def _answer(self, fake: FakeEutilsServer, entry: LoggedRequest, kind: str | None, opts: dict) -> None:
+        endpoint = entry.endpoint
+        if kind == "reset":
+            # SO_LINGER 0 turns close() into a TCP reset: the client gets no status line at all.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        if kind == "429":
+            extra = {"Retry-After": str(opts["retry_after"])} if "retry_after" in opts else {}
+            return self._send(entry, 429, "application/json", RATE_LIMIT_BODY, extra)
+        if kind and kind.isdigit():
+            page = f"<html><body><h1>{kind} Error</h1><p>Fake NCBI failure</p></body></html>".encode()
+            return self._send(entry, int(kind), "text/html", page)
+        if endpoint not in ("efetch", "elink", "esearch"):
+            return self._send(entry, 404, "text/html", b"<html><body>404 Not Found</body></html>")
+        if kind == "slow":
+            fake._stopping.wait(opts.get("delay", 2.0))
+        if kind == "error200":
+            body = error_body(endpoint, opts.get("message", "Unable to obtain query #1"))
+        else:
+            body = fake.respond(endpoint, entry.params, drop=opts.get("k", 1) if kind == "drop_records" else 0)
+        if kind == "truncate" and opts.get("mode", "length") == "length":
+            # Promise the whole body, send half, hang up: an incomplete read on the client side.
+            self._send(entry, 200, "text/xml", body[: len(body) // 2], declared=len(body))
+            self.close_connection = True
+            return
+        if kind == "truncate":  # mode="xml": well-formed HTTP, but the XML root is never closed
+            body = body[: len(body) // 2]
+        self._send(entry, 200, "text/xml", body)
+
+    def _send(self, entry, status, ctype, body, headers=None, declared=None) -> None:
+        entry.status = status
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body) if declared is None else declared))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+try:
+    import pytest
+
+    @pytest.fixture
+    def eutils_server():
+        """A running FakeEutilsServer with an empty Corpus; tests fill `server.corpus`."""
+        with FakeEutilsServer() as server:
+            assert server.base_url.startswith("http://127.0.0.1:")
+            yield server
+except ImportError:  # benchmarks may run without pytest
+    pass
