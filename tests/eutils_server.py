@@ -2,6 +2,13 @@
 
 Use it as a context manager (`with FakeEutilsServer(corpus) as server: server.base_url`) or through
 the `eutils_server` pytest fixture. Benchmarks import it the same way.
+
+Faults, `server.inject(endpoint, kind, times=1, **opts)`, endpoint "efetch"/"elink"/"esearch"/"*":
+  "429" JSON body as NCBI (opts retry_after=seconds -> Retry-After header); "500"/"502"/"503"/any
+  status: an HTML page; "reset": TCP reset, no answer; "slow": answer after opts delay (2 s);
+  "truncate": Content-Length of the whole body, half of it sent, then hang up (opts mode="xml":
+  a correct HTTP 200 whose XML is cut in half); "error200": HTTP 200 with <ERROR> (opts message,
+  default "Unable to obtain query #1"); "drop_records": efetch leaves out the last opts k (1) articles.
 """
 
 from __future__ import annotations
@@ -242,7 +249,7 @@ class FakeEutilsServer:
             self._log.clear()
 
     def inject(self, endpoint: str, kind: str, times: int = 1, **opts) -> None:
-        """Misbehave on the next `times` requests to `endpoint` ("*" for any); see module docs."""
+        """Misbehave on the next `times` requests to `endpoint` ("*": any); kinds in the module docstring."""
         with self._lock:
             self._faults.append([endpoint.removesuffix(".fcgi"), str(kind), times, opts])
 
@@ -251,7 +258,11 @@ class FakeEutilsServer:
             entry = LoggedRequest(time.monotonic(), method, path, params)
             self._log.append(entry)
             if self.enforce_rate_limit is not None:
-                recent = sum(1 for r in self._log if entry.time - r.time < 1.0)
+                recent = 0
+                for r in reversed(self._log):  # NCBI's rule: over N requests in a trailing second -> 429
+                    if entry.time - r.time >= 1.0:
+                        break
+                    recent += 1
                 if recent > self.enforce_rate_limit:
                     return entry, ("429", {})
             for fault in self._faults:
