@@ -1,0 +1,186 @@
+"""The citation graph: build it, and measure each article's place in it.
+
+Two faces of one computation. ``citation_graph(db)`` gives a networkx
+``DiGraph`` (articles as nodes with their attributes, an edge from citing to
+cited) for exports and for anyone who wants networkx's algorithms.
+``citation_metrics(G, seeds)`` reads like networkx, but it runs on a compact
+``EdgeList`` of integer indexes, because at 100,000 articles and a million
+citations networkx's own PageRank takes 5.8 s and its Louvain more than 30 s,
+while scipy's sparse matrices do the same work in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import shortest_path
+
+# Above this many links Louvain runs in igraph's C implementation of the
+# same method (Blondel et al. 2008): networkx's took 33 s for one level on a
+# 1M-link citation graph here, igraph's 3.4 s for all levels.
+NETWORKX_LOUVAIN_MAX_EDGES = 50_000
+LOUVAIN_SEED = 42
+
+
+@dataclass
+class EdgeList:
+    """Nodes as an array of PMIDs; edges as index pairs citing -> cited."""
+
+    pmids: np.ndarray  # int64, sorted, one per node
+    citing: np.ndarray  # int64 node indexes
+    cited: np.ndarray
+
+    @classmethod
+    def from_pairs(cls, pmids, pairs) -> "EdgeList":
+        """Keep only links whose both ends are nodes; drop self-links and repeats."""
+        pmids = np.unique(np.asarray(list(pmids), dtype=np.int64))
+        pairs = np.asarray(list(pairs), dtype=np.int64).reshape(-1, 2)
+        citing, citing_found = _index_of(pmids, pairs[:, 0])
+        cited, cited_found = _index_of(pmids, pairs[:, 1])
+        inside = citing_found & cited_found
+        citing, cited = citing[inside], cited[inside]
+        keep = citing != cited
+        unique = np.unique(np.stack([citing[keep], cited[keep]], axis=1), axis=0)
+        return cls(pmids, unique[:, 0], unique[:, 1])
+
+    @classmethod
+    def from_graph(cls, G: nx.DiGraph) -> "EdgeList":
+        return cls.from_pairs(G.nodes, G.edges)
+
+    def adjacency(self) -> sp.csr_matrix:
+        """A[i, j] = 1 when node i cites node j."""
+        n = len(self.pmids)
+        data = np.ones(len(self.citing), dtype=np.float64)
+        return sp.csr_matrix((data, (self.citing, self.cited)), shape=(n, n))
+
+
+def _index_of(pmids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of values in the sorted pmids, and whether each is there at all."""
+    if len(pmids) == 0:
+        return np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+    positions = np.minimum(np.searchsorted(pmids, values), len(pmids) - 1)
+    return positions, pmids[positions] == values
+
+
+def pagerank(edges: EdgeList, alpha: float = 0.85, tol: float = 1.0e-6, max_iter: int = 100) -> np.ndarray:
+    """PageRank by power iteration on a sparse matrix, as networkx defines it.
+
+    Dangling articles (no links out within the collection) spread their rank
+    evenly over every article, as in ``networkx.pagerank``.
+
+    >>> e = EdgeList.from_pairs([1, 2], [(1, 2)])
+    >>> [round(float(x), 3) for x in pagerank(e)]
+    [0.351, 0.649]
+    """
+    n = len(edges.pmids)
+    if n == 0:
+        return np.zeros(0)
+    A = edges.adjacency()
+    out_degree = np.asarray(A.sum(axis=1)).ravel()
+    inverse = np.divide(1.0, out_degree, out=np.zeros(n), where=out_degree > 0)
+    transition = (sp.diags(inverse) @ A).T.tocsr()  # column-stochastic where out_degree > 0
+    dangling = out_degree == 0
+    rank = np.full(n, 1.0 / n)
+    for _ in range(max_iter):
+        previous = rank
+        rank = alpha * (transition @ rank + rank[dangling].sum() / n) + (1 - alpha) / n
+        if np.abs(rank - previous).sum() < n * tol:
+            break
+    return rank / rank.sum()
+
+
+def louvain(edges: EdgeList, seed: int = LOUVAIN_SEED) -> np.ndarray:
+    """A community number per node: Louvain on the undirected citation graph.
+
+    Communities are numbered by size, largest first, so that the numbers are
+    stable for the same graph. Isolated articles get a community of their own.
+    """
+    n = len(edges.pmids)
+    if len(edges.citing) <= NETWORKX_LOUVAIN_MAX_EDGES:
+        U = nx.Graph()
+        U.add_nodes_from(range(n))
+        U.add_edges_from(zip(edges.citing.tolist(), edges.cited.tolist()))
+        groups = nx.community.louvain_communities(U, seed=seed)
+    else:
+        import igraph
+
+        g = igraph.Graph(n=n, edges=np.stack([edges.citing, edges.cited], axis=1), directed=False)
+        g.simplify()
+        groups = [set(members) for members in g.community_multilevel()]
+    community = np.empty(n, dtype=np.int64)
+    ordered = sorted(groups, key=lambda members: (-len(members), min(members)))
+    for number, members in enumerate(ordered):
+        community[list(members)] = number
+    return community
+
+
+def hops_from(edges: EdgeList, seeds) -> np.ndarray:
+    """Fewest links (either direction) from any seed; -1 when unreachable."""
+    n = len(edges.pmids)
+    seed_index, found = _index_of(edges.pmids, np.asarray(sorted(set(seeds)), dtype=np.int64))
+    seed_index = seed_index[found]
+    if n == 0 or len(seed_index) == 0:
+        return np.full(n, -1, dtype=np.int64)
+    distances = shortest_path(edges.adjacency(), directed=False, unweighted=True, indices=seed_index)
+    nearest = np.atleast_2d(distances).min(axis=0)
+    return np.where(np.isinf(nearest), -1, nearest).astype(np.int64)
+
+
+def citation_metrics(G_or_edges, seeds=()) -> dict[int, dict]:
+    """Per article: citations received and made within the collection,
+    PageRank, Louvain community and hops from the seeds.
+
+    >>> G = nx.DiGraph([(1, 2), (3, 2)])
+    >>> m = citation_metrics(G, seeds=[1])
+    >>> m[2]["citations_received"], m[1]["citations_made"], m[3]["hops_from_seed"]
+    (2, 1, 2)
+    """
+    edges = G_or_edges if isinstance(G_or_edges, EdgeList) else EdgeList.from_graph(G_or_edges)
+    n = len(edges.pmids)
+    received = np.bincount(edges.cited, minlength=n)
+    made = np.bincount(edges.citing, minlength=n)
+    rank = pagerank(edges)
+    community = louvain(edges)
+    hops = hops_from(edges, seeds)
+    return {
+        int(pmid): {
+            "citations_received": int(received[i]),
+            "citations_made": int(made[i]),
+            "pagerank": float(rank[i]),
+            "community": int(community[i]),
+            "hops_from_seed": int(hops[i]) if hops[i] >= 0 else None,
+        }
+        for i, pmid in enumerate(edges.pmids.tolist())
+    }
+
+
+def cocitation_counts(edges: EdgeList, min_count: int = 1) -> list[tuple[int, int, int]]:
+    """(a, b, n): articles a < b cited together by n articles of the collection.
+
+    >>> e = EdgeList.from_pairs([1, 2, 3, 4], [(1, 3), (1, 4), (2, 3), (2, 4)])
+    >>> cocitation_counts(e)
+    [(3, 4, 2)]
+    """
+    A = edges.adjacency()
+    return _upper_pairs(edges.pmids, (A.T @ A).tocoo(), min_count)
+
+
+def coupling_counts(edges: EdgeList, min_count: int = 1) -> list[tuple[int, int, int]]:
+    """(a, b, n): articles a < b that share n references within the collection.
+
+    >>> e = EdgeList.from_pairs([1, 2, 3, 4], [(1, 3), (1, 4), (2, 3), (2, 4)])
+    >>> coupling_counts(e)
+    [(1, 2, 2)]
+    """
+    A = edges.adjacency()
+    return _upper_pairs(edges.pmids, (A @ A.T).tocoo(), min_count)
+
+
+def _upper_pairs(pmids, matrix: sp.coo_matrix, min_count: int) -> list[tuple[int, int, int]]:
+    keep = (matrix.row < matrix.col) & (matrix.data >= min_count)
+    rows, cols, counts = matrix.row[keep], matrix.col[keep], matrix.data[keep].astype(np.int64)
+    order = np.lexsort((cols, rows))
+    return list(zip(pmids[rows[order]].tolist(), pmids[cols[order]].tolist(), counts[order].tolist()))

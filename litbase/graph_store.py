@@ -1,0 +1,140 @@
+"""Read the citation graph out of SQLite and write its measures back in.
+
+``update_graph(db)`` is the one call site used by ``litbase graph``,
+``litbase build`` and ``litbase fetch``: it recomputes ``article_metrics``,
+``cocitations`` and ``bibliographic_coupling`` from scratch, in one
+transaction, so Datasette never shows half of an old computation.
+"""
+
+from __future__ import annotations
+
+import time
+
+import networkx as nx
+import numpy as np
+import sqlite_utils
+
+from .graph import EdgeList, citation_metrics, cocitation_counts, coupling_counts
+from .store import utc_now
+
+GRAPH_TABLES = {
+    "article_metrics": dict(
+        columns={
+            "pmid": int,
+            "citations_received": int,  # from articles in this database
+            "citations_made": int,
+            "pagerank": float,
+            "community": int,
+            "hops_from_seed": int,
+            "computed_at": str,
+        },
+        pk="pmid",
+        foreign_keys=[("pmid", "articles", "pmid")],
+    ),
+    "cocitations": dict(
+        columns={"a": int, "b": int, "count": int},
+        pk=("a", "b"),
+        foreign_keys=[("a", "articles", "pmid"), ("b", "articles", "pmid")],
+    ),
+    "bibliographic_coupling": dict(
+        columns={"a": int, "b": int, "count": int},
+        pk=("a", "b"),
+        foreign_keys=[("a", "articles", "pmid"), ("b", "articles", "pmid")],
+    ),
+}
+GRAPH_INDEXES = {
+    "article_metrics": [["community"], ["hops_from_seed"]],
+    "cocitations": [["b"]],
+    "bibliographic_coupling": [["b"]],
+}
+
+
+def ensure_graph_tables(db: sqlite_utils.Database) -> None:
+    for name, spec in GRAPH_TABLES.items():
+        if not db[name].exists():
+            db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec["foreign_keys"])
+    for name, indexes in GRAPH_INDEXES.items():
+        for columns in indexes:
+            db[name].create_index(columns, if_not_exists=True)
+
+
+def seed_pmids(db: sqlite_utils.Database) -> list[int]:
+    return [r[0] for r in db.conn.execute(
+        "SELECT DISTINCT pmid FROM collections_articles WHERE role = 'seed' ORDER BY pmid")]
+
+
+def load_edges(db: sqlite_utils.Database) -> EdgeList:
+    """Every stored article as a node, every link between two of them as an edge."""
+    pmids = np.fromiter((r[0] for r in db.conn.execute("SELECT pmid FROM articles")), dtype=np.int64)
+    pairs = np.array(
+        db.conn.execute("SELECT DISTINCT citing, cited FROM citations").fetchall(), dtype=np.int64
+    ).reshape(-1, 2)
+    return EdgeList.from_pairs(pmids, pairs)
+
+
+def citation_graph(db: sqlite_utils.Database) -> nx.DiGraph:
+    """A DiGraph: articles (with title, year, journal, metrics) as nodes, citing -> cited edges."""
+    G = nx.DiGraph()
+    metrics = {}
+    if db["article_metrics"].exists():
+        metrics = {r["pmid"]: r for r in db["article_metrics"].rows}
+    for row in db.conn.execute(
+        "SELECT pmid, title, year, journal_iso, authors, doi FROM articles ORDER BY pmid"
+    ):
+        pmid, title, year, journal, authors, doi = row
+        attributes = {"title": title or "", "year": year or 0, "journal": journal or "",
+                      "authors": authors or "", "doi": doi or ""}
+        extra = metrics.get(pmid, {})
+        for key in ("citations_received", "pagerank", "community", "hops_from_seed"):
+            if extra.get(key) is not None:
+                attributes[key] = extra[key]
+        G.add_node(pmid, **attributes)
+    sources: dict[tuple[int, int], list[str]] = {}
+    for citing, cited, source in db.conn.execute(
+        "SELECT citing, cited, source FROM citations ORDER BY citing, cited, source"
+    ):
+        if citing in G and cited in G and citing != cited:
+            sources.setdefault((citing, cited), []).append(source)
+    G.add_edges_from((a, b, {"sources": ",".join(s)}) for (a, b), s in sources.items())
+    return G
+
+
+def update_graph(db: sqlite_utils.Database) -> dict:
+    """Recompute every graph table; returns what was computed, with timings."""
+    ensure_graph_tables(db)
+    started = time.perf_counter()
+    edges = load_edges(db)
+    loaded = time.perf_counter()
+    metrics = citation_metrics(edges, seeds=seed_pmids(db))
+    computed = time.perf_counter()
+    cocited = cocitation_counts(edges)
+    coupled = coupling_counts(edges)
+    paired = time.perf_counter()
+    now = utc_now()
+    with db.conn:
+        db.conn.execute("DELETE FROM article_metrics")
+        db.conn.executemany(
+            "INSERT INTO article_metrics (pmid, citations_received, citations_made, pagerank,"
+            " community, hops_from_seed, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(pmid, m["citations_received"], m["citations_made"], m["pagerank"],
+              m["community"], m["hops_from_seed"], now) for pmid, m in metrics.items()],
+        )
+        db.conn.execute("DELETE FROM cocitations")
+        db.conn.executemany("INSERT INTO cocitations (a, b, count) VALUES (?, ?, ?)", cocited)
+        db.conn.execute("DELETE FROM bibliographic_coupling")
+        db.conn.executemany(
+            "INSERT INTO bibliographic_coupling (a, b, count) VALUES (?, ?, ?)", coupled)
+    stored = time.perf_counter()
+    return {
+        "articles": len(edges.pmids),
+        "citations": len(edges.citing),
+        "cocitation_pairs": len(cocited),
+        "coupling_pairs": len(coupled),
+        "seconds": {
+            "load": round(loaded - started, 3),
+            "metrics": round(computed - loaded, 3),
+            "pairs": round(paired - computed, 3),
+            "store": round(stored - paired, 3),
+        },
+    }
+
