@@ -1,0 +1,265 @@
+"""The peer-support dataset, `litbase build` and `litbase snapshot`: exact rows, idempotency, round trip."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+
+from litbase.cli import cli
+from litbase.dataset import TABLES, DatasetError, load_dataset, snapshot
+from litbase.dataset_from_seed import build_seed_database, parse_mesh_term, parse_reference_line
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASET = ROOT / "datasets" / "peer-support"
+SEED_DIR = ROOT.parent / "shared" / "seed"
+SEED = 35392492
+GATHERED = "2026-11-26T12:14:32+00:00"
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    path = tmp_path_factory.mktemp("build") / "litbase.db"
+    run("build", path, DATASET)
+    return sqlite_utils.Database(path)
+
+
+def all_rows(db, table):
+    pk = TABLES[table]["pk"]
+    order = ", ".join([pk] if isinstance(pk, str) else pk)
+    return [dict(r) for r in db.query(f"select * from [{table}] order by {order}")]
+
+
+def test_build_counts(built):
+    counts = {t: built[t].count for t in TABLES}
+    assert counts == {
+        "articles": 51, "journals": 35, "authors": 92, "articles_authors": 99,
+        "mesh_terms": 11, "articles_mesh_terms": 11, "citations": 50,
+        "article_references": 51, "similar_articles": 0, "citing_works": 2,
+        "collections": 1, "collections_articles": 51, "missing_pmids": 0, "fetches": 0,
+        "article_provenance": 51,
+    }
+
+
+def test_seed_reference_list(built):
+    lines = all_rows(built, "article_references")
+    assert [(r["citing"], r["source"]) for r in lines] == [(SEED, "seed_page")] * 51
+    assert [r["position"] for r in lines] == list(range(1, 52))
+    assert lines[0]["citation"] == "Teach Learn Med. 2016 Jul-Sep;28(3):293-302 [PMID: 27092397]"
+    # Line 47 names the seed itself: kept as printed, flagged, never a citation.
+    assert lines[46] == {
+        "citing": SEED, "source": "seed_page", "position": 47,
+        "citation": "AEM Educ Train. 2022 Apr 01;6(2):e10728 [PMID: 35392492]",
+        "cited_pmid": SEED, "doi": None, "pmcid": None, "is_self_reference": 1,
+        "retrieved_at": GATHERED,
+    }
+    assert sum(r["is_self_reference"] for r in lines) == 1
+    citations = all_rows(built, "citations")
+    assert {(c["citing"], c["source"]) for c in citations} == {(SEED, "seed_page")}
+    assert len({c["cited"] for c in citations}) == 50
+    assert SEED not in {c["cited"] for c in citations}
+    assert {c["cited"] for c in citations} == {r["cited_pmid"] for r in lines} - {SEED}
+
+
+def test_reference_titles_known_and_unknown(built):
+    first = built["articles"].get(27092397)
+    assert first["title"] == (
+        "A Peer-Support and Mindfulness Program to Improve the Mental Health of Medical Students"
+    )
+    assert first["authors"] == "Moir F, Henning M, Hassed C, Moyes SA, Elley CR"
+    assert first["journal_iso"] == "Teach Learn Med"
+    assert (first["year"], first["month"], first["pub_date"]) == (2016, None, "2016 Jul-Sep")
+    assert first["doi"] == "10.1080/10401334.2016.1153475"
+    second = built["articles"].get(29467969)
+    assert second["title"] is None
+    assert second["authors"] is None
+    assert second["abstract"] is None
+    assert (second["journal"], second["journal_iso"], second["year"], second["month"]) == (
+        "Journal of Graduate Medical Education", "J Grad Med Educ", 2018, 2)
+    assert second["completeness"] == (
+        "title not known; no abstract; reference list not looked up; citing and similar"
+        " articles not looked up (litbase fetch would add what PubMed has)"
+    )
+    assert second["source_url"] == "https://ngdc.cncb.ac.cn:443/openlb/publication/OLB-PM-35392492"
+    titled = built.execute("select count(*) from articles where title is not null").fetchone()[0]
+    assert titled == 25  # the seed and 24 of its 50 references; nothing invented
+    assert built.execute("select count(*) from articles where abstract is not null").fetchone()[0] == 1
+
+
+def test_status_provenance_and_record_source(built):
+    rows = all_rows(built, "articles")
+    assert {r["record_source"] for r in rows} == {"dataset"}
+    assert all(r["source_url"] and r["field_sources"] for r in rows)
+    status = {r["pmid"]: r["references_status"] for r in rows}
+    assert status.pop(SEED) == "known"
+    assert set(status.values()) == {"unknown"}
+    seed = built["articles"].get(SEED)
+    assert seed["title"] == (
+        '"Everybody in this room can understand": A qualitative exploration of peer support'
+        " during residency training."
+    )
+    assert (seed["references_sources"], seed["references_count"]) == ("seed_page", 50)
+    assert seed["completeness"] == (
+        "citing and similar articles not looked up (litbase fetch would add what PubMed has)"
+    )
+    assert (seed["doi"], seed["pmcid"], seed["pub_date"]) == (
+        "10.1002/aet2.10728", "PMC8963728", "2022 Apr 1")
+    assert json.loads(seed["abstract_sections"])[0]["label"] == "Objectives"
+    affiliations = [r["affiliation"] for r in built.query(
+        "select affiliation from articles_authors where pmid = ? order by position", [SEED])]
+    assert len(affiliations) == 5 and affiliations[3].startswith("Department of Health Systems Science")
+    probable = built["article_provenance"].get(28826752)
+    assert probable["match_confidence"] == "probable"
+    assert "Verify with E-utilities" in json.loads(probable["notes"])[0]
+    extra = json.loads(built["article_provenance"].get(SEED)["extra"])
+    assert extra["reference_count_reported_by_scite"] == 52
+    assert extra["orcid_link_shown_on_seed_page"] == ["Jain A", "Riddell J"]
+
+
+def test_mesh_and_publication_types(built):
+    assert json.loads(built["articles"].get(25755266)["publication_types"]) == [
+        "Randomized Controlled Trial"]
+    heading = built.execute(
+        "select m.name, am.major_topic, am.qualifiers from articles_mesh_terms am"
+        " join mesh_terms m on m.id = am.mesh_id where am.pmid = 27438155 and m.name = ?",
+        ["Education, Medical"],
+    ).fetchone()
+    assert heading == ("Education, Medical", 0, '["methods*"]')
+
+
+def test_citing_works_and_collection(built):
+    works = all_rows(built, "citing_works")
+    assert [(w["id"], w["cited_pmid"], w["year"]) for w in works] == [
+        ("10.34197/ats-scholar.2023-0011PS", SEED, 2023),
+        ("10.5811/westjem.2022.10.57468", SEED, 2023),
+    ]
+    assert works[1]["title"] == (
+        "Virtual Open House: Incorporating Support Persons into the Residency Community")
+    assert works[1]["authors"] == "Vongsachang H, Jain A"
+    assert all(w["source_url"] and w["evidence"] for w in works)
+    collection = built["collections"].get("peer-support")
+    assert collection["seed_pmids"] == "[35392492]"
+    assert collection["facts_gathered_on"] == "2026-11-26"
+    assert "state no date of gathering" in collection["description"]
+    assert collection["stored_count"] == 51
+    roles = built.execute(
+        "select role, depth, count(*) from collections_articles group by role, depth order by role"
+    ).fetchall()
+    assert roles == [("reference", 1, 50), ("seed", 0, 1)]
+
+
+def test_full_text_index(built):
+    found = [r[0] for r in built.execute(
+        "select rowid from articles_fts where articles_fts match 'peer support' order by rank")]
+    assert SEED in found and 27092397 in found
+    assert len(found) == 7
+
+
+def test_build_is_idempotent(tmp_path):
+    path = tmp_path / "twice.db"
+    run("build", path, DATASET)
+    db = sqlite_utils.Database(path)
+    first = ({t: db[t].count for t in db.table_names()}, db.schema)
+    db.close()
+    run("build", path, DATASET)
+    db = sqlite_utils.Database(path)
+    assert ({t: db[t].count for t in db.table_names()}, db.schema) == first
+
+
+def test_build_defaults_to_peer_support(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = run("build", tmp_path / "default.db")
+    assert "51 articles, 50 citations, 51 reference lines" in result.output
+
+
+def test_snapshot_round_trip(built, tmp_path):
+    # Every row comes back, timestamps included: the loader writes them as read.
+    run("snapshot", built.conn.execute("pragma database_list").fetchone()[2], tmp_path / "snap")
+    for name in ["dataset.json", *(f"{t}.jsonl" for t in TABLES)]:
+        assert (tmp_path / "snap" / name).read_bytes() == (DATASET / name).read_bytes(), name
+    run("build", tmp_path / "again.db", tmp_path / "snap")
+    again = sqlite_utils.Database(tmp_path / "again.db")
+    for table in TABLES:
+        assert all_rows(again, table) == all_rows(built, table), table
+    assert again.execute("select count(*) from articles_fts").fetchone()[0] == 51
+
+
+def test_snapshot_keeps_json_text_exact(tmp_path):
+    # Text that only looks like JSON, or JSON spaced differently, is kept byte for byte.
+    db = sqlite_utils.Database(tmp_path / "odd.db")
+    load_dataset(db, DATASET)
+    db.execute("update articles set keywords = ?, field_sources = ? where pmid = ?",
+               ['["a",  "b"]', "[not json", SEED])
+    db.conn.commit()
+    snapshot(db, tmp_path / "odd")
+    copy = sqlite_utils.Database(tmp_path / "copy.db")
+    load_dataset(copy, tmp_path / "odd")
+    row = copy["articles"].get(SEED)
+    assert (row["keywords"], row["field_sources"]) == ('["a",  "b"]', "[not json")
+
+
+def test_truncated_dataset_is_refused(tmp_path):
+    folder = tmp_path / "broken"
+    shutil.copytree(DATASET, folder)
+    lines = (folder / "citations.jsonl").read_text().splitlines(keepends=True)
+    (folder / "citations.jsonl").write_text("".join(lines[:-1]))
+    result = CliRunner().invoke(cli, ["build", str(tmp_path / "b.db"), str(folder)])
+    assert result.exit_code == 1
+    assert "citations.jsonl has 49 rows; dataset.json says 50" in result.output
+    with pytest.raises(DatasetError, match="no dataset.json"):
+        load_dataset(sqlite_utils.Database(memory=True), tmp_path)
+
+
+def test_reference_line_and_mesh_parsing():
+    assert parse_reference_line("29. Curr Probl Diagn Radiol. 2019 Mar - Apr;48(2):105-107 [PMID: 29475569]") == {
+        "position": 29, "pmid": 29475569, "pub_date": "2019 Mar - Apr",
+        "citation": "Curr Probl Diagn Radiol. 2019 Mar - Apr;48(2):105-107 [PMID: 29475569]",
+    }
+    assert parse_reference_line("48. Can Fam Physician. 2005 Feb;51:242-3 [PMID: 16926935]")["pub_date"] == "2005 Feb"
+    assert parse_mesh_term("Stress, Psychological / prevention & control*") == {
+        "descriptor_ui": None, "descriptor": "Stress, Psychological", "major_topic": False,
+        "qualifiers": ["prevention & control*"],
+    }
+
+
+@pytest.mark.skipif(not SEED_DIR.is_dir(), reason="../shared/seed is not beside the project")
+def test_converter_reproduces_the_committed_dataset(tmp_path):
+    db = build_seed_database(SEED_DIR)
+    snapshot(db, tmp_path / "fresh")
+    stamp = db["collections"].get("peer-support")["created_at"]
+    for name in ["dataset.json", *(f"{t}.jsonl" for t in TABLES)]:
+        fresh = (tmp_path / "fresh" / name).read_text()
+        # The converter dates the facts by the seed files' own date; a copy of
+        # ../shared made on another day differs only there.
+        fresh = fresh.replace(stamp, GATHERED).replace(stamp[:10], GATHERED[:10])
+        assert fresh == (DATASET / name).read_text(), name
+
+
+@pytest.mark.skipif(not SEED_DIR.is_dir(), reason="../shared/seed is not beside the project")
+def test_every_seed_fact_is_carried_over(built):
+    refs = json.loads((SEED_DIR / "references.json").read_text())
+    for ref in refs:
+        if int(ref["pmid"]) == SEED:
+            continue
+        row = built["articles"].get(int(ref["pmid"]))
+        for field in ("title", "abstract", "journal", "journal_iso", "year", "day", "volume",
+                      "issue", "pages", "doi", "pmcid"):
+            assert row[field] == ref[field], (ref["position"], field)
+        assert json.loads(row["field_sources"]) == ref["field_sources"]
+        assert row["source_url"] == (ref["source_url"] or
+                                     "https://ngdc.cncb.ac.cn:443/openlb/publication/OLB-PM-35392492")
+        provenance = built["article_provenance"].get(int(ref["pmid"]))
+        assert provenance["match_confidence"] == ref["match_confidence"]
+        assert json.loads(provenance["other_sources"]) == ref["other_sources"]
+        assert provenance["article_type_label"] == ref["article_type_label"]
+        assert provenance["abstract_seen_at"] == ref["abstract_seen_at"]
