@@ -43,7 +43,9 @@ def pmid_arguments(values) -> list[int]:
         raise click.BadParameter(str(error), param_hint="PMID")
 
 
-@cli.command()
+# Unknown options pass through as PMIDs so that "-1" is refused as a PMID
+# (with the rule it breaks), not as an option nobody meant to give.
+@cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
 @click.argument("pmids", metavar="PMID...", nargs=-1, required=True)
 @click.option("--depth", default=1, show_default=True, type=click.IntRange(0, 5),
@@ -110,3 +112,8 @@ def fetch(db_path, pmids, depth, similar, no_references, no_cited_by, max_articl
             "PubMed has no record for PMID " + ", ".join(map(str, report.missing))
             + ". Everything else is stored."
         )
+from . import cli_publish  # noqa: E402,F401  (registers build, snapshot, serve)
+
+
+if __name__ == "__main__":
+    cli()

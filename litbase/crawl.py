@@ -45,6 +45,8 @@ class InvalidPmid(ValueError):
 def parse_pmid(text) -> int:
     """A PMID as an int, or InvalidPmid naming what is wrong with it."""
     value = str(text).strip()
+    if value.startswith("--"):
+        raise InvalidPmid(f"{text!r} is neither an option of this command nor a PMID")
     if not value.isdigit():
         raise InvalidPmid(f"{text!r} is not a PMID: PMIDs are positive whole numbers")
     pmid = int(value)

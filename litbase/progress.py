@@ -15,8 +15,11 @@ class CrawlProgress:
     """
 
     def __init__(self, enabled: bool | None = None, stream=None):
+        """enabled: True for bars, False for silence, None for bars on a
+        terminal and one line per phase in a log."""
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.enabled = enabled
+        self.bars = self.stream.isatty() if enabled is None else enabled
         self.requests = 0
         self.bar: tqdm | None = None
 
@@ -27,12 +30,12 @@ class CrawlProgress:
 
     def phase(self, label: str, total: int) -> None:
         self.close()
-        if total and self.enabled:
+        if total and self.bars:
             self.bar = tqdm(
                 total=total, desc=label, unit="article", file=self.stream, dynamic_ncols=True
             )
             self.bar.set_postfix(requests=self.requests)
-        elif total:
+        elif total and self.enabled is None:
             print(f"{label}: {total} to fetch ({self.requests} requests so far)", file=self.stream)
 
     def advance(self, n: int) -> None:
