@@ -41,6 +41,11 @@ class PackageTemplates(BaseLoader):
             raise TemplateNotFound(template)
         return path.read_text(encoding="utf-8"), None, lambda: True
 
+    def list_templates(self):
+        # Datasette lists every template at startup (to find pages/*.html).
+        folder = resources.files("litbase").joinpath("templates")
+        return sorted(p.name for p in folder.iterdir() if p.name.startswith("litbase_"))
+
 
 @hookimpl
 def prepare_jinja2_environment(env, datasette):

@@ -2,8 +2,8 @@
 
 Each article sits in its publication year's column (citations point back in
 time, so the picture reads left to right as the literature builds up); within
-a column articles are stacked out from the middle, most-cited first, then by
-PMID. Same rows in, same picture out, so the drawing can be tested and
+a column articles are stacked out from the middle, seeds first, then the
+most linked, then by PMID. Same rows in, same picture out, so the drawing can be tested and
 diffed. An interactive network page is a separate, later piece; this module
 only needs ``nodes`` and ``edges``.
 """
@@ -48,7 +48,7 @@ def _stack_offsets(count: int) -> list[int]:
 
 def timeline_layout(nodes: list[dict], edges: list[tuple[int, int]]) -> tuple[dict, dict]:
     """Positions {pmid: (x, y)} and the picture's size {width, height, columns}."""
-    cited, _ = degrees(edges)
+    cited, citing = degrees(edges)
     columns = defaultdict(list)
     for node in nodes:
         columns[node.get("year")].append(node)
@@ -63,7 +63,8 @@ def timeline_layout(nodes: list[dict], edges: list[tuple[int, int]]) -> tuple[di
     for year, members in columns.items():
         x = undated_x if year is None else MARGIN + (year - first) * step
         column_x[UNDATED if year is None else year] = x
-        members.sort(key=lambda n: (-cited[n["pmid"]], n["pmid"]))
+        members.sort(key=lambda n: (not n.get("is_seed"), -(cited[n["pmid"]] + citing[n["pmid"]]),
+                                    n["pmid"]))
         for node, offset in zip(members, _stack_offsets(len(members))):
             positions[node["pmid"]] = (round(x, 1), middle + offset * ROW)
     width = (undated_x if None in columns else MARGIN + (span - 1) * step) + MARGIN
@@ -72,8 +73,10 @@ def timeline_layout(nodes: list[dict], edges: list[tuple[int, int]]) -> tuple[di
                        "first": first, "last": last, "axis_y": height - 24}
 
 
-def _radius(times_cited: int) -> float:
-    return round(4 + min(8, 2 * math.sqrt(times_cited)), 1)
+def _radius(links: int) -> float:
+    # Area grows with the links an article has here, capped so a seed with a
+    # long reference list does not cover its neighbours.
+    return round(4 + min(8, 1.2 * math.sqrt(links)), 1)
 
 
 def network_svg(nodes: list[dict], edges: list[tuple[int, int]],
@@ -82,14 +85,14 @@ def network_svg(nodes: list[dict], edges: list[tuple[int, int]],
 
     >>> svg = network_svg([{"pmid": 1, "title": "A", "year": 2020, "is_seed": True},
     ...                    {"pmid": 2, "title": None, "year": 2010}], [(1, 2)])
-    >>> svg.count("<circle")
+    >>> svg.count("<title>PMID ")
     2
     """
     shown = select_nodes(nodes, edges, max_nodes)
     kept = {n["pmid"] for n in shown}
     edges = sorted({(a, b) for a, b in edges if a in kept and b in kept and a != b})
     positions, size = timeline_layout(shown, edges)
-    cited, _ = degrees(edges)
+    cited, citing = degrees(edges)
     w, h = size["width"], size["height"]
     title = f"Citation network: {len(shown)} articles, {len(edges)} citations"
     if len(shown) < len(nodes):
@@ -120,7 +123,7 @@ def network_svg(nodes: list[dict], edges: list[tuple[int, int]],
         if cited[node["pmid"]]:
             tip += f"; cited {cited[node['pmid']]} times here"
         fill = "#b03a2e" if node.get("is_seed") else "#3b6ea5" if known else "#ffffff"
-        circle = (f'<circle cx="{x}" cy="{y}" r="{_radius(cited[node["pmid"]])}" fill="{fill}"'
+        circle = (f'<circle cx="{x}" cy="{y}" r="{_radius(cited[node["pmid"]] + citing[node["pmid"]])}" fill="{fill}"'
                   f' stroke="#1f3b5a" stroke-width="1.2"><title>{escape(tip)}</title></circle>')
         if link:
             circle = f'<a href="{escape(link(node["pmid"]))}">{circle}</a>'

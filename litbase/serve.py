@@ -19,20 +19,25 @@ DEFAULT_PORT = 8001
 
 # Datasette settings for every run: facet suggestions cost ~350 ms a table page
 # (DESIGN.md anchors); the configured facets stay.
-SETTINGS = {"suggest_facets": "off"}
+SETTINGS = {"suggest_facets": False}
 
 # --public: a site anyone can reach. SQL time limits bound what one request
 # can cost; no download of the database file; arbitrary SQL is refused through
 # metadata (allow_sql: false) and the default_allow_sql setting, canned
 # queries still run.
 PUBLIC_SETTINGS = {
-    "sql_time_limit_ms": "1000",
-    "facet_time_limit_ms": "200",
-    "max_returned_rows": "1000",
-    "allow_download": "off",
-    "default_allow_sql": "off",
-    "max_csv_mb": "20",
+    "sql_time_limit_ms": 1000,
+    "facet_time_limit_ms": 200,
+    "max_returned_rows": 1000,
+    "allow_download": False,
+    "default_allow_sql": False,
+    "max_csv_mb": 20,
 }
+
+
+def settings(public: bool = False) -> dict:
+    """Datasette settings, as ``Datasette(settings=...)`` takes them."""
+    return {**SETTINGS, **(PUBLIC_SETTINGS if public else {})}
 
 
 def datasette_args(db_paths, metadata_path, host=DEFAULT_HOST, port=DEFAULT_PORT, public=False) -> list[str]:
@@ -42,9 +47,9 @@ def datasette_args(db_paths, metadata_path, host=DEFAULT_HOST, port=DEFAULT_PORT
         # Immutable: opened read-only without locking checks, row counts computed once.
         args += ["-i", str(path)] if public else [str(path)]
     args += ["--host", host, "--port", str(port), "--metadata", str(metadata_path)]
-    settings = {**SETTINGS, **(PUBLIC_SETTINGS if public else {})}
-    for name, value in settings.items():
-        args += ["--setting", name, value]
+    for name, value in settings(public).items():
+        text = ("on" if value else "off") if isinstance(value, bool) else str(value)
+        args += ["--setting", name, text]
     return args
 
 

@@ -1,0 +1,253 @@
+"""Datasette in process: metadata, facets, search, canned queries, the plugin's cells and pages."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from datasette.app import Datasette
+
+from litbase.cli import cli
+from litbase.publish_helpers import metadata_for, render_cell_html
+from litbase.serve import datasette_args, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASET = ROOT / "datasets" / "peer-support"
+SEED = 35392492
+FIRST_TITLE = "A Peer-Support and Mindfulness Program to Improve the Mental Health of Medical Students"
+SEARCH_ORDER = [27355784, 22106247, 29878948, 27092397, 32232665, 22430901, SEED]  # bm25
+
+
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("site") / "litbase.db"
+    result = CliRunner().invoke(cli, ["build", str(path), str(DATASET)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def fetch(db_path, *paths, public=False):
+    """GET each path from a fresh in-process Datasette configured as `litbase serve` does."""
+
+    async def run():
+        ds = Datasette(
+            [str(db_path)] if not public else [],
+            immutables=[str(db_path)] if public else [],
+            metadata=metadata_for([db_path.stem], public=public),
+            settings=settings(public),
+        )
+        await ds.invoke_startup()
+        return [await ds.client.get(path) for path in paths]
+
+    responses = asyncio.run(run())
+    return responses[0] if len(paths) == 1 else responses
+
+
+def rows(db_path, path):
+    response = fetch(db_path, path)
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def test_plugin_is_installed(db_path):
+    plugins = {p["name"]: p for p in fetch(db_path, "/-/plugins.json").json()}
+    assert {"render_cell", "register_routes", "extra_template_vars",
+            "prepare_jinja2_environment"} <= set(plugins["litbase"]["hooks"])
+
+
+def test_metadata_applies_whatever_the_file_is_called(db_path, tmp_path):
+    other = tmp_path / "my-review.db"
+    other.write_bytes(db_path.read_bytes())
+    page = fetch(other, "/my-review")
+    assert page.status_code == 200
+    assert "Literature knowledge base" in page.text
+    assert 'href="/-/litbase/my-review"' in page.text
+    table = fetch(other, "/my-review/articles.json?_size=1").json()
+    assert table["human_description_en"] == "sorted by year descending"
+
+
+def test_database_page_lists_tables_and_queries(db_path):
+    page = fetch(db_path, "/litbase")
+    for text in ["Search articles, most relevant first", "References of an article",
+                 "Articles citing an article", "Articles cited together with an article",
+                 "The seed&#39;s references still missing a title",
+                 "Authors with the most papers in the collection", "Shape of the literature"]:
+        assert text in page.text
+    assert "PubMed data under NLM" in page.text
+
+
+def test_articles_facets_and_no_suggestions(db_path):
+    data = rows(db_path, "/litbase/articles.json?_size=0")
+    assert data["suggested_facets"] == []
+    facets = data["facet_results"]
+    assert set(facets) == {"year", "journal_iso", "publication_types", "mesh_terms",
+                           "references_status", "record_source"}
+    status = {f["value"]: f["count"] for f in facets["references_status"]["results"]}
+    assert status == {"unknown": 50, "known": 1}
+    years = {f["value"]: f["count"] for f in facets["year"]["results"]}
+    assert (years[2016], years[2018], years[2022], sum(years.values())) == (9, 8, 2, 51)
+    journals = facets["journal_iso"]["results"]
+    assert (journals[0]["value"], journals[0]["count"]) == ("J Grad Med Educ", 7)
+    assert [(f["value"], f["count"]) for f in facets["publication_types"]["results"]] == [
+        ("Randomized Controlled Trial", 1)]
+    assert len(facets["mesh_terms"]["results"]) == 11
+    assert facets["mesh_terms"]["type"] == "array"
+    filtered = rows(db_path, "/litbase/articles.json?_facet_array=mesh_terms&mesh_terms__arraycontains=Social+Support&_shape=objects")
+    assert [r["pmid"] for r in filtered["rows"]] == [27438155]
+
+
+def test_articles_html_sorted_by_year_with_unknown_titles_said_plainly(db_path):
+    page = fetch(db_path, "/litbase/articles?_size=100")
+    assert page.status_code == 200
+    assert "sorted by year descending" in page.text
+    assert "Title not known" in page.text
+    first = rows(db_path, "/litbase/articles.json?_shape=array&_size=1")[0]
+    assert first["year"] == 2022
+    by_year = rows(db_path, "/litbase/articles.json?_shape=array&_sort=year&_size=1")
+    assert by_year[0]["pmid"] == 4071206  # Soc Psychiatry 1985
+
+
+def test_table_search(db_path):
+    found = rows(db_path, "/litbase/articles.json?_search=peer+support&_shape=array&_size=100")
+    assert sorted(r["pmid"] for r in found) == sorted(SEARCH_ORDER)
+    page = fetch(db_path, "/litbase/articles?_search=peer+support")
+    assert "7 rows where search matches" in page.text
+
+
+def test_search_query_ranks_by_relevance(db_path):
+    found = rows(db_path, "/litbase/search.json?q=peer+support&_shape=array")
+    assert [r["pmid"] for r in found] == SEARCH_ORDER
+    assert found[-1]["title"].startswith('"Everybody in this room can understand"')
+    # Punctuation a user types is not FTS syntax (escape_fts): no error, same match.
+    assert [r["pmid"] for r in rows(db_path, "/litbase/search.json?q=peer-support&_shape=array")] == SEARCH_ORDER
+    page = fetch(db_path, "/litbase/search?q=peer+support")
+    assert f'href="/litbase/articles/{SEED}"' in page.text
+    assert f'href="https://pubmed.ncbi.nlm.nih.gov/{SEED}/"' in page.text
+
+
+def test_references_query(db_path):
+    refs = rows(db_path, f"/litbase/references.json?pmid={SEED}&_shape=array")
+    assert len(refs) == 51
+    assert [r["position"] for r in refs] == list(range(1, 52))
+    assert (refs[0]["pmid"], refs[0]["title"]) == (27092397, FIRST_TITLE)
+    assert (refs[1]["pmid"], refs[1]["title"]) == (29467969, None)
+    assert refs[1]["as_printed"] == "J Grad Med Educ. 2018 Feb;10(1):26-32 [PMID: 29467969]"
+    assert [r["position"] for r in refs if r["self_reference"]] == [47]
+    page = fetch(db_path, f"/litbase/references?pmid={SEED}")
+    assert FIRST_TITLE in page.text
+    assert page.text.count(">Title not known<") == 26
+    assert 'href="/litbase/articles/29467969"' in page.text
+
+
+def test_cited_by_query(db_path):
+    citing = rows(db_path, "/litbase/cited_by.json?pmid=29467969&_shape=array")
+    assert [(r["pmid"], r["sources"]) for r in citing] == [(SEED, "seed_page")]
+    works = rows(db_path, f"/litbase/cited_by.json?pmid={SEED}&_shape=array")
+    assert [(w["pmid"], w["doi"], w["sources"]) for w in works] == [
+        (None, "10.34197/ats-scholar.2023-0011PS", "citing_works"),
+        (None, "10.5811/westjem.2022.10.57468", "citing_works"),
+    ]
+    page = fetch(db_path, f"/litbase/cited_by?pmid={SEED}")
+    assert "Implementation of a Near-Peer Support Program" in page.text
+    assert 'href="https://doi.org/10.5811/westjem.2022.10.57468"' in page.text
+
+
+def test_co_cited_query(db_path):
+    together = rows(db_path, "/litbase/co_cited.json?pmid=27092397&_shape=array")
+    assert len(together) == 49  # every other reference of the seed, cited together once
+    assert {r["times_cited_together"] for r in together} == {1}
+    assert {r["cited_together_by"] for r in together} == {str(SEED)}
+    assert 27092397 not in {r["pmid"] for r in together}
+    page = fetch(db_path, "/litbase/co_cited?pmid=27092397")
+    assert page.status_code == 200 and "Title not known" in page.text
+
+
+def test_missing_titles_query(db_path):
+    missing = rows(db_path, "/litbase/missing_titles.json?_shape=array")
+    assert len(missing) == 26
+    assert (missing[0]["position"], missing[0]["pmid"]) == (2, 29467969)
+    assert all(m["completeness"].startswith("title not known") for m in missing)
+    page = fetch(db_path, "/litbase/missing_titles")
+    assert "Mil Med. 2015 Aug;180(8):851-6 [PMID: 26226526]" in page.text
+
+
+def test_top_authors_query(db_path):
+    authors = rows(db_path, "/litbase/top_authors.json?_shape=array")
+    assert [(a["name"], a["papers"]) for a in authors[:3]] == [
+        ("Dyrbye LN", 3), ("Shanafelt TD", 3), ("Shapiro J", 2)]
+    assert len(authors) == 92
+    page = fetch(db_path, "/litbase/top_authors")
+    assert "Dyrbye LN" in page.text
+
+
+def test_citations_show_titles_not_numbers(db_path):
+    page = fetch(db_path, f"/litbase/citations?citing={SEED}&_size=100")
+    assert FIRST_TITLE in page.text
+    assert ">Title not known</span></a>&nbsp;<em>29467969</em>" in page.text
+    assert ">None<" not in page.text
+
+
+def test_article_page(db_path):
+    seed = fetch(db_path, f"/litbase/articles/{SEED}")
+    assert "<h1 class=\"litbase-title\">&#34;Everybody in this room can understand&#34;" in seed.text
+    assert "References (51 lines)" in seed.text
+    assert f'<a href="/litbase/articles/27092397">{FIRST_TITLE}</a>' in seed.text
+    assert "this article itself (kept as printed, not counted as a citation)" in seed.text
+    assert 'href="https://doi.org/10.1002/aet2.10728"' in seed.text
+    assert 'href="https://pmc.ncbi.nlm.nih.gov/articles/PMC8963728/"' in seed.text
+    assert "Virtual Open House: Incorporating Support Persons into the Residency Community" in seed.text
+    unknown = fetch(db_path, "/litbase/articles/29467969")
+    assert "The title of this article is not in the gathered facts." in unknown.text
+    assert "Not known yet: nobody has looked up this article's reference list" in unknown.text
+    assert "match to this PMID: not_found" in unknown.text
+
+
+def test_overview_and_svgs(db_path):
+    page, years, network = fetch(db_path, "/-/litbase/litbase", "/-/litbase/litbase/years.svg",
+                                 "/-/litbase/litbase/network.svg")
+    assert page.status_code == 200
+    assert "51 articles and 50 citations between them" in page.text
+    assert page.text.count("<svg") == 2
+    assert years.headers["content-type"].startswith("image/svg+xml")
+    assert "<title>2016: 9 articles</title>" in years.text
+    assert 'href="/litbase/articles?year=2016"' in years.text
+    assert network.headers["content-type"].startswith("image/svg+xml")
+    assert network.text.count("<title>PMID ") == 51
+    assert network.text.count("<path ") == 50
+    assert f'<a href="/litbase/articles/{SEED}">' in network.text
+    assert fetch(db_path, "/-/litbase/nosuchdb").status_code == 404
+    css = fetch(db_path, "/-/litbase/static/litbase.css")
+    assert css.status_code == 200 and ".litbase-unknown" in css.text
+
+
+def test_public_mode(db_path):
+    sql, download, canned, table = fetch(
+        db_path, "/litbase.json?sql=select+1", "/litbase.db",
+        f"/litbase/references.json?pmid={SEED}&_shape=array", "/litbase/articles.json",
+        public=True,
+    )
+    assert sql.status_code == 403
+    assert download.status_code in (403, 404)
+    assert canned.status_code == 200 and len(canned.json()) == 51
+    assert table.status_code == 200
+    args = datasette_args(["x.db"], "m.yml", public=True)
+    assert args[:2] == ["-i", "x.db"] and "--cors" not in args
+    assert ["--setting", "allow_download", "off"] == args[args.index("allow_download") - 1:][:3]
+    assert "sql_time_limit_ms" in args and "default_allow_sql" in args
+    assert datasette_args(["x.db"], "m.yml")[:5] == ["x.db", "--host", "127.0.0.1", "--port", "8001"]
+
+
+def test_render_cell_links():
+    url = lambda pmid: f"/db/articles/{pmid}"  # noqa: E731
+    assert render_cell_html("doi", "10.1002/aet2.10728", url) == (
+        '<a class="litbase-ext" href="https://doi.org/10.1002/aet2.10728">10.1002/aet2.10728</a>')
+    assert 'href="https://pmc.ncbi.nlm.nih.gov/articles/PMC8963728/"' in render_cell_html(
+        "pmcid", "PMC8963728", url)
+    pmid = render_cell_html("cited_pmid", 27092397, url)
+    assert re.findall(r'href="([^"]+)"', pmid) == [
+        "/db/articles/27092397", "https://pubmed.ncbi.nlm.nih.gov/27092397/"]
+    assert render_cell_html("journal", "Lancet", url) is None
+    assert "Title not known" in render_cell_html("title", None, url)
