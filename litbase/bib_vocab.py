@@ -1,0 +1,100 @@
+"""Vocabularies shared by the bibliography writers and readers.
+
+PubMed speaks ISO 639-2 language codes and its own publication types; each
+reference-manager format has its own words for both. Keeping every mapping
+here, in both directions, is what lets a record leave in one format and come
+back unchanged.
+"""
+
+from __future__ import annotations
+
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+# ISO 639-2/B (PubMed) -> (English name, BCP 47 tag for CSL-JSON). Languages
+# PubMed indexes most; a code not listed here is written as it is.
+LANGUAGES = {
+    "eng": ("English", "en"),
+    "fre": ("French", "fr"),
+    "ger": ("German", "de"),
+    "spa": ("Spanish", "es"),
+    "ita": ("Italian", "it"),
+    "por": ("Portuguese", "pt"),
+    "rus": ("Russian", "ru"),
+    "jpn": ("Japanese", "ja"),
+    "chi": ("Chinese", "zh"),
+    "dut": ("Dutch", "nl"),
+    "pol": ("Polish", "pl"),
+    "swe": ("Swedish", "sv"),
+    "nor": ("Norwegian", "no"),
+    "dan": ("Danish", "da"),
+    "fin": ("Finnish", "fi"),
+    "kor": ("Korean", "ko"),
+    "tur": ("Turkish", "tr"),
+    "heb": ("Hebrew", "he"),
+    "ara": ("Arabic", "ar"),
+    "gre": ("Greek", "el"),
+    "cze": ("Czech", "cs"),
+    "hun": ("Hungarian", "hu"),
+}
+_BY_NAME = {name.lower(): code for code, (name, _) in LANGUAGES.items()}
+_BY_TAG = {tag: code for code, (_, tag) in LANGUAGES.items()}
+
+
+def language_name(code: str) -> str:
+    return LANGUAGES.get(code, (code, None))[0]
+
+
+def language_tag(code: str) -> str:
+    return LANGUAGES.get(code, (None, code))[1]
+
+
+def language_code(value: str) -> str:
+    """Back to PubMed's code from a name ("English"), a tag ("en", "en-US") or a code."""
+    value = value.strip()
+    lowered = value.lower()
+    if lowered in _BY_NAME:
+        return _BY_NAME[lowered]
+    primary = lowered.split("-")[0]
+    if lowered in LANGUAGES:
+        return lowered
+    return _BY_TAG.get(primary, value)
+
+
+def is_book_chapter(article: dict) -> bool:
+    """A book record whose own title differs from its book's title is a chapter."""
+    return (article.get("record_type") == "book" and bool(article.get("book_title"))
+            and bool(article.get("title")) and article["title"] != article["book_title"])
+
+
+def work_kind(article: dict) -> str:
+    """chapter | book | article: the distinction every format draws."""
+    if article.get("record_type") == "book":
+        return "chapter" if is_book_chapter(article) else "book"
+    return "article"
+
+
+def publication_type_names(article: dict) -> list[str]:
+    return [p["name"] for p in article.get("publication_types") or [] if p.get("name")]
+
+
+def is_review(article: dict) -> bool:
+    names = {n.lower() for n in publication_type_names(article)}
+    return bool(names & {"review", "systematic review", "meta-analysis"})
+
+
+# Format type -> (record_type, PubMed publication type) when read back.
+RIS_TYPES = {"JOUR": "article", "CHAP": "chapter", "BOOK": "book", "EBOOK": "book",
+             "ECHAP": "chapter", "EJOUR": "article", "ABST": "article", "GEN": "article"}
+BIBTEX_TYPES = {"article": "article", "incollection": "chapter", "inbook": "chapter",
+                "book": "book", "misc": "article"}
+CSL_TYPES = {"article-journal": "article", "article": "article", "review": "article",
+             "chapter": "chapter", "book": "book"}
+
+# What a kind is called in each format.
+RIS_TYPE_OF = {"article": "JOUR", "chapter": "CHAP", "book": "BOOK"}
+BIBTEX_TYPE_OF = {"article": "article", "chapter": "incollection", "book": "book"}
+CSL_TYPE_OF = {"article": "article-journal", "chapter": "chapter", "book": "book"}
+
+# Publication types a kind implies when a format cannot say more.
+DEFAULT_PUBLICATION_TYPE = {"article": "Journal Article", "chapter": "Book Chapter",
+                            "book": "Book"}
