@@ -1,0 +1,73 @@
+"""Import a user's file: pick the reader from a table, parse it all, then store it at once.
+
+The table is the one place a new kind of file is taught to ``litbase import``
+(PubMed XML, PMID lists and page text come later): a name, the file suffixes
+it owns, a test of the file's first bytes for files whose suffix says
+nothing (.txt), and the reader.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .bib_store import ensure_bibliography_shape, save_records
+from .parse_bibliography import BibliographyError
+from .parse_bibtex import parse_bibtex
+from .parse_csljson import parse_csljson
+from .parse_medline import parse_medline
+from .parse_ris import parse_ris
+
+
+@dataclass(frozen=True)
+class FileKind:
+    name: str
+    suffixes: tuple[str, ...]
+    sniff: re.Pattern
+    parse: Callable[[str, str], list[dict]]
+
+
+FILE_KINDS = [
+    FileKind("medline", (".nbib", ".medline"), re.compile(r"\s*PMID- "), parse_medline),
+    FileKind("ris", (".ris",), re.compile(r"\ufeff?\s*TY  - "), parse_ris),
+    FileKind("bibtex", (".bib", ".bibtex"), re.compile(r"[^@]{0,2000}@\w+\s*[{(]"), parse_bibtex),
+    FileKind("csljson", (".json", ".csljson"), re.compile(r"\ufeff?\s*[\[{]"), parse_csljson),
+]
+
+
+def file_kind(path: Path, head: str) -> FileKind:
+    """The kind a file's suffix names, else the first whose sniff matches its start."""
+    for kind in FILE_KINDS:
+        if path.suffix.lower() in kind.suffixes:
+            return kind
+    for kind in FILE_KINDS:
+        if kind.sniff.match(head):
+            return kind
+    known = ", ".join(s for k in FILE_KINDS for s in k.suffixes)
+    raise BibliographyError(str(path), None, f"unknown kind of file (known: {known})")
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[:error.start].count(b"\n") + 1
+        raise BibliographyError(str(path), line, "not UTF-8 text")
+
+
+def import_file(db, path, collection: str | None = None) -> dict:
+    """Parse the whole file, then store every record in one transaction.
+
+    A file that fails to parse stores nothing; ``collection`` defaults to the
+    file's name without its suffix.
+    """
+    path = Path(path)
+    text = read_text(path)
+    kind = file_kind(path, text[:4096])
+    records = kind.parse(text, str(path))
+    ensure_bibliography_shape(db)
+    with db.conn:
+        counts = save_records(db, records, collection or path.stem, str(path), kind.name)
+    return {"format": kind.name, "records": len(records), **counts}
