@@ -9,6 +9,7 @@ import click
 from . import __version__
 from .crawl import CrawlPlan, InvalidPmid, crawl, parse_pmid
 from .eutils import EutilsClient, EutilsError
+from .graph_store import update_graph
 from .progress import CrawlProgress
 from .schema import open_db
 from .store import record_fetch
@@ -96,6 +97,7 @@ def fetch(db_path, pmids, depth, similar, no_references, no_cited_by, max_articl
         click.echo("\nInterrupted. Everything fetched so far is stored; run the same command"
                    " again to resume.", err=True)
         sys.exit(130)
+    update_graph(db)
     click.echo(
         f"{report.records_stored} records stored, {report.articles_linked} articles linked, "
         f"{bar.requests} requests in {report.seconds:.1f} s; collection {report.collection!r}.",
@@ -113,6 +115,8 @@ def fetch(db_path, pmids, depth, similar, no_references, no_cited_by, max_articl
             + ". Everything else is stored."
         )
 from . import cli_publish  # noqa: E402,F401  (registers build, snapshot, serve)
+from . import cli_bibliography  # noqa: E402,F401  (registers export, import)
+from . import cli_graph  # noqa: E402,F401  (registers graph, related, graph-export)
 
 
 if __name__ == "__main__":
