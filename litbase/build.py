@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from .dataset import load_dataset
+from .graph_store import update_graph
 
 
 def build(db_path, folder) -> dict:
@@ -26,7 +27,8 @@ def build(db_path, folder) -> dict:
 def derive(db: sqlite_utils.Database) -> None:
     """Every table computed from the stored rows; the last step of every build.
 
-    The single call site for derived data: the graph step (networkx metrics,
-    co-citation, coupling, communities) goes here once it exists.
+    The single call site for derived data: graph metrics, co-citation,
+    coupling and communities, then the full-text index's segments merged.
     """
+    update_graph(db)
     db["articles"].optimize()  # merge the FTS index segments the load wrote
