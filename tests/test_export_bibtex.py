@@ -1,0 +1,114 @@
+"""BibTeX: exact entries, escaping, balanced braces, cite keys; bibtexparser and pybtex agree."""
+
+import bibtexparser
+import pybtex.database
+from bib_fixtures import PMIDS, bib_db  # noqa: F401  (fixture)
+
+from litbase.citekeys import disambiguate, key_base, suffix
+from litbase.export_load import load_articles
+from litbase.format_bibtex import braces_pair, latex_escape, write_bibtex
+
+FIRST_ENTRY = r"""@article{muller2021peera,
+  author = {M{\"u}ller, Hans and Nilsen, {\O}yvind and Garc{\'\i}a, Jos{\'e}},
+  title = {{Peer support \{and\} burnout: 50\% \& \$5 \#1 a\_b \textasciitilde{}x\textasciicircum{}2 \textbackslash{} in r{\'e}sidents}},
+  journal = {Journal of Synthetic Tests},
+  shortjournal = {J Synth Tests},
+  year = {2021},
+  month = mar,
+  date = {2021-03-04},
+  volume = {12},
+  number = {3},
+  pages = {100--110},
+  doi = {10.5555/synth.990101},
+  pmid = {990101},
+  eprint = {990101},
+  eprinttype = {pubmed},
+  pmcid = {PMC9990101},
+  issn = {1234-5678},
+  language = {English},
+  keywords = {Internship and Residency; Education, Medical, Graduate; peer support},
+  abstract = {BACKGROUND: Made up for a test.
+RESULTS: None at all.},
+  url = {https://pubmed.ncbi.nlm.nih.gov/990101/},
+}
+"""
+
+KEYS = ["muller2021peera", "muller2021peerb", "smith2022review", "doe2019burnout",
+        "synthetic2020unbalanced"]
+
+
+def bibtex(db):
+    return "".join(write_bibtex(load_articles(db, PMIDS)))
+
+
+def test_first_entry_exact(bib_db):
+    assert bibtex(bib_db).split("\n\n")[0] + "\n" == FIRST_ENTRY
+
+
+def test_chapter_group_author_suffix_and_article_number(bib_db):
+    entries = bibtex(bib_db).split("\n\n")
+    assert entries[2].splitlines()[9:12] == [
+        "  pages = {e10728},", "  eid = {e10728},", "  doi = {10.5555/synth.990103},"]
+    assert entries[2].splitlines()[-3] == "  language = {English and French},"
+    assert entries[3].splitlines()[:4] == [
+        "@incollection{doe2019burnout,",
+        "  author = {Doe, Jane},",
+        "  title = {{Burnout in residency}},",
+        "  booktitle = {{Handbook of Synthetic Medicine}},",
+    ]
+    assert entries[4].splitlines()[1:3] == [
+        "  author = {{Synthetic Study Group} and King, Jr, Martin},",
+        r"  title = {{Unbalanced \textbraceright{} brace in a title}},",
+    ]
+
+
+def test_every_field_has_balanced_braces(bib_db):
+    library = bibtexparser.parse_string(bibtex(bib_db))
+    values = [field.value for entry in library.entries for field in entry.fields]
+    assert len(values) == 81
+    assert [v for v in values if not braces_pair(v)] == []
+
+
+def test_latex_escape_rules():
+    assert latex_escape("a {b} c") == r"a \{b\} c"
+    assert latex_escape("a } c") == r"a \textbraceright{} c"
+    assert latex_escape("Øyvind Müller") == r"{\O}yvind M{\"u}ller"
+    assert latex_escape("Øyvind Müller", unicode=True) == "Øyvind Müller"
+    assert latex_escape("中文 100%") == r"中文 100\%"
+
+
+def test_cite_keys_stable_and_disambiguated(bib_db):
+    assert [a["cite_key"] for a in load_articles(bib_db, PMIDS)] == KEYS
+    # A subset keeps the keys the whole database gives.
+    assert [a["cite_key"] for a in load_articles(bib_db, [990102])] == ["muller2021peerb"]
+    assert key_base("Øyvind-Nilsen", 2020, "The Ärzte: a study") == "oyvindnilsen2020arzte"
+    assert key_base(None, None, None) == "anonnduntitled"
+    assert disambiguate({5: "x2020a", 3: "x2020a", 9: "y"}) == {3: "x2020aa", 5: "x2020ab",
+                                                                 9: "y"}
+    assert [suffix(i) for i in (0, 25, 26, 27)] == ["a", "z", "aa", "ab"]
+
+
+def test_keys_unique_without_database():
+    articles = [{"title": "Same start", "year": 2020, "authors": [{"last_name": "Roe"}]}] * 3
+    keys = [line for line in "".join(write_bibtex(articles)).splitlines() if line.startswith("@")]
+    assert keys == ["@article{roe2020same,", "@article{roe2020sameb,", "@article{roe2020samec,"]
+
+
+def test_bibtexparser_reads_every_entry(bib_db):
+    library = bibtexparser.parse_string(bibtex(bib_db))
+    assert library.failed_blocks == []
+    assert [e.key for e in library.entries] == KEYS
+    assert [e.entry_type for e in library.entries] == [
+        "article", "article", "article", "incollection", "article"]
+    assert library.entries[0].fields_dict["doi"].value == "10.5555/synth.990101"
+
+
+def test_pybtex_reads_every_entry(bib_db):
+    data = pybtex.database.parse_string(bibtex(bib_db), "bibtex")
+    assert list(data.entries) == KEYS
+    first = data.entries["muller2021peera"]
+    assert [str(p) for p in first.persons["author"]] == [
+        r'M{\"u}ller, Hans', r"Nilsen, {\O}yvind", r"Garc{\'\i}a, Jos{\'e}"]
+    assert first.fields["month"] == "March"
+    group = data.entries["synthetic2020unbalanced"].persons["author"]
+    assert [str(p) for p in group] == ["{Synthetic Study Group}", "King, Jr, Martin"]
