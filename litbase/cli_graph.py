@@ -39,8 +39,6 @@ def related_command(db_path, pmid, limit, as_json):
     db = open_db(db_path)
     if not db["articles"].count_where("pmid = ?", [pmid]):
         raise click.ClickException(f"PMID {pmid} is not in {db_path}; fetch it first")
-    if not db["cocitations"].exists():
-        update_graph(db)
     rows = related(db, pmid, limit=limit)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))

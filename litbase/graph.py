@@ -157,30 +157,44 @@ def citation_metrics(G_or_edges, seeds=()) -> dict[int, dict]:
     }
 
 
-def cocitation_counts(edges: EdgeList, min_count: int = 1) -> list[tuple[int, int, int]]:
+def cocitation_counts(edges: EdgeList, min_count: int = 1, budget: int | None = None):
     """(a, b, n): articles a < b cited together by n articles of the collection.
+
+    With a ``budget``, the weakest pairs are left out (``min_count`` is
+    raised) until at most that many remain. Returns the pairs and the
+    ``min_count`` used.
 
     >>> e = EdgeList.from_pairs([1, 2, 3, 4], [(1, 3), (1, 4), (2, 3), (2, 4)])
     >>> cocitation_counts(e)
-    [(3, 4, 2)]
+    ([(3, 4, 2)], 1)
     """
     A = edges.adjacency()
-    return _upper_pairs(edges.pmids, (A.T @ A).tocoo(), min_count)
+    return _upper_pairs(edges.pmids, (A.T @ A).tocoo(), min_count, budget)
 
 
-def coupling_counts(edges: EdgeList, min_count: int = 1) -> list[tuple[int, int, int]]:
+def coupling_counts(edges: EdgeList, min_count: int = 1, budget: int | None = None):
     """(a, b, n): articles a < b that share n references within the collection.
+
+    Same ``budget`` rule and return value as ``cocitation_counts``.
 
     >>> e = EdgeList.from_pairs([1, 2, 3, 4], [(1, 3), (1, 4), (2, 3), (2, 4)])
     >>> coupling_counts(e)
-    [(1, 2, 2)]
+    ([(1, 2, 2)], 1)
     """
     A = edges.adjacency()
-    return _upper_pairs(edges.pmids, (A @ A.T).tocoo(), min_count)
+    return _upper_pairs(edges.pmids, (A @ A.T).tocoo(), min_count, budget)
 
 
-def _upper_pairs(pmids, matrix: sp.coo_matrix, min_count: int) -> list[tuple[int, int, int]]:
-    keep = (matrix.row < matrix.col) & (matrix.data >= min_count)
-    rows, cols, counts = matrix.row[keep], matrix.col[keep], matrix.data[keep].astype(np.int64)
+def _upper_pairs(pmids, matrix: sp.coo_matrix, min_count: int, budget: int | None):
+    upper = matrix.row < matrix.col
+    rows, cols = matrix.row[upper], matrix.col[upper]
+    counts = matrix.data[upper].astype(np.int64)
+    if budget is not None and len(counts) > budget:
+        # pairs_at_least[t] = how many pairs have a count of t or more
+        pairs_at_least = np.cumsum(np.bincount(counts)[::-1])[::-1]
+        min_count = max(min_count, int(np.argmax(pairs_at_least <= budget)))
+    keep = counts >= min_count
+    rows, cols, counts = rows[keep], cols[keep], counts[keep]
     order = np.lexsort((cols, rows))
-    return list(zip(pmids[rows[order]].tolist(), pmids[cols[order]].tolist(), counts[order].tolist()))
+    pairs = list(zip(pmids[rows[order]].tolist(), pmids[cols[order]].tolist(), counts[order].tolist()))
+    return pairs, min_count

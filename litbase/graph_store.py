@@ -17,7 +17,28 @@ import sqlite_utils
 from .graph import EdgeList, citation_metrics, cocitation_counts, coupling_counts
 from .store import utc_now
 
+# Pair tables grow with the square of reference-list length: a 100k-article
+# collection has tens of millions of coupled pairs, most sharing one reference.
+# Past this many rows per table only the strongest pairs are stored (the
+# threshold is recorded in graph_runs); `related` counts exact pairs itself.
+PAIR_ROWS_BUDGET = 500_000
+
 GRAPH_TABLES = {
+    "graph_runs": dict(
+        columns={
+            "id": int,
+            "computed_at": str,
+            "articles": int,
+            "citations": int,
+            "cocitation_pairs": int,
+            "cocitation_min_count": int,
+            "coupling_pairs": int,
+            "coupling_min_count": int,
+            "seconds": float,
+        },
+        pk="id",
+        foreign_keys=[],
+    ),
     "article_metrics": dict(
         columns={
             "pmid": int,
@@ -107,8 +128,8 @@ def update_graph(db: sqlite_utils.Database) -> dict:
     loaded = time.perf_counter()
     metrics = citation_metrics(edges, seeds=seed_pmids(db))
     computed = time.perf_counter()
-    cocited = cocitation_counts(edges)
-    coupled = coupling_counts(edges)
+    cocited, cocitation_min = cocitation_counts(edges, budget=PAIR_ROWS_BUDGET)
+    coupled, coupling_min = coupling_counts(edges, budget=PAIR_ROWS_BUDGET)
     paired = time.perf_counter()
     now = utc_now()
     with db.conn:
@@ -125,11 +146,13 @@ def update_graph(db: sqlite_utils.Database) -> dict:
         db.conn.executemany(
             "INSERT INTO bibliographic_coupling (a, b, count) VALUES (?, ?, ?)", coupled)
     stored = time.perf_counter()
-    return {
+    summary = {
         "articles": len(edges.pmids),
         "citations": len(edges.citing),
         "cocitation_pairs": len(cocited),
         "coupling_pairs": len(coupled),
+        "cocitation_min_count": cocitation_min,
+        "coupling_min_count": coupling_min,
         "seconds": {
             "load": round(loaded - started, 3),
             "metrics": round(computed - loaded, 3),
@@ -137,4 +160,11 @@ def update_graph(db: sqlite_utils.Database) -> dict:
             "store": round(stored - paired, 3),
         },
     }
+    with db.conn:
+        db["graph_runs"].insert({
+            "computed_at": now,
+            **{k: v for k, v in summary.items() if k != "seconds"},
+            "seconds": round(stored - started, 3),
+        })
+    return summary
 

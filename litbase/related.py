@@ -26,16 +26,27 @@ STOPWORDS = frozenset(
 )
 
 
-def _pair_counts(db, table: str, pmid: int) -> dict[int, float]:
-    if not db[table].exists():
-        return {}
-    return {
-        other: count
-        for other, count in db.conn.execute(
-            f"SELECT b, count FROM [{table}] WHERE a = ? UNION ALL SELECT a, count FROM [{table}] WHERE b = ?",
-            [pmid, pmid],
-        )
-    }
+# Exact counts straight from the links, between stored articles, so that a
+# large collection's thresholded pair tables (graph_store.PAIR_ROWS_BUDGET)
+# never hide a weak signal from the ranking.
+COCITED_WITH = """
+SELECT c.cited, count(DISTINCT c.citing) FROM citations c
+WHERE c.citing IN (SELECT citing FROM citations WHERE cited = :pmid)
+  AND c.citing IN (SELECT pmid FROM articles)
+  AND c.cited != :pmid AND c.cited IN (SELECT pmid FROM articles)
+GROUP BY c.cited
+"""
+COUPLED_WITH = """
+SELECT c.citing, count(DISTINCT c.cited) FROM citations c
+WHERE c.cited IN (SELECT cited FROM citations WHERE citing = :pmid)
+  AND c.cited IN (SELECT pmid FROM articles)
+  AND c.citing != :pmid AND c.citing IN (SELECT pmid FROM articles)
+GROUP BY c.citing
+"""
+
+
+def _pair_counts(db, sql: str, pmid: int) -> dict[int, float]:
+    return dict(db.conn.execute(sql, {"pmid": pmid}).fetchall())
 
 
 def _similarity(db, pmid: int) -> dict[int, float]:
@@ -80,8 +91,8 @@ def _text_scores(db, pmid: int) -> dict[int, float]:
 def related(db: sqlite_utils.Database, pmid: int, limit: int = 20) -> list[dict]:
     """Ranked related articles with each component's raw value and scaled share."""
     raw = {
-        "cocitation": _pair_counts(db, "cocitations", pmid),
-        "coupling": _pair_counts(db, "bibliographic_coupling", pmid),
+        "cocitation": _pair_counts(db, COCITED_WITH, pmid),
+        "coupling": _pair_counts(db, COUPLED_WITH, pmid),
         "pubmed_similarity": _similarity(db, pmid),
         "text": _text_scores(db, pmid),
     }

@@ -42,14 +42,21 @@ class TestCounts:
 
     def test_cocitation(self):
         # 1 cites {3, 4}; 2 cites {3, 4, 5}; 5 cites {3}.
-        assert cocitation_counts(EdgeList.from_graph(self.G)) == [(3, 4, 2), (3, 5, 1), (4, 5, 1)]
+        assert cocitation_counts(EdgeList.from_graph(self.G)) == ([(3, 4, 2), (3, 5, 1), (4, 5, 1)], 1)
 
     def test_coupling(self):
         # 1 and 2 share 3 and 4; 1 and 5 share 3; 2 and 5 share 3.
-        assert coupling_counts(EdgeList.from_graph(self.G)) == [(1, 2, 2), (1, 5, 1), (2, 5, 1)]
+        assert coupling_counts(EdgeList.from_graph(self.G)) == ([(1, 2, 2), (1, 5, 1), (2, 5, 1)], 1)
 
     def test_min_count_filters_pairs(self):
-        assert cocitation_counts(EdgeList.from_graph(self.G), min_count=2) == [(3, 4, 2)]
+        assert cocitation_counts(EdgeList.from_graph(self.G), min_count=2) == ([(3, 4, 2)], 2)
+
+    def test_budget_keeps_the_strongest_pairs(self):
+        # Three co-cited pairs; a budget of two cannot keep both count-1 pairs,
+        # so the threshold rises to 2 and one pair remains.
+        assert cocitation_counts(EdgeList.from_graph(self.G), budget=2) == ([(3, 4, 2)], 2)
+        assert cocitation_counts(EdgeList.from_graph(self.G), budget=3) == (
+            [(3, 4, 2), (3, 5, 1), (4, 5, 1)], 1)
 
 
 class TestPageRank:
