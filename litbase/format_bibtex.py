@@ -5,12 +5,14 @@ aware) and biblatex read; characters LaTeX has no name for (CJK) stay UTF-8,
 which biber and bibtexu read. ``unicode=True`` keeps all non-ASCII text as
 UTF-8 for biblatex/biber users who prefer it. Brace balance is an invariant:
 BibTeX counts every brace, escaped or not, so literal braces are written as
-``\\{ \\}`` only when they pair up within the field, else as
-``\\textbraceleft{}``/``\\textbraceright{}``.
+``\\{ \\}`` only when they pair up within the field, else as the math
+delimiters ``$\\lbrace$``/``$\\rbrace$`` (which LaTeX, pybtex and pandoc all
+read; pandoc drops ``\\textbraceright``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from pylatexenc.latexencode import UnicodeToLatexEncoder
@@ -26,6 +28,8 @@ _ENCODER = UnicodeToLatexEncoder(
     unknown_char_policy="keep",
     unknown_char_warning=False,
 )
+
+_DOTLESS = re.compile(r"(\\[`'^\"~=.uvH])\\([ij])(?![a-zA-Z])")
 
 _SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -52,9 +56,13 @@ def latex_escape(text: str, unicode: bool = False) -> str:
     """Text as a BibTeX field value: specials escaped, braces balanced."""
     paired = braces_pair(text)
     braces = {"{": r"\{", "}": r"\}"} if paired else {
-        "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+        "{": r"$\lbrace$", "}": r"$\rbrace$"}
     escaped = "".join(_SPECIALS.get(c) or braces.get(c) or c for c in text)
-    return escaped if unicode else _ENCODER.unicode_to_latex(escaped)
+    if unicode:
+        return escaped
+    # pylatexenc accents a dotless i (\'\i), which pandoc renders as ı plus
+    # a combining accent; the plain letter gives the precomposed í.
+    return _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(escaped))
 
 
 def raw_value(text: str) -> str:

@@ -9,7 +9,7 @@ from litbase.export_load import load_articles
 from litbase.format_bibtex import braces_pair, latex_escape, write_bibtex
 
 FIRST_ENTRY = r"""@article{muller2021peera,
-  author = {M{\"u}ller, Hans and Nilsen, {\O}yvind and Garc{\'\i}a, Jos{\'e}},
+  author = {M{\"u}ller, Hans and Nilsen, {\O}yvind and Garc{\'i}a, Jos{\'e}},
   title = {{Peer support \{and\} burnout: 50\% \& \$5 \#1 a\_b \textasciitilde{}x\textasciicircum{}2 \textbackslash{} in r{\'e}sidents}},
   journal = {Journal of Synthetic Tests},
   shortjournal = {J Synth Tests},
@@ -58,7 +58,7 @@ def test_chapter_group_author_suffix_and_article_number(bib_db):
     ]
     assert entries[4].splitlines()[1:3] == [
         "  author = {{Synthetic Study Group} and King, Jr, Martin},",
-        r"  title = {{Unbalanced \textbraceright{} brace in a title}},",
+        r"  title = {{Unbalanced $\rbrace$ brace in a title}},",
     ]
 
 
@@ -71,7 +71,8 @@ def test_every_field_has_balanced_braces(bib_db):
 
 def test_latex_escape_rules():
     assert latex_escape("a {b} c") == r"a \{b\} c"
-    assert latex_escape("a } c") == r"a \textbraceright{} c"
+    assert latex_escape("a } c") == r"a $\rbrace$ c"
+    assert latex_escape("García Jiří") == r"Garc{\'i}a Ji{\v{r}}{\'i}"
     assert latex_escape("Øyvind Müller") == r"{\O}yvind M{\"u}ller"
     assert latex_escape("Øyvind Müller", unicode=True) == "Øyvind Müller"
     assert latex_escape("中文 100%") == r"中文 100\%"
@@ -108,7 +109,7 @@ def test_pybtex_reads_every_entry(bib_db):
     assert list(data.entries) == KEYS
     first = data.entries["muller2021peera"]
     assert [str(p) for p in first.persons["author"]] == [
-        r'M{\"u}ller, Hans', r"Nilsen, {\O}yvind", r"Garc{\'\i}a, Jos{\'e}"]
+        r'M{\"u}ller, Hans', r"Nilsen, {\O}yvind", r"Garc{\'i}a, Jos{\'e}"]
     assert first.fields["month"] == "March"
     group = data.entries["synthetic2020unbalanced"].persons["author"]
     assert [str(p) for p in group] == ["{Synthetic Study Group}", "King, Jr, Martin"]
