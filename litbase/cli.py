@@ -53,18 +53,22 @@ def pmid_arguments(values) -> list[int]:
               help="Hops from the seeds: 1 = their references, citing and similar articles")
 @click.option("--similar", default=0, show_default=True, type=click.IntRange(0, 500),
               help="Also take the N articles PubMed ranks most similar to each article")
-@click.option("--no-references", is_flag=True, help="Do not follow reference lists")
-@click.option("--no-cited-by", is_flag=True, help="Do not follow citing articles")
+@click.option("--direction", type=click.Choice(["backward", "forward", "both"]), default="both",
+              show_default=True,
+              help="Snowball backward (references), forward (citing articles) or both")
+@click.option("--no-references", is_flag=True, help="Do not follow reference lists (= --direction forward)")
+@click.option("--no-cited-by", is_flag=True, help="Do not follow citing articles (= --direction backward)")
 @click.option("--max-articles", type=click.IntRange(1), help="Stop once the collection holds N articles")
 @click.option("--collection", help="Collection to record the articles in [default: pmid-SEED]")
 @click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
 @ncbi_options
-def fetch(db_path, pmids, depth, similar, no_references, no_cited_by, max_articles,
+def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by, max_articles,
           collection, progress, api_key, email):
     """Fetch articles, their references, citing and similar articles from PubMed.
 
-    Only what is not stored yet is asked for, so an interrupted fetch resumes
-    when run again.
+    Breadth-first from the seeds. Only what is not stored yet is asked for, so
+    an interrupted fetch resumes when run again, and a larger --max-articles
+    continues where a smaller one stopped.
 
         litbase fetch litbase.db 35392492 --similar 20
     """
@@ -72,8 +76,8 @@ def fetch(db_path, pmids, depth, similar, no_references, no_cited_by, max_articl
         seeds=pmid_arguments(pmids),
         depth=depth,
         similar=similar,
-        references=not no_references,
-        cited_by=not no_cited_by,
+        references=direction != "forward" and not no_references,
+        cited_by=direction != "backward" and not no_cited_by,
         max_articles=max_articles,
         collection=collection,
     )

@@ -130,15 +130,17 @@ def test_similar_articles_join_the_same_requests(server, tmp_path):
     ]
 
 
-def test_direction_flags(server, tmp_path):
+@pytest.mark.parametrize("flags, expected", [
+    (["--no-references"], [*CITERS, SEED]),
+    (["--direction", "forward"], [*CITERS, SEED]),
+    (["--no-cited-by"], [*REFS, SEED]),
+    (["--direction", "backward"], [*REFS, SEED]),
+])
+def test_direction_flags(server, tmp_path, flags, expected):
     db_path = tmp_path / "lit.db"
-    assert run(db_path, SEED, "--no-references").exit_code == 0
+    assert run(db_path, SEED, *flags).exit_code == 0
     db = sqlite_utils.Database(db_path)
-    assert sorted(r["pmid"] for r in db["articles"].rows) == [*CITERS, SEED]
-    db_path = tmp_path / "lit2.db"
-    assert run(db_path, SEED, "--no-cited-by").exit_code == 0
-    db = sqlite_utils.Database(db_path)
-    assert sorted(r["pmid"] for r in db["articles"].rows) == [*REFS, SEED]
+    assert sorted(r["pmid"] for r in db["articles"].rows) == sorted(expected)
 
 
 def test_large_reference_list_batches_and_posts(monkeypatch, tmp_path):
