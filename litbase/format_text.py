@@ -84,6 +84,9 @@ def format_references(articles: Iterable[dict], style: str = "vancouver") -> lis
                                               formatter.plain)
     for item in items:
         bibliography.register(Citation([CitationItem(item["id"])]))
+    # citeproc-py applies the style's bibliography sort (APA's by author)
+    # only when asked; styles without one keep citation order.
+    bibliography.sort()
     with warnings.catch_warnings():
         # citeproc-py warns for every CSL variable it does not model.
         warnings.simplefilter("ignore")
