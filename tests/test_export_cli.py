@@ -1,0 +1,80 @@
+"""litbase export: selection by PMIDs, collection and read-only SQL; output to a file."""
+
+import json
+
+import pytest
+from bib_fixtures import base, build_db, person
+from click.testing import CliRunner
+
+from litbase.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def path(tmp_path):
+    build_db(tmp_path / "cli.db").conn.close()
+    return str(tmp_path / "cli.db")
+
+
+def cite_keys(output):
+    return [line.split("{")[1].rstrip(",") for line in output.splitlines() if line.startswith("@")]
+
+
+def test_export_by_pmids_in_the_order_given(path):
+    result = run("export", path, "990103", "990101")
+    assert result.exit_code == 0
+    assert cite_keys(result.output) == ["smith2022review", "muller2021peera"]
+
+
+def test_export_by_collection_and_sql_union(path):
+    result = run("export", path, "--collection", "synthetic", "--format", "csljson")
+    assert [i["PMID"] for i in json.loads(result.output)] == [
+        "990101", "990102", "990103", "990104", "990105"]
+    result = run("export", path, "990104", "--sql",
+                 "select pmid from articles where year = 2021 order by pmid desc")
+    assert cite_keys(result.output) == ["doe2019burnout", "muller2021peerb", "muller2021peera"]
+
+
+def test_sql_must_be_a_read_only_select_with_pmid(path):
+    result = run("export", path, "--sql", "delete from articles")
+    assert result.exit_code == 1
+    assert "--sql must be a single read-only SELECT" in result.output
+    result = run("export", path, "--sql", "select title from articles")
+    assert result.exit_code == 1
+    assert "Error: --sql must return a column named pmid" in result.output
+    result = run("export", path, "--sql", "attach database ':memory:' as other")
+    assert result.exit_code == 1
+    result = run("export", path, "--sql", "select pmid from articles")
+    assert len(cite_keys(result.output)) == 5
+
+
+def test_unknown_collection_and_no_selection(path):
+    result = run("export", path, "--collection", "nope")
+    assert (result.exit_code, result.output) == (1, "Error: No collection named 'nope'\n")
+    result = run("export", path)
+    assert result.exit_code == 2
+    assert "Choose articles: PMIDs, --collection NAME or --sql SELECT" in result.output
+
+
+def test_output_file_keeps_crlf_and_text_style(path, tmp_path):
+    target = tmp_path / "out.ris"
+    result = run("export", path, "990102", "--format", "ris", "-o", str(target))
+    assert (result.exit_code, result.output) == (0, "")
+    assert target.read_bytes().startswith(b"TY  - JOUR\r\nAU  - M\xc3\xbcller, Hans\r\n")
+    result = run("export", path, "990102", "--format", "text", "--style", "apa")
+    assert result.output == ("Müller, H. (2021). Peer mentoring in a synthetic cohort. Journal "
+                             "of Synthetic Tests, 12(7), 200–209. "
+                             "https://doi.org/10.5555/synth.990102\n")
+
+
+def test_csv_spreadsheet_safe_flag(tmp_path):
+    path = str(tmp_path / "csv.db")
+    build_db(path, [base(990106, title="=1+2", authors=[person("Roe", "Ann", "A")])]).conn.close()
+    plain = run("export", path, "990106", "--format", "csv")
+    safe = run("export", path, "990106", "--format", "csv", "--spreadsheet-safe")
+    assert plain.output.splitlines()[0].startswith("pmid,cite_key,authors,title,journal")
+    assert plain.output.splitlines()[1].startswith('990106,roe202112,"Roe, Ann",=1+2,')
+    assert safe.output.splitlines()[1].startswith("990106,roe202112,\"Roe, Ann\",'=1+2,")
