@@ -1,0 +1,79 @@
+"""Datasette renderers: links on every page with a pmid column; the whole result set exported."""
+
+import asyncio
+import json
+
+import pytest
+from bib_fixtures import base, build_db, person
+from datasette.app import Datasette
+
+COUNT = 250  # more than Datasette's default page of 100 rows
+METADATA = {"databases": {"big": {"queries": {
+    "odd_years": {"sql": "select pmid, title from articles where year = :year order by pmid"},
+}}}}
+
+
+@pytest.fixture(scope="module")
+def datasette(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ds") / "big.db"
+    articles = [base(980000 + i, title=f"Synthetic bulk record {i}", year=2020 + i % 2,
+                     authors=[person("Bulk", "Ann", "A")]) for i in range(COUNT)]
+    build_db(path, articles).conn.close()
+    return Datasette([str(path)], metadata=METADATA)
+
+
+def get(datasette, path):
+    return asyncio.run(datasette.client.get(path))
+
+
+def export_links(html, page):
+    return [f"{page}.{ext}" in html for ext in ("bib", "ris", "csljson", "nbib")]
+
+
+@pytest.mark.parametrize("page, query", [
+    ("/big/articles", ""),
+    ("/big/articles", "?_search=bulk"),
+    ("/big/articles", "?_facet=year&year=2021"),
+    ("/big/odd_years", "?year=2021"),
+])
+def test_links_on_table_search_facet_and_canned_query_pages(datasette, page, query):
+    response = get(datasette, page + query)
+    assert response.status_code == 200
+    assert export_links(response.text, page) == [True, True, True, True]
+
+
+def test_no_links_without_a_pmid_column(datasette):
+    response = get(datasette, "/big/journals")
+    assert export_links(response.text, "/big/journals") == [False, False, False, False]
+
+
+def test_table_bib_holds_every_row_not_one_page(datasette):
+    response = get(datasette, "/big/articles.bib")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-bibtex; charset=utf-8"
+    assert response.headers["content-disposition"] == 'attachment; filename="articles.bib"'
+    assert response.text.count("@article{") == COUNT
+
+
+def test_facet_and_search_selections_are_kept(datasette):
+    facet = get(datasette, "/big/articles.ris?_facet=year&year=2021")
+    assert facet.text.count("TY  - JOUR") == COUNT // 2
+    assert "PY  - 2020" not in facet.text
+    # A page size the link carries is no limit on the export.
+    search = get(datasette, "/big/articles.nbib?_search=bulk&title__contains=record+1&_size=5")
+    assert search.text.count("PMID- ") == 1 + 10 + 100  # records 1, 10-19, 100-199
+    phrase = get(datasette, "/big/articles.nbib?_search=%22record+7%22")
+    assert phrase.text.count("PMID- ") == 1
+
+
+def test_canned_and_arbitrary_queries_return_every_row(datasette):
+    canned = get(datasette, "/big/odd_years.csljson?year=2021")
+    assert len(json.loads(canned.text)) == COUNT // 2
+    sql = get(datasette, "/big.bib?sql=select+pmid+from+articles+order+by+pmid+desc")
+    assert sql.text.count("@article{") == COUNT
+    assert sql.text.index("pmid = {980249}") < sql.text.index("pmid = {980000}")
+
+
+def test_child_table_rows_export_their_articles(datasette):
+    response = get(datasette, "/big/articles_authors.bib?position=1")
+    assert response.text.count("@article{") == COUNT
