@@ -1,0 +1,140 @@
+"""litbase import: file kinds, errors with file and line, nothing half-stored, merging, DOI matching."""
+
+import json
+
+import pytest
+from bib_fixtures import bib_db, build_db  # noqa: F401  (fixture)
+from click.testing import CliRunner
+
+from litbase.bib_store import ensure_bibliography_shape, match_unmatched
+from litbase.cli import cli
+from litbase.export_load import load_articles
+from litbase.import_files import file_kind, import_file
+from litbase.parse_bibliography import BibliographyError
+from litbase.schema import open_db
+from litbase.store import save_articles
+
+GOOD_RIS = ("TY  - JOUR\nAU  - Roe, Ann\nTI  - A synthetic first record\nPY  - 2020\n"
+            "AN  - 990401\nER  - \n\n"
+            "TY  - JOUR\nTI  - A synthetic second record\nPY  - 2020\nAN  - 990402\nER  - \n")
+
+MALFORMED = {
+    "broken.ris": (GOOD_RIS + "\nTY  - JOUR\nTI  - Third\nthis line has no tag\nER  - \n",
+                   16, "not a RIS line (XX  - value): 'this line has no tag'"),
+    "open.ris": (GOOD_RIS + "\nTY  - JOUR\nTI  - Never closed\n", 10,
+                 "record is not closed with an ER line"),
+    "broken.nbib": ("PMID- 990401\nTI  - Fine\n\nPMID- 990402\nTI  - Fine too\n"
+                    "not a tag line\n", 6, "not a MEDLINE line (TAG - value): 'not a tag line'"),
+    "badpmid.nbib": ("PMID- 990401\nTI  - Fine\n\nPMID- 99x\nTI  - Bad\n", 4,
+                     "PMID '99x' is not a positive whole number"),
+    "broken.bib": ("@article{ok1,\n  title = {Fine},\n  year = {2020},\n  pmid = {990401},\n}\n\n"
+                   "@article{bad,\n  title = {Unbalanced {brace},\n  year = {2020},\n}\n", 7,
+                   "cannot read this BibTeX entry"),
+    "badyear.bib": ("@article{ok1,\n  title = {Fine},\n  year = {2020},\n  pmid = {990401},\n}\n"
+                    "@article{ok2,\n  title = {Fine},\n  year = {next year},\n}\n", 6,
+                    "year 'next year' does not start with four digits"),
+    "broken.json": ('[\n  {"type": "article-journal", "title": "Fine", "PMID": "990401"},\n'
+                    '  {"type": "article-journal", "title": "Broken",\n]\n', 4,
+                    "not valid JSON: Expecting property name enclosed in double quotes"),
+    "badpmid.json": ('[\n  {"type": "article-journal", "title": "Fine", "PMID": "990401"},\n\n'
+                     '  {"type": "article-journal",\n   "PMID": "abc"}\n]\n', 4,
+                     "PMID 'abc' is not a positive whole number"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_file_names_file_and_line_and_stores_nothing(tmp_path, name):
+    text, line, message = MALFORMED[name]
+    path = tmp_path / name
+    path.write_text(text)
+    db = open_db(tmp_path / "x.db")
+    with pytest.raises(BibliographyError) as caught:
+        import_file(db, path)
+    assert (caught.value.path, caught.value.line) == (str(path), line)
+    assert caught.value.message.startswith(message)
+    assert str(caught.value).startswith(f"{path}, line {line}: {message}")
+    assert (db["articles"].count, db["collections"].count) == (0, 0)
+
+
+def test_cli_reports_error_and_keeps_earlier_files(tmp_path):
+    good, bad = tmp_path / "good.ris", tmp_path / "bad.ris"
+    good.write_text(GOOD_RIS)
+    bad.write_text(MALFORMED["broken.ris"][0])
+    db_path = tmp_path / "cli.db"
+    result = CliRunner().invoke(cli, ["import", str(db_path), str(good), str(bad)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{good}: 2 ris records; 2 stored by PMID (0 merged with stored articles), 0 without"
+        " PMID kept in unmatched_records, 0 matched by DOI.",
+        f"Error: {bad}, line 16: not a RIS line (XX  - value): 'this line has no tag'",
+        f"Nothing from {bad} was stored.",
+    ]
+    assert [r[0] for r in open_db(db_path).conn.execute(
+        "SELECT pmid FROM articles ORDER BY pmid")] == [990401, 990402]
+
+
+@pytest.mark.parametrize("name, head, kind", [
+    ("x.nbib", "", "medline"), ("x.RIS", "", "ris"), ("x.bib", "", "bibtex"),
+    ("x.json", "", "csljson"), ("x.txt", "\nPMID- 1\n", "medline"),
+    ("x.txt", "TY  - JOUR\n", "ris"), ("x.txt", "% comment\n@article{a,", "bibtex"),
+    ("x.txt", ' [{"id": "a"}]', "csljson"),
+])
+def test_file_kind_by_suffix_then_content(tmp_path, name, head, kind):
+    assert file_kind(tmp_path / name, head).name == kind
+
+
+def test_unknown_kind_is_refused(tmp_path):
+    with pytest.raises(BibliographyError, match=r"x\.txt: unknown kind of file"):
+        file_kind(tmp_path / "x.txt", "hello")
+
+
+def test_pmid_records_merge_stored_fields_win(bib_db, tmp_path):
+    path = tmp_path / "update.ris"
+    path.write_text("TY  - JOUR\nTI  - A different title\nAN  - 990102\nC2  - PMC9990102\n"
+                    "AB  - An abstract the stored record lacked.\nER  - \n")
+    report = import_file(bib_db, path, collection="updates")
+    assert (report["stored"], report["merged"]) == (1, 1)
+    [article] = load_articles(bib_db, [990102])
+    assert article["title"] == "Peer mentoring in a synthetic cohort"
+    assert (article["pmcid"], article["abstract"]) == (
+        "PMC9990102", "An abstract the stored record lacked.")
+    assert article["authors"][0]["last_name"] == "Müller"
+    assert bib_db["articles"].get(990102)["record_source"] == "dataset"
+
+
+def test_records_without_pmid_wait_and_match_by_doi(tmp_path):
+    db = open_db(tmp_path / "m.db")
+    path = tmp_path / "later.json"
+    path.write_text(json.dumps([{"type": "article-journal", "title": "Waiting for its PMID",
+                                 "DOI": "10.5555/LATER.1", "abstract": "Kept from the file.",
+                                 "author": [{"family": "Roe", "given": "Ann"}]}]))
+    report = import_file(db, path, collection="mine")
+    assert (report["stored"], report["unmatched"], report["matched_by_doi"]) == (0, 1, 0)
+    row = db["unmatched_records"].get("doi:10.5555/later.1")
+    assert (row["title"], row["first_author"], row["line"], row["format"]) == (
+        "Waiting for its PMID", "Roe", 1, "csljson")
+    assert db["articles"].count == 0
+    with db.conn:
+        save_articles(db, [{"pmid": 990501, "title": "Waiting for its PMID",
+                            "doi": "10.5555/later.1", "authors": []}])
+        assert match_unmatched(db) == 1
+    [article] = load_articles(db, [990501])
+    assert article["abstract"] == "Kept from the file."
+    assert article["authors"][0]["last_name"] == "Roe"
+    assert db["unmatched_records"].count == 0
+    assert db.conn.execute("SELECT collection, pmid FROM collections_articles").fetchall() == [
+        ("mine", 990501)]
+
+
+def test_unmatched_record_matched_by_a_later_import(tmp_path):
+    db = open_db(tmp_path / "m.db")
+    first, second = tmp_path / "first.ris", tmp_path / "second.ris"
+    first.write_text("TY  - JOUR\nTI  - No PMID yet\nDO  - 10.5555/Later.2\nER  - \n")
+    second.write_text("TY  - JOUR\nTI  - No PMID yet\nDO  - 10.5555/later.2\nAN  - 990502\n"
+                      "ER  - \n")
+    import_file(db, first)
+    report = import_file(db, second)
+    assert (report["stored"], report["matched_by_doi"]) == (1, 1)
+    assert db["unmatched_records"].count == 0
+    ensure_bibliography_shape(db)
+    assert db["articles"].count == 1
