@@ -21,7 +21,7 @@ GOOD_RIS = ("TY  - JOUR\nAU  - Roe, Ann\nTI  - A synthetic first record\nPY  - 2
 MALFORMED = {
     "broken.ris": (GOOD_RIS + "\nTY  - JOUR\nTI  - Third\nthis line has no tag\nER  - \n",
                    16, "not a RIS line (XX  - value): 'this line has no tag'"),
-    "open.ris": (GOOD_RIS + "\nTY  - JOUR\nTI  - Never closed\n", 10,
+    "open.ris": (GOOD_RIS + "\nTY  - JOUR\nTI  - Never closed\n", 14,
                  "record is not closed with an ER line"),
     "broken.nbib": ("PMID- 990401\nTI  - Fine\n\nPMID- 990402\nTI  - Fine too\n"
                     "not a tag line\n", 6, "not a MEDLINE line (TAG - value): 'not a tag line'"),
