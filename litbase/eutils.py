@@ -203,12 +203,16 @@ class EutilsClient:
 
     # --- machinery -------------------------------------------------------------------------
 
+    def url_for(self, endpoint: str) -> str:
+        """The URL of an endpoint; a client for another NCBI service overrides this."""
+        return f"{self.base_url}{endpoint}.fcgi"
+
     def request(self, endpoint: str, params: dict[str, Any], expect_root: Any = _DEFAULT) -> bytes:
         """Send one E-utilities request with retries; return the checked body."""
         endpoint = endpoint.removesuffix(".fcgi")
         if expect_root is _DEFAULT:
             expect_root = EXPECTED_ROOTS.get(endpoint)
-        url = f"{self.base_url}{endpoint}.fcgi"
+        url = self.url_for(endpoint)
         # NCBI asks every request to carry tool and email so they can contact us before blocking.
         public = {k: v for k, v in params.items() if v is not None and k != "api_key"}
         public["tool"] = self.tool
