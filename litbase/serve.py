@@ -18,8 +18,10 @@ DEFAULT_HOST = "127.0.0.1"  # never all interfaces unless asked: Datasette runs 
 DEFAULT_PORT = 8001
 
 # Datasette settings for every run: facet suggestions cost ~350 ms a table page
-# (DESIGN.md anchors); the configured facets stay.
-SETTINGS = {"suggest_facets": False}
+# (DESIGN.md anchors); the configured facets stay. Long abstracts are cut in
+# table views (the article page shows them whole); facets list their top ten
+# values, with a link to more.
+SETTINGS = {"suggest_facets": False, "truncate_cells_html": 200, "default_facet_size": 10}
 
 # --public: a site anyone can reach. SQL time limits bound what one request
 # can cost; no download of the database file; arbitrary SQL is refused through
