@@ -77,3 +77,10 @@ def test_canned_and_arbitrary_queries_return_every_row(datasette):
 def test_child_table_rows_export_their_articles(datasette):
     response = get(datasette, "/big/articles_authors.bib?position=1")
     assert response.text.count("@article{") == COUNT
+
+
+def test_renderer_plugin_is_installed(datasette):
+    plugins = json.loads(get(datasette, "/-/plugins.json").text)
+    # Both litbase entry points report the distribution's name; this one is
+    # known by its hook.
+    assert ["register_output_renderer"] in [p["hooks"] for p in plugins if p["name"] == "litbase"]
