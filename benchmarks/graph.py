@@ -103,9 +103,11 @@ def child(task: str, db_path: str) -> None:
     elif task == "related":
         from litbase.related import related
 
-        seed = db.conn.execute("SELECT pmid FROM collections_articles WHERE role = 'seed'").fetchone()[0]
-        rows = related(db, seed, limit=20)
-        result = {"rows": len(rows)}
+        # The worst case: the most cited article has the most co-cited partners.
+        top = db.conn.execute(
+            "SELECT cited FROM citations GROUP BY cited ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        rows = related(db, top, limit=20)
+        result = {"rows": len(rows), "pmid": top}
     result["wall_seconds"] = round(time.perf_counter() - started, 3)
     result["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(result))
@@ -148,7 +150,7 @@ def main() -> None:
         ("litbase update_graph, all of the above", f"{ours['wall_seconds']:.2f} s", f"{ours['peak_mb']:.0f} MB", ""),
         ("networkx.pagerank alone (anchor 5.8 s, 1.3 GB)", f"{anchor['pagerank_seconds']:.2f} s "
          f"(+{anchor['build_seconds']:.1f} s to build the DiGraph)", f"{anchor['peak_mb']:.0f} MB", "anchor"),
-        ("litbase related, one article", f"{rel['wall_seconds']:.3f} s", f"{rel['peak_mb']:.0f} MB", "1 s"),
+        (f"litbase related, the most cited article ({rel['rows']} shown)", f"{rel['wall_seconds']:.3f} s", f"{rel['peak_mb']:.0f} MB", "1 s"),
     ]
     table = ["| work | time | memory / size | goal |", "| --- | --- | --- | --- |"]
     table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]

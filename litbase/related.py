@@ -29,18 +29,22 @@ STOPWORDS = frozenset(
 # Exact counts straight from the links, between stored articles, so that a
 # large collection's thresholded pair tables (graph_store.PAIR_ROWS_BUDGET)
 # never hide a weak signal from the ranking.
+# CROSS JOIN keeps SQLite's join order: start from the article's few links,
+# then walk the (cited, citing) index, never scan the whole table.
 COCITED_WITH = """
-SELECT c.cited, count(DISTINCT c.citing) FROM citations c
-WHERE c.citing IN (SELECT citing FROM citations WHERE cited = :pmid)
-  AND c.citing IN (SELECT pmid FROM articles)
-  AND c.cited != :pmid AND c.cited IN (SELECT pmid FROM articles)
+SELECT c.cited, count(DISTINCT c.citing)
+FROM (SELECT DISTINCT citing FROM citations WHERE cited = :pmid) AS citer
+CROSS JOIN citations AS c ON c.citing = citer.citing
+CROSS JOIN articles AS stored ON stored.pmid = c.cited
+WHERE citer.citing IN (SELECT pmid FROM articles) AND c.cited != :pmid
 GROUP BY c.cited
 """
 COUPLED_WITH = """
-SELECT c.citing, count(DISTINCT c.cited) FROM citations c
-WHERE c.cited IN (SELECT cited FROM citations WHERE citing = :pmid)
-  AND c.cited IN (SELECT pmid FROM articles)
-  AND c.citing != :pmid AND c.citing IN (SELECT pmid FROM articles)
+SELECT c.citing, count(DISTINCT c.cited)
+FROM (SELECT DISTINCT cited FROM citations WHERE citing = :pmid) AS ref
+CROSS JOIN citations AS c ON c.cited = ref.cited
+CROSS JOIN articles AS stored ON stored.pmid = c.citing
+WHERE ref.cited IN (SELECT pmid FROM articles) AND c.citing != :pmid
 GROUP BY c.citing
 """
 

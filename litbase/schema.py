@@ -57,6 +57,13 @@ ARTICLE_COLUMNS = {
     "fetched_at": str,  # when the full record was stored
     "links_fetched_at": str,  # when elink was last asked for its links
     "updated_at": str,
+    # NIH iCite's metrics (litbase.sources); NULL until iCite has been asked.
+    "icite_citation_count": int,
+    "relative_citation_ratio": float,
+    "nih_percentile": float,
+    "is_research_article": int,
+    "is_clinical": int,
+    "icite_provisional": int,  # 1: the RCR of a recent article, still moving
 }
 
 REFERENCES_STATUS = {
@@ -191,6 +198,21 @@ TABLES = {
         pk=("collection", "pmid", "role"),
         foreign_keys=[("collection", "collections", "name"), ("pmid", "articles", "pmid")],
     ),
+    # Which citation source (icite, europepmc) was asked about which article,
+    # when, and how long its lists were: an empty list is only "cites nothing
+    # known" when the source was asked (litbase.sources).
+    "article_sources": dict(
+        columns={
+            "pmid": int,
+            "source": str,
+            "fetched_at": str,
+            "status": str,  # found | not_found
+            "references": int,  # entries of its reference list (0: none known)
+            "cited_by": int,  # citing works it lists
+        },
+        pk=("pmid", "source"),
+        foreign_keys=[("pmid", "articles", "pmid")],
+    ),
     "missing_pmids": dict(
         columns={"pmid": int, "reason": str, "first_seen": str, "last_checked": str},
         pk="pmid",
@@ -218,12 +240,15 @@ INDEXES = {
     "articles": [["year"], ["journal_id"], ["doi"], ["pmcid"], ["references_status"]],
     "articles_authors": [["author_id"]],
     "articles_mesh_terms": [["mesh_id"]],
-    "citations": [["cited"], ["citing"], ["source"]],
+    # (cited, citing) covers "who cites X" without touching the table; the
+    # primary key (citing, cited, source) already covers "what X cites".
+    "citations": [["cited", "citing"], ["source"]],
     "article_references": [["cited_pmid"], ["doi"]],
     "similar_articles": [["similar_pmid"]],
     "citing_works": [["cited_pmid"]],
     "collections_articles": [["pmid"], ["seed_pmid"]],
     "authors": [["key"]],
+    "article_sources": [["source"]],
 }
 
 FTS_CONFIG = {"articles": ["title", "abstract", "keywords", "mesh_terms"]}
