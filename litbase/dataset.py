@@ -1,8 +1,9 @@
 """The dataset folder: one JSON-lines file per table, read by ``load_dataset``, written by ``snapshot``.
 
 A folder holds ``dataset.json`` (format name, version and the row count of each
-table) and ``TABLE.jsonl`` for every table of ``TABLES``: one row per line,
-keys in the table's column order, rows sorted by primary key, UTF-8 text.
+table with rows) and ``TABLE.jsonl`` for each of those tables: one row per
+line, keys in the table's column order with NULLs left out, rows sorted by
+primary key, UTF-8 text.
 Sorting and fixed key order make two snapshots of similar databases differ
 only where their rows differ, so ``git diff`` reads like a changelog.
 docs/dataset-format.md is the reference.
@@ -123,10 +124,16 @@ def snapshot(db: sqlite_utils.Database, folder) -> dict:
             cursor = db.conn.execute(f"SELECT * FROM [{name}] ORDER BY {order}")
             columns = [d[0] for d in cursor.description]
             for values in cursor:
-                row = _encode(name, dict(zip(columns, values)))
-                lines.append(json.dumps(row, ensure_ascii=False) + "\n")
-        (folder / f"{name}.jsonl").write_text("".join(lines), encoding="utf-8")
-        counts[name] = len(lines)
+                # NULLs are left out: a column added to the schema later, or a
+                # table with no rows, then changes no committed file.
+                row = {c: v for c, v in zip(columns, values) if v is not None}
+                lines.append(json.dumps(_encode(name, row), ensure_ascii=False) + "\n")
+        path = folder / f"{name}.jsonl"
+        if lines:
+            path.write_text("".join(lines), encoding="utf-8")
+            counts[name] = len(lines)
+        elif path.exists():
+            path.unlink()  # a table emptied since the last snapshot
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "tables": counts}
     (folder / "dataset.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
