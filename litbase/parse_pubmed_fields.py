@@ -1,0 +1,373 @@
+"""Field extractors for PubMed XML: text flattening, dates, names, references.
+
+Each helper takes a finished lxml element from ``parse_pubmed`` and returns
+plain Python values. They walk direct children instead of running XPath per
+field: a PubMed baseline file holds tens of thousands of records, and one
+pass over each element's children is what keeps the parser near the speed of
+bare ``iterparse``.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MATHML = "{http://www.w3.org/1998/Math/MathML}"
+_MTEXT = _MATHML + "mtext"
+
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name.lower(): number for number, name in enumerate(MONTH_NAMES, 1)}
+_MONTH_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
+_YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_ORCID_RE = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])")
+
+
+def to_int(value: str | None) -> int | None:
+    """``int(value)``, or None when the text is missing or not a number."""
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def text_of(el) -> str | None:
+    """Text of ``el`` with inline markup flattened and whitespace collapsed.
+
+    Returns None for a missing or empty element.
+    """
+    if el is None:
+        return None
+    if len(el) == 0:
+        text = el.text
+    else:
+        parts: list[str] = []
+        _collect(el, parts)
+        text = "".join(parts)
+    if not text:
+        return None
+    # Baseline files are pretty-printed and MathML arrives indented, so runs of
+    # whitespace (newlines included) are layout, not content.
+    text = " ".join(text.split())
+    return text or None
+
+
+def _collect(el, parts: list[str]) -> None:
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        tag = child.tag
+        # Comments, processing instructions and entity references left
+        # unresolved on purpose (XXE) have a non-string tag; they give no text.
+        if tag.__class__ is str:
+            if tag.startswith(_MATHML):
+                _collect_math(child, parts)
+            else:
+                _collect(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def _collect_math(el, parts: list[str]) -> None:
+    # Inside MathML only indentation is whitespace-only, except <mtext> whose
+    # single space separates symbols ("He3/Xe129 MRI").
+    text = el.text
+    if text and (el.tag == _MTEXT or not text.isspace()):
+        parts.append(text)
+    for child in el:
+        if child.tag.__class__ is str:
+            _collect_math(child, parts)
+        tail = child.tail
+        if tail and not tail.isspace():
+            parts.append(tail)
+
+
+def month_number(value: str | None) -> int | None:
+    """Month 1-12 from "Apr", "April", "04" or "4"; None otherwise."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        number = int(value)
+        return number if 1 <= number <= 12 else None
+    return _MONTHS.get(value[:3].lower())
+
+
+def parse_date(el) -> tuple[int | None, int | None, int | None, str | None]:
+    """(year, month, day, as printed) from a PubDate-like element.
+
+    ``MedlineDate`` ranges ("2016 Jul-Sep", "1998 Dec-1999 Jan") give the
+    first year and first month, no day, and are printed verbatim.
+    """
+    if el is None:
+        return None, None, None, None
+    year = month = day = season = None
+    for child in el:
+        tag = child.tag
+        if tag == "Year":
+            year = child.text
+        elif tag == "Month":
+            month = child.text
+        elif tag == "Day":
+            day = child.text
+        elif tag == "Season":
+            season = child.text
+        elif tag == "MedlineDate":
+            printed = text_of(child)
+            if not printed:
+                return None, None, None, None
+            found_year = _YEAR_RE.search(printed)
+            found_month = _MONTH_RE.search(printed)
+            return (
+                int(found_year.group(1)) if found_year else None,
+                _MONTHS[found_month.group(1).lower()] if found_month else None,
+                None,
+                printed,
+            )
+    year_number = to_int(year)
+    month_int = month_number(month)
+    day_number = to_int(day)
+    pieces = []
+    if year:
+        pieces.append(year.strip())
+    if month_int:
+        pieces.append(MONTH_NAMES[month_int - 1])
+    elif month and month.strip():
+        pieces.append(month.strip())
+    if day_number:
+        pieces.append(str(day_number))
+    if season and season.strip():
+        pieces.append(season.strip())
+    return year_number, month_int, day_number, " ".join(pieces) or None
+
+
+def iso_date(el) -> str | None:
+    """"YYYY-MM-DD" from an element with Year/Month/Day children."""
+    if el is None:
+        return None
+    parts = [child.text for child in el]
+    # DateRevised and friends are three zero-padded numbers in practice;
+    # anything else takes the general path below.
+    if len(parts) == 3 and all(p and p.isdigit() for p in parts) and len(parts[0]) == 4:
+        year, month, day = parts
+        if len(month) == 2 and len(day) == 2:
+            return f"{year}-{month}-{day}"
+    year, month, day, _ = parse_date(el)
+    if year is None:
+        return None
+    if month is None:
+        return f"{year:04d}"
+    if day is None:
+        return f"{year:04d}-{month:02d}"
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def normalise_orcid(value: str | None) -> str | None:
+    """Bare ORCID iD (0000-0002-1825-0097) from any form PubMed prints.
+
+    PubMed carries "0000-0002-1825-0097", "https://orcid.org/0000-...",
+    "http://orcid.org/..." and occasionally the 16 characters without hyphens.
+    Anything that is not an ORCID iD gives None rather than a guess.
+    """
+    if not value:
+        return None
+    found = _ORCID_RE.search(value.strip().upper())
+    if found is None:
+        return None
+    return "-".join(found.groups())
+
+
+def parse_authors(author_list) -> list[dict]:
+    """Authors of one AuthorList, in byline order.
+
+    Entries marked ValidYN="N" are skipped: NLM keeps them only to record a
+    name that was printed wrongly, next to the corrected entry.
+    """
+    authors: list[dict] = []
+    for author in author_list:
+        if author.tag != "Author" or author.get("ValidYN") == "N":
+            continue
+        last = fore = initials = suffix = collective = orcid = None
+        affiliations: list[str] = []
+        for child in author:
+            tag = child.tag
+            # Name parts are plain leaves in practice; reading .text directly
+            # instead of flattening saves a call per part on large files.
+            if tag == "LastName":
+                last = child.text if len(child) == 0 else text_of(child)
+            elif tag == "ForeName":
+                fore = child.text if len(child) == 0 else text_of(child)
+            elif tag == "Initials":
+                initials = child.text if len(child) == 0 else text_of(child)
+            elif tag == "Suffix":
+                suffix = child.text if len(child) == 0 else text_of(child)
+            elif tag == "CollectiveName":
+                collective = text_of(child)
+            elif tag == "Identifier":
+                if orcid is None and child.get("Source") == "ORCID":
+                    orcid = normalise_orcid(child.text)
+            elif tag == "AffiliationInfo":
+                for info in child:
+                    if info.tag == "Affiliation":
+                        affiliation = text_of(info)
+                        if affiliation:
+                            affiliations.append(affiliation)
+        authors.append({
+            "position": len(authors) + 1,
+            "last_name": last,
+            "fore_name": fore,
+            "initials": initials,
+            "suffix": suffix,
+            "collective_name": collective,
+            "orcid": orcid,
+            "affiliations": affiliations,
+        })
+    return authors
+
+
+def parse_article_ids(id_list) -> dict[str, str]:
+    """{IdType: value} of an ArticleIdList; the first value of a type wins."""
+    ids: dict[str, str] = {}
+    for article_id in id_list:
+        id_type = article_id.get("IdType")
+        value = article_id.text
+        if id_type and value and id_type not in ids:
+            value = value.strip()
+            if value:
+                ids[id_type] = value
+    return ids
+
+
+def normalise_pmcid(value: str | None) -> str | None:
+    """"PMC8963728" whether PubMed printed the prefix or not."""
+    if not value:
+        return None
+    value = value.strip().upper()
+    if value.isdigit():
+        return "PMC" + value
+    return value if value.startswith("PMC") else None
+
+
+def add_reference_list(ref_list, references: list[dict]) -> None:
+    """Append the Reference entries of a ReferenceList, nested lists included.
+
+    Positions continue across every list of the article, so they stay
+    1-based and unique within the "reference_list" source.
+    """
+    for child in ref_list:
+        tag = child.tag
+        if tag == "Reference":
+            citation = pmid = doi = pmcid = None
+            for part in child:
+                if part.tag == "Citation":
+                    citation = text_of(part)
+                elif part.tag == "ArticleIdList":
+                    # Inlined rather than parse_article_ids: a baseline file
+                    # holds hundreds of thousands of references.
+                    for article_id in part:
+                        id_type = article_id.get("IdType")
+                        if id_type == "pubmed":
+                            if pmid is None:
+                                pmid = to_int(article_id.text)
+                        elif id_type == "doi":
+                            if doi is None and article_id.text:
+                                doi = article_id.text.strip() or None
+                        elif id_type == "pmc":
+                            if pmcid is None:
+                                pmcid = normalise_pmcid(article_id.text)
+            references.append({
+                "position": len(references) + 1,
+                "citation": citation,
+                "pmid": pmid,
+                "doi": doi,
+                "pmcid": pmcid,
+                "source": "reference_list",
+            })
+        elif tag == "ReferenceList":
+            add_reference_list(child, references)
+
+
+def parse_comments_corrections(cc_list) -> tuple[list[dict], list[dict]]:
+    """(references from RefType="Cites", every other notice) of a list."""
+    cites: list[dict] = []
+    notices: list[dict] = []
+    for item in cc_list:
+        if item.tag != "CommentsCorrections":
+            continue
+        citation = pmid = None
+        for child in item:
+            if child.tag == "RefSource":
+                citation = text_of(child)
+            elif child.tag == "PMID":
+                pmid = to_int(child.text)
+        ref_type = item.get("RefType")
+        if ref_type == "Cites":
+            cites.append({
+                "position": len(cites) + 1,
+                "citation": citation,
+                "pmid": pmid,
+                "doi": None,
+                "pmcid": None,
+                "source": "comments_corrections",
+            })
+        else:
+            notices.append({"ref_type": ref_type, "pmid": pmid, "citation": citation})
+    return cites, notices
+
+
+def parse_mesh_headings(mesh_list) -> list[dict]:
+    """MeSH headings; a major qualifier gets a "*" suffix, as PubMed prints it."""
+    headings: list[dict] = []
+    for heading in mesh_list:
+        if heading.tag != "MeshHeading":
+            continue
+        entry = None
+        qualifiers: list[str] = []
+        for child in heading:
+            # MeSH names are controlled vocabulary, never marked up: .text
+            # is exact and much cheaper than flattening.
+            if child.tag == "DescriptorName":
+                entry = {
+                    "descriptor_ui": child.get("UI"),
+                    "descriptor": child.text,
+                    "major_topic": child.get("MajorTopicYN") == "Y",
+                    "qualifiers": qualifiers,
+                }
+            elif child.tag == "QualifierName":
+                name = child.text
+                if name:
+                    qualifiers.append(name + "*" if child.get("MajorTopicYN") == "Y" else name)
+        if entry is not None:
+            headings.append(entry)
+    return headings
+
+
+def parse_abstract(abstract) -> tuple[str | None, list[dict], str | None]:
+    """(abstract text, sections, copyright) of an Abstract element.
+
+    Sections join as "LABEL: text" paragraphs; an unlabelled section is its
+    text alone.
+    """
+    sections: list[dict] = []
+    copyright_text = None
+    for child in abstract:
+        tag = child.tag
+        if tag == "AbstractText":
+            text = text_of(child)
+            if text is None:
+                continue
+            sections.append({
+                "label": child.get("Label") or None,
+                "nlm_category": child.get("NlmCategory") or None,
+                "text": text,
+            })
+        elif tag == "CopyrightInformation":
+            copyright_text = text_of(child)
+    if not sections:
+        return None, sections, copyright_text
+    joined = "\n".join(
+        f"{section['label']}: {section['text']}" if section["label"] else section["text"]
+        for section in sections
+    )
+    return joined, sections, copyright_text
