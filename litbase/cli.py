@@ -121,6 +121,7 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
 from . import cli_publish  # noqa: E402,F401  (registers build, snapshot, serve)
 from . import cli_bibliography  # noqa: E402,F401  (registers export, import)
 from . import cli_graph  # noqa: E402,F401  (registers graph, related, graph-export)
+from . import cli_search  # noqa: E402,F401  (registers search, refresh, collections)
 
 
 if __name__ == "__main__":

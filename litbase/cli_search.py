@@ -1,0 +1,77 @@
+"""``litbase search``, ``litbase refresh`` and ``litbase collections``: grow and compare collections."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+import sqlite_utils
+
+from .cli import cli, ncbi_options
+from .collection_ops import CollectionError, collection_summaries, compare_collections
+from .eutils import EutilsClient, EutilsError, EutilsResponseError
+from .progress import CrawlProgress
+from .schema import open_db
+from .search import SearchError, search
+from .store import record_fetch
+
+
+def _client(db, api_key, email, bar) -> EutilsClient:
+    def on_request(request: dict) -> None:
+        record_fetch(db, request)
+        bar.on_request(request)
+
+    return EutilsClient(api_key=api_key, email=email, on_request=on_request)
+
+
+def _network_failure(error: EutilsError, bar) -> click.ClickException:
+    bar.close()
+    if isinstance(error, EutilsResponseError):
+        # NCBI reports a bad query inside HTTP 200; it is the user's to fix, so say it plainly.
+        return click.ClickException(f"PubMed answered with an error: {error.ncbi_message}")
+    return click.ClickException(
+        f"{error}\nEverything fetched so far is stored; run the same command again to resume.")
+
+
+@cli.command(name="search")
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("term")
+@click.option("--collection", help="Collection to record the hits in [default: search-TERM]")
+@click.option("--max", "max_results", type=click.IntRange(1),
+              help="Store only the N most recent hits")
+@click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
+@ncbi_options
+def search_command(db_path, term, collection, max_results, progress, api_key, email):
+    """Store every article a PubMed query finds, in a collection.
+
+    A query with more than 9,999 hits (ESearch's limit) is split by
+    publication date, so nothing is silently cut. Records already stored are
+    not asked for again.
+
+        litbase search litbase.db "peer support[tiab] AND residency[tiab]" --collection peer
+    """
+    db = open_db(db_path)
+    bar = CrawlProgress(enabled=progress)
+    client = _client(db, api_key, email, bar)
+    try:
+        report = search(db, client, term, collection=collection, max_results=max_results,
+                        progress=bar)
+    except SearchError as error:
+        bar.close()
+        raise click.ClickException(str(error))
+    except EutilsError as error:
+        raise _network_failure(error, bar)
+    for warning in report.warnings:
+        click.echo(f"PubMed: {warning}", err=True)
+    sliced = f" in {len(report.slices)} publication-date slices" if len(report.slices) > 1 else ""
+    click.echo(
+        f"PubMed reports {report.query_count} hits{sliced}; collection {report.collection!r} holds"
+        f" {report.members}, {report.stored_count} of them stored ({report.records_stored} records"
+        f" fetched now, {bar.requests} requests).",
+        err=True,
+    )
+    if report.missing:
+        raise click.ClickException(
+            "PubMed listed but did not return PMID " + ", ".join(map(str, report.missing))
+            + "; run the same command again to retry them.")
