@@ -10,8 +10,10 @@ from . import __version__
 from .crawl import CrawlPlan, InvalidPmid, crawl, parse_pmid
 from .eutils import EutilsClient, EutilsError
 from .graph_store import update_graph
+from .polite import SourceError
 from .progress import CrawlProgress
 from .schema import open_db
+from .sources import DEFAULT_SOURCES, UnknownSource, make_clients, parse_sources
 from .store import record_fetch
 
 
@@ -61,9 +63,12 @@ def pmid_arguments(values) -> list[int]:
 @click.option("--max-articles", type=click.IntRange(1), help="Stop once the collection holds N articles")
 @click.option("--collection", help="Collection to record the articles in [default: pmid-SEED]")
 @click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
+@click.option("--sources", default=",".join(DEFAULT_SOURCES), show_default=True,
+              help="Citation link sources to merge: pubmed, icite, europepmc (comma-separated);"
+                   " records always come from PubMed [env LITBASE_ICITE_URL, LITBASE_EUROPEPMC_URL]")
 @ncbi_options
 def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by, max_articles,
-          collection, progress, api_key, email):
+          collection, progress, sources, api_key, email):
     """Fetch articles, their references, citing and similar articles from PubMed.
 
     Breadth-first from the seeds. Only what is not stored yet is asked for, so
@@ -81,6 +86,10 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
         max_articles=max_articles,
         collection=collection,
     )
+    try:
+        plan.sources = parse_sources(sources)
+    except UnknownSource as error:
+        raise click.BadParameter(str(error), param_hint="--sources")
     db = open_db(db_path)
     bar = CrawlProgress(enabled=progress)
 
@@ -89,9 +98,10 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
         bar.on_request(request)
 
     client = EutilsClient(api_key=api_key, email=email, on_request=on_request)
+    source_clients = make_clients(plan.sources, email=email, on_request=on_request)
     try:
-        report = crawl(db, client, plan, progress=bar)
-    except EutilsError as error:
+        report = crawl(db, client, plan, progress=bar, source_clients=source_clients)
+    except (EutilsError, SourceError) as error:
         bar.close()
         raise click.ClickException(
             f"{error}\nEverything fetched so far is stored; run the same command again to resume."
@@ -121,6 +131,7 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
 from . import cli_publish  # noqa: E402,F401  (registers build, snapshot, serve)
 from . import cli_bibliography  # noqa: E402,F401  (registers export, import)
 from . import cli_graph  # noqa: E402,F401  (registers graph, related, graph-export)
+from . import cli_sources  # noqa: E402,F401  (registers coverage)
 from . import cli_search  # noqa: E402,F401  (registers search, refresh, collections)
 
 

@@ -20,6 +20,7 @@ import sqlite_utils
 
 from .parse_eutils import parse_elink
 from .parse_pubmed import parse_pubmed_xml
+from .sources import fetch_source_links
 from .store import (
     REFERENCE_LIST_SOURCES,
     add_to_collection,
@@ -64,6 +65,9 @@ class CrawlPlan:
     cited_by: bool = True
     max_articles: int | None = None
     collection: str | None = None
+    # Link sources: "pubmed" (elink) and the clients passed to crawl() for
+    # the others (litbase.sources). Records always come from PubMed's efetch.
+    sources: tuple[str, ...] = ("pubmed",)
 
     def collection_name(self) -> str:
         if self.collection:
@@ -204,8 +208,13 @@ def crawl(
     client,
     plan: CrawlPlan,
     progress=None,
+    source_clients: dict | None = None,
 ) -> CrawlReport:
-    """Fetch the seeds and ``plan.depth`` levels of their neighbourhood."""
+    """Fetch the seeds and ``plan.depth`` levels of their neighbourhood.
+
+    ``source_clients`` ({"icite": IciteClient, ...}) add their links beside
+    PubMed's, so their references and citing articles join the next level.
+    """
     started = time.monotonic()
     progress = progress or _SilentProgress()
     name = plan.collection_name()
@@ -233,10 +242,13 @@ def crawl(
         report.missing.extend(missing)
         if level == plan.depth:
             break
-        need = links_needed(db, frontier)
-        progress.phase(f"level {level}: links", len(need))
-        report.articles_linked += len(need)
-        fetch_links(db, client, need, progress.advance)
+        if "pubmed" in plan.sources:
+            need = links_needed(db, frontier)
+            progress.phase(f"level {level}: links", len(need))
+            report.articles_linked += len(need)
+            fetch_links(db, client, need, progress.advance)
+        if source_clients:
+            fetch_source_links(db, source_clients, frontier, progress, f"level {level}: ")
         fresh = neighbours(db, frontier, plan, seed_of)
         new_pmids = list(dict.fromkeys(n["pmid"] for n in fresh if n["pmid"] not in members))
         if plan.max_articles is not None:

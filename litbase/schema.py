@@ -207,8 +207,8 @@ TABLES = {
             "source": str,
             "fetched_at": str,
             "status": str,  # found | not_found
-            "references": int,  # entries of its reference list (0: none known)
-            "cited_by": int,  # citing works it lists
+            "references_count": int,  # entries of its reference list (0: none known)
+            "cited_by_count": int,  # citing works it lists
         },
         pk=("pmid", "source"),
         foreign_keys=[("pmid", "articles", "pmid")],

@@ -22,7 +22,8 @@ from .records import Article, Author, Reference
 
 # Reference-list sources that describe the citing article's own list; the
 # "citedin" links come from the cited side and say nothing about that list.
-REFERENCE_LIST_SOURCES = ("pubmed_refs", "reference_list", "comments_corrections", "seed_page")
+REFERENCE_LIST_SOURCES = ("pubmed_refs", "reference_list", "comments_corrections", "seed_page",
+                          "icite_refs", "europepmc_refs")
 
 
 def utc_now() -> str:

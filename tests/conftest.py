@@ -1,3 +1,14 @@
 """Shared fixtures."""
 
+import pytest
 from eutils_server import eutils_server  # noqa: F401  (re-exported fixture)
+from europepmc_server import europepmc_server  # noqa: F401  (re-exported fixture)
+from icite_server import icite_server  # noqa: F401  (re-exported fixture)
+
+
+@pytest.fixture(autouse=True)
+def no_real_citation_services(monkeypatch):
+    """iCite and Europe PMC default to the real services: point them at a closed local
+    port so a test that forgets its fake server fails fast instead of reaching the internet."""
+    monkeypatch.setenv("LITBASE_ICITE_URL", "http://127.0.0.1:1/api/")
+    monkeypatch.setenv("LITBASE_EUROPEPMC_URL", "http://127.0.0.1:1/europepmc/webservices/rest/")

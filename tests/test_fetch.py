@@ -51,7 +51,9 @@ def server(monkeypatch):
 
 
 def run(*args):
-    return CliRunner().invoke(cli, ["fetch", *map(str, args), "--no-progress"])
+    # PubMed only: iCite and Europe PMC have their own tests (test_sources.py),
+    # and every request count below is PubMed's alone.
+    return CliRunner().invoke(cli, ["fetch", *map(str, args), "--no-progress", "--sources", "pubmed"])
 
 
 def test_depth_one_costs_three_requests(server, tmp_path):
@@ -248,7 +250,8 @@ def test_kill_nine_loses_nothing_and_rerun_finishes(tmp_path):
     db_path = tmp_path / "killed.db"
     with FakeEutilsServer(corpus) as fake:
         env = {**os.environ, "LITBASE_EUTILS_URL": fake.base_url, "NCBI_API_KEY": "k"}
-        command = [sys.executable, "-m", "litbase.cli", "fetch", str(db_path), str(SEED), "--no-progress"]
+        command = [sys.executable, "-m", "litbase.cli", "fetch", str(db_path), str(SEED), "--no-progress",
+                   "--sources", "pubmed"]
         process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
         # Kill when the second batch of references is asked for: the limiter
         # spaces requests 0.1 s apart, so the first batch is being stored or is.
