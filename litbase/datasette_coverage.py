@@ -1,0 +1,60 @@
+"""Datasette page /-/coverage/DATABASE: the `litbase coverage` report, per source.
+
+A hook over litbase.coverage (the same SQL as the command line); registered
+through its own ``datasette`` entry point in pyproject.toml. ``.json`` gives the
+rows; ``?has=icite&lacks=pubmed`` lists the links one source lacks.
+"""
+
+from __future__ import annotations
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+
+from .coverage import COLUMNS, UnknownCollection, coverage, differences
+from .sources import SOURCES
+
+DIFFERENCE_COLUMNS = ("citing", "cited", "verdict", "reported_by")
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/coverage/(?P<database>[^/]+?)(?P<as_json>\.json)?$", coverage_page)]
+
+
+async def coverage_page(datasette, request):
+    name = request.url_vars["database"]
+    try:
+        db = datasette.get_database(name)
+    except KeyError:
+        raise NotFound(f"Database not found: {name}")
+    # The same checks as the database's own page: a private database stays private.
+    await datasette.ensure_permissions(request.actor, [("view-database", name), "view-instance"])
+    if not await db.table_exists("article_sources"):
+        raise NotFound(f"{name} is not a litbase database")
+    collection = request.args.get("collection") or None
+    has, lacks = request.args.get("has"), request.args.get("lacks")
+    if (has or lacks) and not (has in SOURCES and lacks in SOURCES and has != lacks):
+        return Response.json({"ok": False, "error": f"has and lacks must be two of {', '.join(SOURCES)}"},
+                             status=400)
+
+    def report(conn):
+        rows = coverage(conn, collection)
+        links = differences(conn, has, lacks, collection) if has else None
+        return rows, links
+
+    try:
+        rows, links = await db.execute_fn(report)
+    except UnknownCollection as error:
+        raise NotFound(str(error))
+    if request.url_vars.get("as_json"):
+        return Response.json({"database": name, "collection": collection, "coverage": rows,
+                              "has": has, "lacks": lacks, "links": links})
+    collections = [r[0] for r in await db.execute("select name from collections order by name")]
+    html = await datasette.render_template(
+        "litbase_coverage.html",
+        {"database": name, "collection": collection, "collections": collections, "rows": rows,
+         "columns": COLUMNS, "has": has, "lacks": lacks, "links": links,
+         "link_columns": DIFFERENCE_COLUMNS, "sources": SOURCES},
+        request=request,
+    )
+    return Response.html(html)
