@@ -182,6 +182,7 @@ def load_dataset(db: sqlite_utils.Database, folder) -> dict:
     manifest = read_manifest(folder)
     ensure_dataset_shape(db)
     loaded = {}
+    protected = _pubmed_records(db)
     with db.conn:
         for name in TABLES:
             if name not in manifest["tables"]:
@@ -192,9 +193,20 @@ def load_dataset(db: sqlite_utils.Database, folder) -> dict:
                     f"{folder}/{name}.jsonl has {len(rows)} rows; dataset.json says"
                     f" {manifest['tables'][name]} (a truncated or hand-edited file?)"
                 )
+            if name == "articles":
+                protected -= {r["pmid"] for r in rows if r.get("record_source") == "efetch"}
+            elif name in ("articles_authors", "articles_mesh_terms"):
+                # The byline and headings of a PubMed record stay PubMed's.
+                rows = [r for r in rows if r["pmid"] not in protected]
             _upsert_rows(db, name, rows)
             loaded[name] = len(rows)
     return loaded
+
+
+def _pubmed_records(db: sqlite_utils.Database) -> set[int]:
+    if not db["articles"].exists():
+        return set()
+    return {r[0] for r in db.conn.execute("SELECT pmid FROM articles WHERE record_source = 'efetch'")}
 
 
 def _upsert_rows(db: sqlite_utils.Database, name: str, rows: list[dict]) -> None:
@@ -220,4 +232,8 @@ def _upsert_rows(db: sqlite_utils.Database, name: str, rows: list[dict]) -> None
     updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in pk)
     sql = f"INSERT INTO [{name}] ({names}) VALUES ({marks}) ON CONFLICT({', '.join(pk)}) "
     sql += f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    if name == "articles" and updates:
+        # A record PubMed itself sent is never replaced by a dataset's
+        # partial facts about the same article (building into a fetched db).
+        sql += " WHERE articles.record_source IS NOT 'efetch' OR excluded.record_source = 'efetch'"
     db.conn.executemany(sql, [tuple(row.get(c) for c in columns) for row in rows])

@@ -280,3 +280,23 @@ def test_every_seed_fact_is_carried_over(built):
         assert json.loads(provenance["other_sources"]) == ref["other_sources"]
         assert provenance["article_type_label"] == ref["article_type_label"]
         assert provenance["abstract_seen_at"] == ref["abstract_seen_at"]
+
+
+def test_build_never_replaces_a_pubmed_record(tmp_path):
+    from litbase.schema import open_db
+    from litbase.store import save_articles
+
+    path = tmp_path / "fetched.db"
+    db = open_db(path)
+    with db.conn:
+        save_articles(db, [{"pmid": 27092397, "title": "Record as the test's PubMed sent it",
+                            "year": 2016, "authors": [{"last_name": "Moir", "initials": "F"}]}],
+                      record_source="efetch")
+    run("build", path, DATASET)
+    db = sqlite_utils.Database(path)
+    row = db["articles"].get(27092397)
+    assert (row["title"], row["record_source"]) == ("Record as the test's PubMed sent it", "efetch")
+    assert [r["position"] for r in db["articles_authors"].rows_where("pmid = ?", [27092397])] == [1]
+    # Everything the dataset knows beyond that record still arrives.
+    assert db["articles"].count == 51
+    assert db["article_references"].count_where("citing = ?", [SEED]) == 51
