@@ -68,8 +68,16 @@ def export_command(db_path, pmids, collection, sql, format_name, style, spreadsh
 @click.argument("paths", metavar="PATH...", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False))
 @click.option("--collection", help="Collection to record the articles in [default: the file name]")
-def import_command(db_path, paths, collection):
-    """Import MEDLINE/.nbib, RIS, BibTeX or CSL-JSON files.
+@click.option("--pmid", help="PubMed page text: the PMID of the page's article"
+              " [default: a PMID in the file name, else PubMed by the page's title]")
+def import_command(db_path, paths, collection, pmid):
+    """Import MEDLINE/.nbib, RIS, BibTeX or CSL-JSON files, PubMed page text or ID lists.
+
+    PubMed page text (copied from an article's page) becomes the article,
+    its numbered references and citation links (source seed_page). A list of
+    PMIDs, DOIs and PMCIDs (one a line, or separated by commas or spaces)
+    becomes a collection; DOIs and PMCIDs are resolved through NCBI's ID
+    converter and ESearch, and those that cannot be are kept and reported.
 
     Records with a PMID are merged with what is stored (stored fields win,
     the file fills gaps); records without one wait in unmatched_records and
@@ -81,9 +89,12 @@ def import_command(db_path, paths, collection):
     db = open_db(db_path)
     for path in paths:
         try:
-            report = import_file(db, Path(path), collection)
+            report = import_file(db, Path(path), collection, **({"pmid": pmid} if pmid else {}))
         except BibliographyError as error:
             raise click.ClickException(f"{error}\nNothing from {path} was stored.")
+        if report.get("summary"):
+            click.echo(report["summary"], err=True)
+            continue
         click.echo(
             f"{path}: {report['records']} {report['format']} records; {report['stored']} stored"
             f" by PMID ({report['merged']} merged with stored articles),"

@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Callable
 
 from .bib_store import ensure_bibliography_shape, save_records
+from .import_ids import import_ids
+from .import_page import import_page, parse_page_file
+from .parse_idlists import SNIFF as ID_LIST_SNIFF
+from .parse_idlists import parse_id_list
 from .parse_bibliography import BibliographyError
 from .parse_bibtex import parse_bibtex
 from .parse_csljson import parse_csljson
@@ -27,6 +31,9 @@ class FileKind:
     suffixes: tuple[str, ...]
     sniff: re.Pattern
     parse: Callable[[str, str], list[dict]]
+    # A kind that is not a bibliography stores itself: importer(db, path, parsed,
+    # collection, **options) -> the report dict, with an optional "summary" line.
+    importer: Callable | None = None
 
 
 FILE_KINDS = [
@@ -34,6 +41,10 @@ FILE_KINDS = [
     FileKind("ris", (".ris",), re.compile(r"\ufeff?\s*TY  - "), parse_ris),
     FileKind("bibtex", (".bib", ".bibtex"), re.compile(r"[^@]{0,2000}@\w+\s*[{(]"), parse_bibtex),
     FileKind("csljson", (".json", ".csljson"), re.compile(r"\ufeff?\s*[\[{]"), parse_csljson),
+    # PubMed page text and identifier lists come as .txt, so only their content tells them apart.
+    FileKind("pubmed_page", (), re.compile(r"(?ms).{0,4000}?^(Author Information|Abstract|References)\s*$"),
+             parse_page_file, import_page),
+    FileKind("id_list", (".pmids",), ID_LIST_SNIFF, parse_id_list, import_ids),
 ]
 
 
@@ -57,7 +68,7 @@ def read_text(path: Path) -> str:
         raise BibliographyError(str(path), line, "not UTF-8 text")
 
 
-def import_file(db, path, collection: str | None = None) -> dict:
+def import_file(db, path, collection: str | None = None, **options) -> dict:
     """Parse the whole file, then store every record in one transaction.
 
     A file that fails to parse stores nothing; ``collection`` defaults to the
@@ -66,6 +77,10 @@ def import_file(db, path, collection: str | None = None) -> dict:
     path = Path(path)
     text = read_text(path)
     kind = file_kind(path, text[:4096])
+    if kind.importer is not None:
+        return kind.importer(db, path, kind.parse(text, str(path)), collection, **options)
+    if options.get("pmid") is not None:
+        raise BibliographyError(str(path), None, "--pmid applies to PubMed page text only")
     records = kind.parse(text, str(path))
     ensure_bibliography_shape(db)
     with db.conn:

@@ -9,6 +9,10 @@ Faults, `server.inject(endpoint, kind, times=1, **opts)`, endpoint "efetch"/"eli
   "truncate": Content-Length of the whole body, half of it sent, then hang up (opts mode="xml":
   a correct HTTP 200 whose XML is cut in half); "error200": HTTP 200 with <ERROR> (opts message,
   default "Unable to obtain query #1"); "drop_records": efetch leaves out the last opts k (1) articles.
+
+Also served: the PMC ID converter (`server.idconv_url`, JSON, idtype=pmcid|doi; it knows only articles
+in PMC, like NCBI's) and ESearch `"DOI"[doi]`. Articles can carry `retracted_by` (a RetractionIn notice
+and the "Retracted Publication" type) and `date_revised` ("2024-05-01").
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class Article:
     in_pmc: bool = False  # elink gives pubmed_pubmed_refs; counts as a PMC citer for citedin
     similar: list = field(default_factory=list)  # [(pmid, score)], best first
     doi: str | None = None
+    retracted_by: int | None = None  # PMID of a retraction notice
+    date_revised: str | None = None  # ISO date, as MedlineCitation/DateRevised
 
     def __post_init__(self):
         self.title = self.title or f"Synthetic article {self.pmid}"
@@ -126,8 +132,11 @@ class Corpus:
         for part in re.split(r"\s+AND\s+", term.strip()):
             part = part.strip().strip("()").strip()
             uid = re.fullmatch(r"(\d+)\s*\[(uid|pmid)\]", part, re.I)
+            doi = re.fullmatch(r'"?(10\.[^"\[]+?)"?\s*\[doi\]', part, re.I)
             if re.fullmatch(r"all\s*\[sb\]", part, re.I):
                 hits = set(self.articles)
+            elif doi:
+                hits = {p for p, a in self.articles.items() if a.doi.lower() == doi.group(1).lower()}
             elif uid:
                 hits = {int(uid.group(1))} & set(self.articles)
             else:
@@ -149,6 +158,15 @@ def _article_xml(a: Article) -> str:
     ids = f'<ArticleId IdType="pubmed">{a.pmid}</ArticleId><ArticleId IdType="doi">{e(a.doi)}</ArticleId>'
     if a.pmcid:
         ids += f'<ArticleId IdType="pmc">{a.pmcid}</ArticleId>'
+    revised = notices = retracted_type = ""
+    if a.date_revised:
+        y, m, d = a.date_revised.split("-")
+        revised = f"<DateRevised><Year>{y}</Year><Month>{m}</Month><Day>{d}</Day></DateRevised>"
+    if a.retracted_by:
+        notices = (f'<CommentsCorrectionsList><CommentsCorrections RefType="RetractionIn"><RefSource>'
+                   f'Retraction notice</RefSource><PMID Version="1">{a.retracted_by}</PMID>'
+                   f"</CommentsCorrections></CommentsCorrectionsList>")
+        retracted_type = '<PublicationType UI="D016441">Retracted Publication</PublicationType>'
     refs = ""
     if a.deposited_refs and (a.refs or a.unlinked_refs):
         items = [f"<Reference><Citation>Synthetic article {r}. {e(a.journal)}.</Citation><ArticleIdList>"
@@ -156,14 +174,14 @@ def _article_xml(a: Article) -> str:
         items += [f"<Reference><Citation>{e(text)}</Citation></Reference>" for text in a.unlinked_refs]
         refs = f"<ReferenceList>{''.join(items)}</ReferenceList>"
     return (
-        f'<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">{a.pmid}</PMID>'
+        f'<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">{a.pmid}</PMID>{revised}'
         f'<Article PubModel="Print"><Journal><JournalIssue CitedMedium="Internet"><PubDate><Year>{a.year}'
         f"</Year></PubDate></JournalIssue><Title>{e(a.journal)}</Title></Journal>"
         f"<ArticleTitle>{e(a.title)}</ArticleTitle>"
         f'<ELocationID EIdType="doi" ValidYN="Y">{e(a.doi)}</ELocationID>{abstract}'
         f'<AuthorList CompleteYN="Y">{authors}</AuthorList><Language>eng</Language>'
         f'<PublicationTypeList><PublicationType UI="D016428">Journal Article</PublicationType>'
-        f"</PublicationTypeList></Article></MedlineCitation><PubmedData><PublicationStatus>ppublish"
+        f"{retracted_type}</PublicationTypeList></Article>{notices}</MedlineCitation><PubmedData><PublicationStatus>ppublish"
         f"</PublicationStatus><ArticleIdList>{ids}</ArticleIdList>{refs}</PubmedData></PubmedArticle>")
 
 
@@ -185,6 +203,8 @@ class LoggedRequest:
 
     @property
     def endpoint(self) -> str:
+        if "/idconv/" in self.path:
+            return "idconv"
         return self.path.rsplit("/", 1)[-1].removesuffix(".fcgi")
 
 
@@ -225,6 +245,26 @@ class FakeEutilsServer:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/entrez/eutils/"
+
+    @property
+    def idconv_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/pmc/utils/idconv/v1.0/"
+
+    def idconv(self, params: dict) -> bytes:
+        """The ID converter's JSON: one record per requested ID, an error record when unknown."""
+        idtype = _one(params, "idtype", "pmcid")
+        records = []
+        for requested in [v.strip() for v in _one(params, "ids", "").split(",") if v.strip()]:
+            match = next((a for a in self.corpus.articles.values() if a.in_pmc and (
+                (idtype == "pmcid" and a.pmcid == requested.upper())
+                or (idtype == "doi" and a.doi.lower() == requested.lower()))), None)
+            if match is None:
+                records.append({"requested-id": requested, "status": "error", "errmsg": "invalid article id"})
+            else:
+                records.append({"requested-id": requested, "pmcid": match.pmcid, "pmid": str(match.pmid),
+                                "doi": match.doi})
+        return json.dumps({"status": "ok", "request": f"ids={_one(params, 'ids', '')}",
+                           "records": records}).encode()
 
     # --- log and faults -----------------------------------------------------------------
     @property
@@ -432,6 +472,8 @@ class _Handler(BaseHTTPRequestHandler):
         if kind and kind.isdigit():
             page = f"<html><body><h1>{kind} Error</h1><p>Fake NCBI failure</p></body></html>".encode()
             return self._send(entry, int(kind), "text/html", page)
+        if endpoint == "idconv":
+            return self._send(entry, 200, "application/json", fake.idconv(entry.params))
         if endpoint not in ("efetch", "elink", "esearch"):
             return self._send(entry, 404, "text/html", b"<html><body>404 Not Found</body></html>")
         if kind == "slow":
