@@ -5,18 +5,20 @@ Registered through the ``datasette`` entry point in pyproject.toml.
 
 from __future__ import annotations
 
+import json
 import re
 from importlib import resources
 
 from datasette import hookimpl
 from datasette.utils import tilde_decode
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import BadRequest, NotFound, Response
 from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 from markupsafe import Markup
 
 from . import publish_helpers as helpers
 from .charts import year_chart_svg
 from .network_svg import network_svg
+from .network_view import network_data
 
 # Datasette looks for row-<database>-<table>.html before row.html; every
 # database's articles table gets the article page, whatever the file is called.
@@ -102,6 +104,8 @@ def register_routes():
         (r"^/-/litbase/static/(?P<name>[a-z0-9_-]+\.(css|js))$", static_file),
         (r"^/-/litbase/(?P<database>[^/]+)/years\.svg$", years_svg),
         (r"^/-/litbase/(?P<database>[^/]+)/network\.svg$", network_view),
+        (r"^/-/litbase/(?P<database>[^/]+)/network\.json$", network_json),
+        (r"^/-/litbase/(?P<database>[^/]+)/network$", network_page),
         (r"^/-/litbase/(?P<database>[^/]+)$", overview),
     ]
 
@@ -151,6 +155,47 @@ async def network_view(datasette, request):
     return Response(await _network(datasette, name, db), content_type="image/svg+xml; charset=utf-8")
 
 
+async def _interactive_network(datasette, request):
+    """The network around ?pmid=, of ?collection=, or of the whole database."""
+    name, db = await _database(datasette, request)
+    pmid = request.args.get("pmid")
+    if pmid is not None and not pmid.isdigit():
+        raise BadRequest(f"pmid must be a PMID, not {pmid!r}")
+    pmid = int(pmid) if pmid else None
+    collection = request.args.get("collection")
+    config = datasette.plugin_config("litbase") or {}
+    data = await db.execute_fn(lambda conn: network_data(
+        conn, pmid=pmid, collection=collection, max_nodes=int(config.get("max_network_nodes", 300))))
+    article_url = _article_url(datasette, name)
+    for node in data["nodes"]:
+        node["url"] = article_url(node["id"])
+    return name, data
+
+
+async def network_json(datasette, request):
+    _, data = await _interactive_network(datasette, request)
+    return Response.json(data)
+
+
+async def network_page(datasette, request):
+    name, data = await _interactive_network(datasette, request)
+    if data["focus"] is not None:
+        heading = f"Citation network of PMID {data['focus']}"
+    elif data["collection"] is not None:
+        heading = f"Citation network of the collection {data['collection']}"
+    else:
+        heading = f"Citation network of {name}"
+    # "</" cannot end the <script> block the data sits in.
+    data_json = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    html = await datasette.render_template(
+        "litbase_network.html",
+        {"database": name, "heading": heading, "data": data, "data_json": Markup(data_json),
+         "json_url": request.path + ".json" + (f"?{request.query_string}" if request.query_string else "")},
+        request=request,
+    )
+    return Response.html(html)
+
+
 async def overview(datasette, request):
     name, db = await _database(datasette, request)
     html = await datasette.render_template(
@@ -160,6 +205,7 @@ async def overview(datasette, request):
             "year_chart": Markup(await _year_chart(datasette, name, db)),
             "network": Markup(await _network(datasette, name, db)),
             "articles_count": (await db.execute("select count(*) from articles")).single_value(),
+            "collections": [r[0] for r in await db.execute("select name from collections order by name")],
             "citations_count": (await db.execute(
                 "select count(*) from (select distinct citing, cited from citations)")).single_value(),
         },

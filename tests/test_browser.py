@@ -140,3 +140,24 @@ def test_browse_and_overview(site, page):
     assert page.locator("svg.litbase-chart rect").count() == 19  # years with publications, 1985 to 2022
     assert page.locator("svg.litbase-network g.nodes circle").count() == 51
     screenshot(page, "overview.png", full_page=True)
+
+
+def test_interactive_network_colours_and_click_through(site, page):
+    page.goto(site + f"/litbase/articles/{SEED}")
+    page.get_by_role("link", name="Citation network of this article").click()
+    page.wait_for_url(f"**/-/litbase/litbase/network?pmid={SEED}")
+    assert page.locator("h1").first.inner_text() == f"Citation network of PMID {SEED}"
+    circles = page.locator("svg.litbase-network circle.litbase-node")
+    assert circles.count() == 51  # the seed and its 50 references; no citing article has a PMID
+    assert page.locator("svg.litbase-network line.litbase-link").count() == 50
+    focus = page.locator(f"circle.litbase-focus[data-pmid='{SEED}']")
+    assert focus.count() == 1
+    # The seed cites 50 and is cited by none stored: every node is in one community.
+    assert {c.get_attribute("fill") for c in circles.all()} == {"#1f77b4"}
+    page.select_option("#litbase-colour", "year")
+    assert focus.get_attribute("fill") == "rgb(26,60,140)"  # the newest year, 2022
+    assert page.locator("#litbase-legend").inner_text().split() == ["1985", "→", "2022"]
+    screenshot(page, "network.png")
+    page.locator("circle.litbase-node[data-pmid='27092397']").click()
+    page.wait_for_url("**/litbase/articles/27092397")
+    assert page.locator("h1.litbase-title").inner_text() == FIRST_TITLE
