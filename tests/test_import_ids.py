@@ -1,0 +1,136 @@
+"""`litbase import` of identifier lists: PMIDs as they are, DOIs and PMCIDs resolved, the rest kept."""
+
+import json
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+from eutils_server import Corpus, FakeEutilsServer
+
+from litbase.cli import cli
+from litbase.parse_bibliography import BibliographyError
+from litbase.parse_idlists import SNIFF, parse_id_list
+
+LIST = """# my reading list
+123456, 234567 345678
+PMC500
+doi:10.5555/SYNTH.501
+https://doi.org/10.9999/nowhere
+PMC999999
+123456
+"""
+
+
+@pytest.fixture
+def server(monkeypatch):
+    corpus = Corpus()
+    corpus.add(500, in_pmc=True)  # PMC500, DOI 10.5555/synth.500
+    corpus.add(501)  # not in PMC: the ID converter does not know its DOI, PubMed does
+    with FakeEutilsServer(corpus) as fake:
+        monkeypatch.setenv("LITBASE_EUTILS_URL", fake.base_url)
+        monkeypatch.setenv("LITBASE_IDCONV_URL", fake.idconv_url)
+        monkeypatch.setenv("NCBI_API_KEY", "k")
+        yield fake
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["import", *map(str, args)])
+
+
+def test_parse_id_list():
+    assert parse_id_list(LIST) == [
+        {"kind": "pmid", "value": 123456, "line": 2},
+        {"kind": "pmid", "value": 234567, "line": 2},
+        {"kind": "pmid", "value": 345678, "line": 2},
+        {"kind": "pmcid", "value": "PMC500", "line": 3},
+        {"kind": "doi", "value": "10.5555/synth.501", "line": 4},
+        {"kind": "doi", "value": "10.9999/nowhere", "line": 5},
+        {"kind": "pmcid", "value": "PMC999999", "line": 6},
+    ]
+    assert SNIFF.match(LIST)
+    assert SNIFF.match("1\n2\n3")
+    assert not SNIFF.match("TY  - JOUR\n")
+    assert not SNIFF.match("Some title\n\nAbstract\n")
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("123\nabc\n", 2, "'abc' is neither a PMID, a PMCID (PMC123) nor a DOI"),
+    ("123 0\n", 1, "'0' is not a PMID"),
+    ("# nothing\n", None, "no identifier in the file"),
+])
+def test_bad_lists_name_the_problem(text, line, message):
+    with pytest.raises(BibliographyError) as error:
+        parse_id_list(text, "l.txt")
+    assert (error.value.line, message in str(error.value)) == (line, True)
+
+
+def test_ids_resolved_and_unresolved_kept(server, tmp_path):
+    source = tmp_path / "reading.txt"
+    source.write_text(LIST)
+    db_path = tmp_path / "ids.db"
+    result = run(db_path, source)
+    assert result.exit_code == 0, result.output
+    assert [(r.endpoint, r.params.get("idtype"), r.params.get("ids"), r.params.get("term"))
+            for r in server.requests] == [
+        ("idconv", "pmcid", "PMC500,PMC999999", None),
+        ("idconv", "doi", "10.5555/synth.501,10.9999/nowhere", None),
+        ("esearch", None, None, '"10.5555/synth.501"[doi]'),
+        ("esearch", None, None, '"10.9999/nowhere"[doi]'),
+    ]
+    assert all(r.params["format"] == "json" for r in server.requests[:2])
+    db = sqlite_utils.Database(db_path)
+    assert [r["pmid"] for r in db["collections_articles"].rows_where(
+        "collection = 'reading'", order_by="pmid")] == [500, 501, 123456, 234567, 345678]
+    assert {r["role"] for r in db["collections_articles"].rows} == {"import"}
+    assert {(r["pmid"], r["record_source"]) for r in db["articles"].rows} == {
+        (p, "import") for p in (500, 501, 123456, 234567, 345678)}
+    assert "(litbase fetch would add what PubMed has)" in db["articles"].get(500)["completeness"]
+    kept = {r["id"]: (r["doi"], r["line"], json.loads(r["record"])["unresolved"])
+            for r in db["unmatched_records"].rows}
+    assert kept == {
+        "doi:10.9999/nowhere": ("10.9999/nowhere", 5,
+                                "neither the ID converter nor PubMed knows this DOI"),
+        "pmcid:pmc999999": (None, 6, "the ID converter knows no PubMed record for it"),
+    }
+    assert "3 PMIDs, 2 DOIs and 2 PMCIDs; 2 resolved to PMIDs; 5 articles in collection" in result.output
+    assert "10.9999/nowhere: neither the ID converter nor PubMed knows this DOI" in result.output
+    assert "PMC999999: the ID converter knows no PubMed record for it" in result.output
+
+
+def test_a_pmid_list_needs_no_network_and_keeps_stored_records(monkeypatch, tmp_path):
+    monkeypatch.setenv("LITBASE_EUTILS_URL", "http://127.0.0.1:9/")  # nothing listens there
+    db_path = tmp_path / "p.db"
+    db = sqlite_utils.Database(db_path)
+    source = tmp_path / "list.pmids"
+    source.write_text("42\n43\n")
+    assert run(db_path, source, "--collection", "mine").exit_code == 0
+    db["articles"].update(42, {"title": "Stored before"})
+    source.write_text("42, 44")
+    result = run(db_path, source, "--collection", "mine")
+    assert result.exit_code == 0, result.output
+    assert db["articles"].get(42)["title"] == "Stored before"
+    assert sorted(r["pmid"] for r in db["collections_articles"].rows) == [42, 43, 44]
+
+
+def test_unreachable_converter_keeps_the_ids_and_imports_the_pmids(monkeypatch, tmp_path):
+    monkeypatch.setenv("LITBASE_EUTILS_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("LITBASE_IDCONV_URL", "http://127.0.0.1:9/idconv/")
+    source = tmp_path / "mixed.txt"
+    source.write_text("7 PMC8\n")
+    db_path = tmp_path / "m.db"
+    result = run(db_path, source)
+    assert result.exit_code == 0, result.output
+    assert "PMC8: ID converter failed" in result.output
+    db = sqlite_utils.Database(db_path)
+    assert [r["pmid"] for r in db["articles"].rows] == [7]
+    assert [r["id"] for r in db["unmatched_records"].rows] == ["pmcid:pmc8"]
+
+
+def test_a_bad_token_stores_nothing(tmp_path):
+    source = tmp_path / "bad.pmids"
+    source.write_text("1\n2\nthree\n")
+    db_path = tmp_path / "b.db"
+    result = run(db_path, source)
+    assert result.exit_code == 1
+    assert "bad.pmids, line 3: 'three' is neither a PMID" in result.output
+    assert sqlite_utils.Database(db_path)["articles"].count == 0
