@@ -116,7 +116,7 @@ def coverage(conn, collection: str | None = None) -> list[dict]:
     return [
         dict(zip(COLUMNS, (
             source,
-            asked.get(source) if source in SOURCES else None,  # seed_page and the like are not asked
+            asked.get(source, 0) if source in SOURCES else None,  # seed_page and the like are not asked
             refs.get(source, 0),
             cited_by.get(source, 0),
             links.get(source, (0, 0))[0],
