@@ -217,6 +217,20 @@ TABLES = {
         columns={"pmid": int, "reason": str, "first_seen": str, "last_checked": str},
         pk="pmid",
     ),
+    # What `litbase refresh` found had changed at PubMed since the last look.
+    "changes": dict(
+        columns={
+            "id": int,
+            "pmid": int,  # the article that changed (or gained a citing/similar article)
+            "what": str,  # new_citing | new_similar | record_corrected | retracted | record_added
+            "related_pmid": int,  # the new citing or similar article, the retraction notice
+            "detail": str,
+            "collection": str,  # the collection being refreshed, if one was named
+            "detected_at": str,
+        },
+        pk="id",
+        foreign_keys=[("pmid", "articles", "pmid"), ("related_pmid", "articles", "pmid")],
+    ),
     "fetches": dict(
         columns={
             "id": int,
@@ -249,6 +263,17 @@ INDEXES = {
     "collections_articles": [["pmid"], ["seed_pmid"]],
     "authors": [["key"]],
     "article_sources": [["source"]],
+    "changes": [["pmid"], ["what"], ["detected_at"]],
+}
+
+# One view joins every collection's members to their articles, so each
+# collection browses (with facets) as collection_members?collection=NAME.
+VIEWS = {
+    "collection_members": (
+        "SELECT ca.collection, ca.pmid, ca.role, ca.depth, ca.seed_pmid, a.title, a.authors,"
+        " a.journal_iso, a.year, a.doi, a.references_status, a.cited_by_count, a.record_source,"
+        " ca.added_at FROM collections_articles ca LEFT JOIN articles a ON a.pmid = ca.pmid"
+    ),
 }
 
 FTS_CONFIG = {"articles": ["title", "abstract", "keywords", "mesh_terms"]}
@@ -275,6 +300,8 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
     for name, columns in FTS_CONFIG.items():
         if not db[f"{name}_fts"].exists():
             db[name].enable_fts(columns, fts_version="FTS5", create_triggers=True)
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql, ignore=True)
 
 
 def open_db(path) -> sqlite_utils.Database:
