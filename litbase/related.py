@@ -92,6 +92,16 @@ def _text_scores(db, pmid: int) -> dict[int, float]:
     }
 
 
+def _or(value, default):
+    return default if value is None else value
+
+
+def _relative_citation_ratios(db, pmids: list[int]) -> dict[int, float]:
+    return dict(db.conn.execute(
+        "SELECT pmid, relative_citation_ratio FROM articles WHERE relative_citation_ratio"
+        " IS NOT NULL AND pmid IN (SELECT value FROM json_each(?))", [json.dumps(pmids)]))
+
+
 def related(db: sqlite_utils.Database, pmid: int, limit: int = 20) -> list[dict]:
     """Ranked related articles with each component's raw value and scaled share."""
     raw = {
@@ -113,7 +123,13 @@ def related(db: sqlite_utils.Database, pmid: int, limit: int = 20) -> list[dict]
                 **{f"{name}_share": round(scaled[name], 4) for name in COMPONENTS},
             }
         )
-    ranked.sort(key=lambda r: (-r["score"], r["pmid"]))
+    # iCite's Relative Citation Ratio measures influence, not topic, so it
+    # never adds to the score; among equally related articles it puts the
+    # more influential first (an article iCite has not scored goes last).
+    rcr = _relative_citation_ratios(db, [r["pmid"] for r in ranked])
+    for row in ranked:
+        row["relative_citation_ratio"] = rcr.get(row["pmid"])
+    ranked.sort(key=lambda r: (-r["score"], -_or(r["relative_citation_ratio"], -1.0), r["pmid"]))
     ranked = ranked[:limit]
     titles = {
         r[0]: (r[1], r[2])

@@ -196,3 +196,24 @@ def test_malformed_icite_answer_is_refused_cleanly(servers, tmp_path):
     assert result.exit_code == 1
     assert "icite/pubs: 'abc' in a PMID list is not a PMID" in result.output
     assert sqlite_utils.Database(tmp_path / "lit.db")["article_sources"].count == 0
+
+
+def test_related_breaks_ties_by_relative_citation_ratio(tmp_path):
+    from litbase.related import related
+    from litbase.schema import open_db
+    from litbase.store import save_articles
+
+    db = open_db(tmp_path / "r.db")
+    with db.conn:
+        save_articles(db, [{"pmid": 1, "title": "Alpha"}, {"pmid": 2, "title": "Beta"},
+                           {"pmid": 3, "title": "Gamma"}, {"pmid": 4, "title": "Delta"},
+                           {"pmid": 10, "title": "Citing", "references": [
+                               {"pmid": p, "source": "icite_refs"} for p in (1, 2, 3, 4)]}])
+    # 2, 3 and 4 are each co-cited once with 1: a three-way tie.
+    assert [r["pmid"] for r in related(db, 1)] == [2, 3, 4]
+    with db.conn:
+        db.conn.executemany("UPDATE articles SET relative_citation_ratio = ? WHERE pmid = ?",
+                            [(0.0, 2), (3.2, 4)])
+    rows = related(db, 1)
+    assert [(r["pmid"], r["relative_citation_ratio"]) for r in rows] == [(4, 3.2), (2, 0.0), (3, None)]
+    assert len({r["score"] for r in rows}) == 1
