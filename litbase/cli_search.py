@@ -9,9 +9,10 @@ import click
 import sqlite_utils
 
 from .cli import cli, ncbi_options
-from .collection_ops import CollectionError, collection_summaries, compare_collections
+from .collection_ops import CollectionError, collection_summaries, compare_collections, members
 from .eutils import EutilsClient, EutilsError, EutilsResponseError
 from .progress import CrawlProgress
+from .refresh import refresh
 from .schema import open_db
 from .search import SearchError, search
 from .store import record_fetch
@@ -75,3 +76,41 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
         raise click.ClickException(
             "PubMed listed but did not return PMID " + ", ".join(map(str, report.missing))
             + "; run the same command again to retry them.")
+
+
+@cli.command(name="refresh")
+@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.option("--collection", help="Refresh this collection's members [default: every article]")
+@ncbi_options
+def refresh_command(db_path, collection, api_key, email):
+    """Ask PubMed again for what can change, and log each change in the changes table.
+
+    New citing articles, new similar articles (top 20), corrected records and
+    retractions. Members without a PubMed record yet (an imported ID list, a
+    page's references) get one. Browse the changes in Datasette; new citing
+    articles are also an Atom feed at /-/changes/DB.atom.
+
+    \b
+        litbase refresh litbase.db --collection pmid-35392492
+    """
+    db = open_db(db_path)
+    if collection:
+        try:
+            members(db, collection)
+        except CollectionError as error:
+            raise click.ClickException(str(error))
+    bar = CrawlProgress(enabled=False)
+    try:
+        report = refresh(db, _client(db, api_key, email, bar), collection)
+    except EutilsError as error:
+        raise _network_failure(error, bar)
+    found = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in sorted(report.changes.items()))
+    click.echo(
+        f"Asked PubMed again about {report.articles} articles ({bar.requests} requests):"
+        f" {found or 'no changes'}; {report.records_added} records stored for the first time.",
+        err=True,
+    )
+    if report.missing:
+        raise click.ClickException(
+            "PubMed has no record for PMID " + ", ".join(map(str, report.missing))
+            + ". Everything else is stored.")

@@ -222,7 +222,7 @@ TABLES = {
         columns={
             "id": int,
             "pmid": int,  # the article that changed (or gained a citing/similar article)
-            "what": str,  # new_citing | new_similar | record_corrected | retracted | record_added
+            "what": str,  # new_citing | new_similar | record_corrected | retracted
             "related_pmid": int,  # the new citing or similar article, the retraction notice
             "detail": str,
             "collection": str,  # the collection being refreshed, if one was named

@@ -167,7 +167,7 @@ def test_no_network_and_no_pmid_is_refused(monkeypatch, tmp_path):
 
 def test_stored_pubmed_record_wins_over_the_page(server, tmp_path):
     db_path = tmp_path / "s.db"
-    assert CliRunner().invoke(cli, ["fetch", str(db_path), str(OWN), "--depth", "0",
+    assert CliRunner().invoke(cli, ["fetch", str(db_path), str(OWN), "--depth", "0", "--sources", "pubmed",
                                     "--no-progress"]).exit_code == 0
     result = run(db_path, FIXTURE, "--pmid", OWN)
     assert result.exit_code == 0, result.output
