@@ -11,6 +11,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
 from .coverage import COLUMNS, UnknownCollection, coverage, differences
+from .datasette_plugin import _database
 from .sources import SOURCES
 
 DIFFERENCE_COLUMNS = ("citing", "cited", "verdict", "reported_by")
@@ -22,15 +23,10 @@ def register_routes():
 
 
 async def coverage_page(datasette, request):
-    name = request.url_vars["database"]
-    try:
-        db = datasette.get_database(name)
-    except KeyError:
-        raise NotFound(f"Database not found: {name}")
-    # The same checks as the database's own page: a private database stays private.
-    await datasette.ensure_permissions(request.actor, [("view-database", name), "view-instance"])
+    # The same permission checks as the database's own page: a private database stays private.
+    name, db = await _database(datasette, request)
     if not await db.table_exists("article_sources"):
-        raise NotFound(f"{name} is not a litbase database")
+        raise NotFound(f"{name} was made by an older litbase; any litbase command on it adds the coverage tables")
     collection = request.args.get("collection") or None
     has, lacks = request.args.get("has"), request.args.get("lacks")
     if (has or lacks) and not (has in SOURCES and lacks in SOURCES and has != lacks):
