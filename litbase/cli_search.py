@@ -114,3 +114,64 @@ def refresh_command(db_path, collection, api_key, email):
         raise click.ClickException(
             "PubMed has no record for PMID " + ", ".join(map(str, report.missing))
             + ". Everything else is stored.")
+
+
+class _ListByDefault(click.Group):
+    """`litbase collections DB` lists; `litbase collections compare DB A B` compares."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(name="collections", cls=_ListByDefault)
+def collections_group():
+    """List and compare collections (export one with litbase export --collection).
+
+    In Datasette each collection browses as collection_members?collection=NAME.
+    """
+
+
+@collections_group.command(name="list")
+@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of lines of text")
+def list_command(db_path, as_json):
+    """Every collection: members, how many are stored, roles, where it came from."""
+    summaries = collection_summaries(sqlite_utils.Database(db_path))
+    if as_json:
+        click.echo(json.dumps(summaries, indent=2))
+        return
+    for c in summaries:
+        roles = ", ".join(f"{n} {role}" for role, n in c["roles"].items())
+        query = f"; query {c['query']!r}, {c['query_count']} hits at PubMed" if c["query"] else ""
+        click.echo(f"{c['name']}: {c['members']} articles ({roles}), {c['stored']} stored;"
+                   f" {c['source'] or 'source not recorded'}{query}")
+
+
+@collections_group.command(name="compare")
+@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("a")
+@click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="JSON with the PMIDs of each part")
+@click.option("--show", type=click.Choice(["only-a", "only-b", "both"]),
+              help="Also print these PMIDs, one a line (to feed fetch or import)")
+def compare_command(db_path, a, b, as_json, show):
+    """Which articles two collections share and which only one of them holds.
+
+    \b
+        litbase collections compare litbase.db pmid-35392492 search-peer-support --show only-b
+    """
+    try:
+        result = compare_collections(sqlite_utils.Database(db_path), a, b)
+    except CollectionError as error:
+        raise click.ClickException(str(error))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{len(result['both'])} in both, {len(result['only_a'])} only in {a!r},"
+               f" {len(result['only_b'])} only in {b!r}; Jaccard similarity {result['jaccard']}")
+    if show:
+        for pmid in result[show.replace("-", "_")]:
+            click.echo(pmid)
+    sys.stdout.flush()
