@@ -46,6 +46,16 @@ def pmid_arguments(values) -> list[int]:
         raise click.BadParameter(str(error), param_hint="PMID")
 
 
+def left_over_detail(counts: dict) -> str:
+    """What a budget left out, as "30 citing articles at depth 2, 12 references at depth 2"."""
+    nouns = {"reference": "references", "citing": "citing articles", "similar": "similar articles"}
+    parts = []
+    for key, n in sorted(counts.items(), key=lambda kv: (kv[0].split(" at ")[1], -kv[1])):
+        role, depth = key.split(" at ")
+        parts.append(f"{n} {nouns.get(role, role)} at {depth}")
+    return ", ".join(parts)
+
+
 # Unknown options pass through as PMIDs so that "-1" is refused as a PMID
 # (with the rule it breaks), not as an option nobody meant to give.
 @cli.command(context_settings={"ignore_unknown_options": True})
@@ -120,7 +130,8 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
     if report.left_over:
         click.echo(
             f"Stopped at --max-articles {max_articles}: {report.left_over} more articles were"
-            " found and not fetched. Run again with a larger budget to continue.",
+            f" found and not fetched ({left_over_detail(report.left_over_by)})."
+            " Run again with a larger budget to continue.",
             err=True,
         )
     if report.missing:

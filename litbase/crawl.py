@@ -83,6 +83,8 @@ class CrawlReport:
     articles_linked: int = 0
     missing: list[int] = field(default_factory=list)
     left_over: int = 0  # neighbours not taken because of --max-articles
+    # The same, counted by "<role> at depth <n>" (a PMID once, under its first role).
+    left_over_by: dict = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -254,6 +256,12 @@ def crawl(
         if plan.max_articles is not None:
             room = max(plan.max_articles - len(members), 0)
             report.left_over += max(len(new_pmids) - room, 0)
+            first_role = {}
+            for n in fresh:
+                first_role.setdefault(n["pmid"], n["role"])
+            for pmid in new_pmids[room:]:
+                key = f"{first_role[pmid]} at depth {level + 1}"
+                report.left_over_by[key] = report.left_over_by.get(key, 0) + 1
             new_pmids = new_pmids[:room]
         members.update(dict.fromkeys(new_pmids))
         taken = [n for n in fresh if n["pmid"] in members]

@@ -136,3 +136,21 @@ def test_feed_plugin_is_installed(db_path):
     (plugins,) = serve(db_path, "/-/plugins.json")
     hooks = [set(p["hooks"]) for p in plugins.json() if p["name"] == "litbase"]
     assert {"register_routes"} in hooks
+
+
+def test_budget_message_says_what_was_left(monkeypatch, tmp_path):
+    with FakeEutilsServer(seed_corpus()) as fake:
+        monkeypatch.setenv("LITBASE_EUTILS_URL", fake.base_url)
+        monkeypatch.setenv("NCBI_API_KEY", "k")
+        result = invoke("fetch", tmp_path / "b.db", SEED, "--max-articles", 5, "--no-progress",
+                        "--sources", "pubmed")
+    assert result.exit_code == 0, result.output
+    # Breadth-first, seeds first, references before citing articles: 4 references fit.
+    assert ("Stopped at --max-articles 5: 8 more articles were found and not fetched"
+            " (6 references at depth 1, 2 citing articles at depth 1)."
+            " Run again with a larger budget to continue.") in result.output
+    db = sqlite_utils.Database(tmp_path / "b.db")
+    assert [tuple(r) for r in db.execute(
+        "select pmid, role, depth, seed_pmid from collections_articles order by depth, pmid")] == [
+        (SEED, "seed", 0, SEED), (101, "reference", 1, SEED), (102, "reference", 1, SEED),
+        (103, "reference", 1, SEED), (104, "reference", 1, SEED)]
