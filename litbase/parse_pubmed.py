@@ -279,14 +279,15 @@ def _fill_journal(journal, record: dict) -> None:
                 if part.tag == "PubDate":
                     _fill_date(record, part)
                 elif part.tag == "Volume":
-                    record["volume"] = part.text
+                    record["volume"] = text_of(part)
                 elif part.tag == "Issue":
-                    record["issue"] = part.text
-        # Journal fields are unmarked leaves; .text is exact and cheap.
+                    record["issue"] = text_of(part)
         elif tag == "Title":
-            info["title"] = child.text
+            info["title"] = text_of(child)
         elif tag == "ISOAbbreviation":
-            info["iso_abbreviation"] = child.text
+            info["iso_abbreviation"] = text_of(child)
+        # Coded values (ISSN, NLM ID, country, language, status) are clean
+        # leaves in every file seen; .text skips a flattening call each.
         elif tag == "ISSN":
             info["issn"] = child.text
             info["issn_type"] = child.get("IssnType")
@@ -314,11 +315,11 @@ def _pages(pagination) -> str | None:
     medline = start = end = None
     for child in pagination:
         if child.tag == "MedlinePgn":
-            medline = child.text
+            medline = text_of(child)
         elif child.tag == "StartPage":
-            start = child.text
+            start = text_of(child)
         elif child.tag == "EndPage":
-            end = child.text
+            end = text_of(child)
     if medline:
         return medline
     if start and end:
@@ -330,7 +331,7 @@ def _add_elocation(child, elocation: dict[str, str]) -> None:
     if child.get("ValidYN") == "N":
         return
     kind = child.get("EIdType")
-    value = child.text
+    value = text_of(child)
     if kind and value and kind not in elocation:
         elocation[kind] = value
 

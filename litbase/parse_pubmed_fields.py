@@ -19,6 +19,7 @@ MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
 _MONTHS = {name.lower(): number for number, name in enumerate(MONTH_NAMES, 1)}
 _MONTH_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 _YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_LAYOUT_SPACE = re.compile(r"[ \t\n\r]{2,}|[\t\n\r]")
 _ORCID_RE = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])")
 
 
@@ -47,10 +48,12 @@ def text_of(el) -> str | None:
         text = "".join(parts)
     if not text:
         return None
-    # Baseline files are pretty-printed and MathML arrives indented, so runs of
-    # whitespace (newlines included) are layout, not content.
-    text = " ".join(text.split())
-    return text or None
+    # Newlines, tabs and runs of spaces are layout (MathML arrives indented,
+    # some records wrap lines); no-break and thin spaces are content and stay.
+    # The membership tests are cheap scans that spare most texts the regex.
+    if "\n" in text or "  " in text or "\t" in text or "\r" in text:
+        text = _LAYOUT_SPACE.sub(" ", text)
+    return text.strip(" ") or None
 
 
 def _collect(el, parts: list[str]) -> None:
@@ -192,16 +195,16 @@ def parse_authors(author_list) -> list[dict]:
         affiliations: list[str] = []
         for child in author:
             tag = child.tag
-            # Name parts are plain leaves in practice; reading .text directly
-            # instead of flattening saves a call per part on large files.
+            # Not .text: real files carry layout-only values such as
+            # <Suffix>\n\t\t\t\t</Suffix>, which must read as None.
             if tag == "LastName":
-                last = child.text if len(child) == 0 else text_of(child)
+                last = text_of(child)
             elif tag == "ForeName":
-                fore = child.text if len(child) == 0 else text_of(child)
+                fore = text_of(child)
             elif tag == "Initials":
-                initials = child.text if len(child) == 0 else text_of(child)
+                initials = text_of(child)
             elif tag == "Suffix":
-                suffix = child.text if len(child) == 0 else text_of(child)
+                suffix = text_of(child)
             elif tag == "CollectiveName":
                 collective = text_of(child)
             elif tag == "Identifier":

@@ -125,6 +125,7 @@ def test_mesh_headings_mark_major_qualifiers():
 def test_authors_orcid_forms_affiliations_and_collective_name():
     record = by_pmid("articles.xml")[90000001]
     # The ValidYN="N" entry ("Fixtur, Alpah") is a recorded misspelling: skipped.
+    # Sample's <Suffix> holds only layout whitespace, as real files sometimes do.
     assert record["authors"] == [
         {"position": 1, "last_name": "Fixture", "fore_name": "Alpha", "initials": "A",
          "suffix": "Jr", "collective_name": None, "orcid": "0000-0001-2345-678X",
@@ -440,8 +441,12 @@ def test_entrez_pubmed7_reference_list_and_mathml():
     assert record["pmid"] == 29963580
     assert record["doi"] == "10.1117/1.JMI.5.2.026002"
     assert record["pmcid"] == "PMC6022861"
-    assert "(1) inhaled He3/Xe129 MRI ventilation and apparent diffusion" in record["abstract"]
-    assert "(3) ultrashort echo-time H1 MRI proton density" in record["abstract"]
+    # MathML flattened to its text; the source's no-break (U+00A0) and thin
+    # (U+2009, a MathML <mtext>) spaces are content and are kept.
+    assert "(1)\u00a0inhaled He3/Xe129\u2009MRI ventilation and apparent diffusion" in (
+        record["abstract"]
+    )
+    assert "(3)\u00a0ultrashort echo-time H1\u2009MRI proton density" in record["abstract"]
     refs = record["references"]
     assert len(refs) == 49
     assert {r["source"] for r in refs} == {"reference_list"}
