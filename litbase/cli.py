@@ -134,11 +134,15 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
             " Run again with a larger budget to continue.",
             err=True,
         )
+    problems = []
     if report.missing:
-        raise click.ClickException(
-            "PubMed has no record for PMID " + ", ".join(map(str, report.missing))
-            + ". Everything else is stored."
-        )
+        problems.append("PubMed has no record for PMID " + ", ".join(map(str, report.missing)) + ".")
+    if report.links_unknown:
+        # Not fatal for the crawl, but the user must know: these articles' links are absent.
+        problems.append("elink did not know PMID " + ", ".join(map(str, report.links_unknown))
+                        + ": its citing and similar articles are not stored.")
+    if problems:
+        raise click.ClickException(" ".join(problems) + " Everything else is stored.")
 from . import cli_publish  # noqa: E402,F401  (registers build, snapshot, serve)
 from . import cli_bibliography  # noqa: E402,F401  (registers export, import)
 from . import cli_graph  # noqa: E402,F401  (registers graph, related, graph-export)

@@ -37,6 +37,8 @@ EFETCH_BATCH = 500
 ELINK_BATCH = 200
 
 MAX_PMID = 999_999_999
+# A safety bound on crawl passes (see crawl); two are the rule, a third is rare.
+MAX_PASSES = 5
 
 
 class InvalidPmid(ValueError):
@@ -82,6 +84,9 @@ class CrawlReport:
     records_stored: int = 0
     articles_linked: int = 0
     missing: list[int] = field(default_factory=list)
+    # Stored articles elink answered with an <ERROR> for: their links are not
+    # stored, and a rerun asks for them again (links_fetched_at stays empty).
+    links_unknown: list[int] = field(default_factory=list)
     left_over: int = 0  # neighbours not taken because of --max-articles
     # The same, counted by "<role> at depth <n>" (a PMID once, under its first role).
     left_over_by: dict = field(default_factory=dict)
@@ -164,6 +169,8 @@ def fetch_links(db, client, pmids: list[int], on_batch: Callable[[int], None] = 
             linked = set(save_links(db, linksets))
             errors = [ls["pmid"] for ls in linksets if ls.get("error")]
             save_missing(db, errors, "elink did not know this PMID")
+            # An article elink once did not know and now does is no longer missing.
+            forget_missing(db, linked)
         unknown.extend(p for p in batch if p not in linked)
         on_batch(len(batch))
     return unknown
@@ -233,11 +240,42 @@ def crawl(
             },
         )
         add_to_collection(db, name, [{"pmid": s, "role": "seed", "depth": 0, "seed_pmid": s} for s in plan.seeds])
+    # A record fetched at the last level can reveal a link back to a shallower
+    # article (a deposited reference list citing the seed, which PubMed's
+    # citedin, PMC only, did not list). A rerun would follow it, so a single run
+    # does the same: passes repeat until one finds the same frontiers as the
+    # last, and a finished crawl run again asks for nothing. A --max-articles
+    # crawl is partial on purpose and makes one pass.
+    frontiers = None
+    for number in range(MAX_PASSES):
+        found = _crawl_pass(db, client, plan, progress, source_clients, report, name,
+                            retry_missing=number == 0)
+        if found == frontiers or plan.max_articles is not None:
+            break
+        frontiers = found
+    with db.conn:
+        db.conn.execute(
+            "UPDATE collections SET stored_count = (SELECT count(DISTINCT ca.pmid)"
+            " FROM collections_articles ca JOIN articles a ON a.pmid = ca.pmid"
+            " WHERE ca.collection = ?) WHERE name = ?",
+            [name, name],
+        )
+    progress.close()
+    report.seconds = time.monotonic() - started
+    report.missing = sorted(set(report.missing))
+    report.links_unknown = sorted(set(report.links_unknown))
+    return report
+
+
+def _crawl_pass(db, client, plan: CrawlPlan, progress, source_clients, report: CrawlReport, name: str,
+                retry_missing: bool) -> list[list[int]]:
+    """One breadth-first pass over the levels; returns the frontier of each level."""
     members = dict.fromkeys(plan.seeds)
     seed_of = {s: s for s in plan.seeds}
     frontier = list(plan.seeds)
+    frontiers = [frontier]
     for level in range(plan.depth + 1):
-        need = records_needed(db, frontier, retry_missing=(level == 0))
+        need = records_needed(db, frontier, retry_missing=retry_missing and level == 0)
         progress.phase(f"level {level}: records", len(need))
         stored, missing = fetch_records(db, client, need, progress.advance)
         report.records_stored += stored
@@ -245,10 +283,11 @@ def crawl(
         if level == plan.depth:
             break
         if "pubmed" in plan.sources:
-            need = links_needed(db, frontier)
+            # What elink did not know earlier in this run is not asked again until a rerun.
+            need = [p for p in links_needed(db, frontier) if p not in report.links_unknown]
             progress.phase(f"level {level}: links", len(need))
             report.articles_linked += len(need)
-            fetch_links(db, client, need, progress.advance)
+            report.links_unknown.extend(fetch_links(db, client, need, progress.advance))
         if source_clients:
             fetch_source_links(db, source_clients, frontier, progress, f"level {level}: ")
         fresh = neighbours(db, frontier, plan, seed_of)
@@ -270,19 +309,10 @@ def crawl(
         with db.conn:
             add_to_collection(db, name, [{**n, "depth": level + 1} for n in taken])
         frontier = new_pmids
+        frontiers.append(frontier)
         if not frontier:
             break
-    with db.conn:
-        db.conn.execute(
-            "UPDATE collections SET stored_count = (SELECT count(DISTINCT ca.pmid)"
-            " FROM collections_articles ca JOIN articles a ON a.pmid = ca.pmid"
-            " WHERE ca.collection = ?) WHERE name = ?",
-            [name, name],
-        )
-    progress.close()
-    report.seconds = time.monotonic() - started
-    report.missing = sorted(set(report.missing))
-    return report
+    return frontiers
 
 
 class _SilentProgress:
