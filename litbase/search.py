@@ -196,8 +196,8 @@ def search(db: sqlite_utils.Database, client, term: str, *, collection: str | No
         with db.conn:
             add_to_collection(db, name, [{"pmid": p, "role": "search", "depth": 0} for p in ids])
         if progress:
-            progress.phase(f"records {piece.mindate or ''}-{piece.maxdate or ''}".rstrip("-"),
-                           len(page_ids))
+            dates = f" {piece.mindate}-{piece.maxdate}" if piece.mindate else ""
+            progress.phase(f"records{dates}", len(page_ids))
         stored, missing = fetch_slice(db, client, piece, page_ids,
                                       progress.advance if progress else (lambda n: None))
         report.records_stored += stored
