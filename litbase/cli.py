@@ -143,6 +143,9 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
                         + ": its citing and similar articles are not stored.")
     if problems:
         raise click.ClickException(" ".join(problems) + " Everything else is stored.")
+
+
+# The other command modules add themselves to ``cli`` when imported.
 from . import cli_publish  # noqa: E402,F401  (registers build, snapshot, serve)
 from . import cli_bibliography  # noqa: E402,F401  (registers export, import)
 from . import cli_graph  # noqa: E402,F401  (registers graph, related, graph-export)
@@ -151,4 +154,8 @@ from . import cli_search  # noqa: E402,F401  (registers search, refresh, collect
 
 
 if __name__ == "__main__":
-    cli()
+    # Run as `python -m litbase.cli`, this file is __main__, and the command
+    # modules above registered on the group of the imported litbase.cli.
+    from litbase.cli import cli as registered
+
+    registered()

@@ -251,7 +251,7 @@ def test_kill_nine_loses_nothing_and_rerun_finishes(tmp_path):
     db_path = tmp_path / "killed.db"
     with FakeEutilsServer(corpus) as fake:
         env = {**os.environ, "LITBASE_EUTILS_URL": fake.base_url, "NCBI_API_KEY": "k"}
-        command = [sys.executable, "-m", "litbase.cli", "fetch", str(db_path), str(SEED), "--no-progress",
+        command = [sys.executable, "-m", "litbase", "fetch", str(db_path), str(SEED), "--no-progress",
                    "--sources", "pubmed"]
         process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
         # Kill when the second batch of references is asked for: the limiter

@@ -1,0 +1,5 @@
+"""``python -m litbase``: the same commands as the ``litbase`` script."""
+
+from litbase.cli import cli
+
+cli()
