@@ -20,36 +20,8 @@ import sqlite_utils
 
 from .citekeys import ascii_fold
 from .export_load import load_articles
+from .schema import TABLES
 from .store import add_to_collection, save_articles, utc_now
-
-# records.Article has book_title and publisher; articles has no columns for
-# them yet, so book chapters would lose their book. Added here, idempotently.
-BOOK_COLUMNS = {"book_title": str, "publisher": str}
-
-UNMATCHED_COLUMNS = {
-    "id": str,  # doi:<lowercase DOI>, else a hash of title and year
-    "doi": str,  # lowercase: DOIs are case-insensitive
-    "title": str,
-    "year": int,
-    "first_author": str,
-    "source_file": str,
-    "line": int,
-    "format": str,
-    "collection": str,  # joined on matching
-    "record": str,  # the Article dict as JSON
-    "imported_at": str,
-}
-
-
-def ensure_bibliography_shape(db: sqlite_utils.Database) -> None:
-    """Add the book columns and the unmatched_records table; safe to run twice."""
-    articles = db["articles"]
-    for column, column_type in BOOK_COLUMNS.items():
-        if column not in articles.columns_dict:
-            articles.add_column(column, column_type)
-    if not db["unmatched_records"].exists():
-        db["unmatched_records"].create(UNMATCHED_COLUMNS, pk="id")
-    db["unmatched_records"].create_index(["doi"], if_not_exists=True)
 
 
 def _empty(value) -> bool:
@@ -87,7 +59,7 @@ def save_records(db: sqlite_utils.Database, records: list[dict], collection: str
                                            for r in with_pmid])
     rows = [_unmatched_row(r, collection, source_file, file_format, now) for r in without]
     if rows:
-        columns = list(UNMATCHED_COLUMNS)
+        columns = list(TABLES["unmatched_records"]["columns"])
         db.conn.executemany(
             f"INSERT OR REPLACE INTO unmatched_records ({', '.join(columns)})"
             f" VALUES ({', '.join('?' for _ in columns)})",
@@ -124,15 +96,7 @@ def _save_with_pmid(db, records: list[dict]) -> int:
         by_source.setdefault(source, []).append(record)
     for source, batch in by_source.items():
         save_articles(db, batch, record_source=source)
-        save_book_fields(db, batch)
     return merged_count
-
-
-def save_book_fields(db, articles: list[dict]) -> None:
-    db.conn.executemany(
-        "UPDATE articles SET book_title = ?, publisher = ? WHERE pmid = ?",
-        [(a.get("book_title"), a.get("publisher"), a["pmid"]) for a in articles],
-    )
 
 
 def _unmatched_row(record: dict, collection, source_file, file_format, now) -> dict:

@@ -146,12 +146,13 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
 
 
 # The other command modules add themselves to ``cli`` when imported.
-from . import cli_publish  # noqa: E402,F401  (registers build, snapshot, serve)
-from . import cli_bibliography  # noqa: E402,F401  (registers export, import)
-from . import cli_graph  # noqa: E402,F401  (registers graph, related, graph-export)
-from . import cli_sources  # noqa: E402,F401  (registers coverage)
-from . import cli_search  # noqa: E402,F401  (registers search, refresh, collections)
-
+from . import (
+    cli_bibliography,  # noqa: E402,F401  (registers export, import)
+    cli_graph,  # noqa: E402,F401  (registers graph, related, graph-export)
+    cli_publish,  # noqa: E402,F401  (registers build, snapshot, serve)
+    cli_search,  # noqa: E402,F401  (registers search, refresh, collections)
+    cli_sources,  # noqa: E402,F401  (registers coverage)
+)
 
 if __name__ == "__main__":
     # Run as `python -m litbase.cli`, this file is __main__, and the command

@@ -7,8 +7,10 @@ import sqlite_utils
 
 from .build import build as build_database
 from .cli import cli
-from .dataset import DatasetError, snapshot as snapshot_database
-from .serve import DEFAULT_HOST, DEFAULT_PORT, serve as serve_datasette
+from .dataset import DatasetError
+from .dataset import snapshot as snapshot_database
+from .serve import DEFAULT_HOST, DEFAULT_PORT
+from .serve import serve as serve_datasette
 
 DEFAULT_DATASET = "datasets/peer-support"
 

@@ -9,7 +9,12 @@ import click
 import sqlite_utils
 
 from .cli import cli, ncbi_options
-from .collection_ops import CollectionError, collection_summaries, compare_collections, members
+from .collection_ops import (
+    CollectionError,
+    collection_summaries,
+    compare_collections,
+    members,
+)
 from .eutils import EutilsClient, EutilsError, EutilsResponseError
 from .progress import CrawlProgress
 from .refresh import refresh

@@ -16,33 +16,14 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .schema import DERIVED_TABLES, ensure_db_shape
 from .schema import TABLES as SCHEMA_TABLES
-from .schema import ensure_db_shape
 
 FORMAT = "litbase-dataset"
 FORMAT_VERSION = 1
 
-# What the dataset's sources said beyond the fields PubMed has (how sure a
-# match is, the journal's own article-type label, notes, other pages that
-# carry the record). It has no place in the PubMed-shaped tables, and dropping
-# it would lose provenance, so the dataset layer keeps its own table.
-EXTRA_TABLES = {
-    "article_provenance": dict(
-        columns={
-            "pmid": int,
-            "match_confidence": str,  # confirmed | probable | not_found (record matched to PMID)
-            "article_type_label": str,  # the journal's section label, not a PubMed type
-            "abstract_seen_at": str,
-            "other_sources": str,  # JSON array of URLs that also carry the record
-            "notes": str,  # JSON array of remarks by whoever gathered the facts
-            "extra": str,  # JSON object: any other field of the source record, verbatim
-        },
-        pk="pmid",
-        foreign_keys=[("pmid", "articles", "pmid")],
-    ),
-}
-
-TABLES = {**SCHEMA_TABLES, **EXTRA_TABLES}
+# Every stored table but the derived ones, which `litbase build` recomputes.
+TABLES = {name: spec for name, spec in SCHEMA_TABLES.items() if name not in DERIVED_TABLES}
 
 # Text columns holding JSON: written as nested JSON so the files read (and
 # diff) as data rather than as escaped strings.
@@ -66,14 +47,6 @@ REPLACED_GROUPS = {
 
 class DatasetError(Exception):
     """The folder is not a litbase dataset, or does not match its manifest."""
-
-
-def ensure_dataset_shape(db: sqlite_utils.Database) -> None:
-    """The store's tables plus the dataset layer's own; safe to run twice."""
-    ensure_db_shape(db)
-    for name, spec in EXTRA_TABLES.items():
-        if not db[name].exists():
-            db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec.get("foreign_keys"))
 
 
 def _primary_key(name: str) -> tuple[str, ...]:
@@ -180,7 +153,7 @@ def load_dataset(db: sqlite_utils.Database, folder) -> dict:
     database built from a snapshot holds the same rows as the one snapshotted.
     """
     manifest = read_manifest(folder)
-    ensure_dataset_shape(db)
+    ensure_db_shape(db)
     loaded = {}
     protected = _pubmed_records(db)
     with db.conn:

@@ -21,7 +21,8 @@ from pathlib import Path
 import sqlite_utils
 
 from . import store
-from .dataset import ensure_dataset_shape, snapshot
+from .dataset import snapshot
+from .schema import ensure_db_shape
 
 COLLECTION = "peer-support"
 SEED_PAGE_SOURCE = "seed_page"
@@ -275,7 +276,7 @@ def build_seed_database(seed_dir) -> sqlite_utils.Database:
     by_position = {line["position"]: line for line in lines}
 
     db = sqlite_utils.Database(memory=True)
-    ensure_dataset_shape(db)
+    ensure_db_shape(db)
     with db.conn:
         articles = [seed_article(seed, lines)]
         articles += [reference_article(r, by_position[r["position"]], seed_page_url) for r in others]

@@ -209,7 +209,7 @@ def _article(row: dict) -> dict:
         "source_url": row.get("source_url"),
         "field_sources": _loads(row.get("field_sources"), {}),
         "record_source": row.get("record_source"),
-        # Kept by bib_store in columns of its own (see bib_store.BOOK_COLUMNS).
+        # articles.book_title and publisher, for chapters and PubMed book records.
         "book_title": row.get("book_title"),
         "publisher": row.get("publisher"),
     }

@@ -15,68 +15,8 @@ import numpy as np
 import sqlite_utils
 
 from .graph import EdgeList, citation_metrics, cocitation_counts, coupling_counts
+from .schema import PAIR_ROWS_BUDGET, ensure_db_shape
 from .store import utc_now
-
-# Pair tables grow with the square of reference-list length: a 100k-article
-# collection has tens of millions of coupled pairs, most sharing one reference.
-# Past this many rows per table only the strongest pairs are stored (the
-# threshold is recorded in graph_runs); `related` counts exact pairs itself.
-PAIR_ROWS_BUDGET = 500_000
-
-GRAPH_TABLES = {
-    "graph_runs": dict(
-        columns={
-            "id": int,
-            "computed_at": str,
-            "articles": int,
-            "citations": int,
-            "cocitation_pairs": int,
-            "cocitation_min_count": int,
-            "coupling_pairs": int,
-            "coupling_min_count": int,
-            "seconds": float,
-        },
-        pk="id",
-        foreign_keys=[],
-    ),
-    "article_metrics": dict(
-        columns={
-            "pmid": int,
-            "citations_received": int,  # from articles in this database
-            "citations_made": int,
-            "pagerank": float,
-            "community": int,
-            "hops_from_seed": int,
-            "computed_at": str,
-        },
-        pk="pmid",
-        foreign_keys=[("pmid", "articles", "pmid")],
-    ),
-    "cocitations": dict(
-        columns={"a": int, "b": int, "count": int},
-        pk=("a", "b"),
-        foreign_keys=[("a", "articles", "pmid"), ("b", "articles", "pmid")],
-    ),
-    "bibliographic_coupling": dict(
-        columns={"a": int, "b": int, "count": int},
-        pk=("a", "b"),
-        foreign_keys=[("a", "articles", "pmid"), ("b", "articles", "pmid")],
-    ),
-}
-GRAPH_INDEXES = {
-    "article_metrics": [["community"], ["hops_from_seed"]],
-    "cocitations": [["b"]],
-    "bibliographic_coupling": [["b"]],
-}
-
-
-def ensure_graph_tables(db: sqlite_utils.Database) -> None:
-    for name, spec in GRAPH_TABLES.items():
-        if not db[name].exists():
-            db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec["foreign_keys"])
-    for name, indexes in GRAPH_INDEXES.items():
-        for columns in indexes:
-            db[name].create_index(columns, if_not_exists=True)
 
 
 def seed_pmids(db: sqlite_utils.Database) -> list[int]:
@@ -122,7 +62,7 @@ def citation_graph(db: sqlite_utils.Database) -> nx.DiGraph:
 
 def update_graph(db: sqlite_utils.Database) -> dict:
     """Recompute every graph table; returns what was computed, with timings."""
-    ensure_graph_tables(db)
+    ensure_db_shape(db)
     started = time.perf_counter()
     edges = load_edges(db)
     loaded = time.perf_counter()

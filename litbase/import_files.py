@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .bib_store import ensure_bibliography_shape, save_records
+from .bib_store import save_records
 from .import_ids import import_ids
 from .import_page import import_page, parse_page_file
-from .parse_idlists import SNIFF as ID_LIST_SNIFF
-from .parse_idlists import parse_id_list
 from .parse_bibliography import BibliographyError
 from .parse_bibtex import parse_bibtex
 from .parse_csljson import parse_csljson
+from .parse_idlists import SNIFF as ID_LIST_SNIFF
+from .parse_idlists import parse_id_list
 from .parse_medline import parse_medline
 from .parse_ris import parse_ris
+from .schema import ensure_db_shape
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def import_file(db, path, collection: str | None = None, **options) -> dict:
     if options.get("pmid") is not None:
         raise BibliographyError(str(path), None, "--pmid applies to PubMed page text only")
     records = kind.parse(text, str(path))
-    ensure_bibliography_shape(db)
+    ensure_db_shape(db)
     with db.conn:
         counts = save_records(db, records, collection or path.stem, str(path), kind.name)
     return {"format": kind.name, "records": len(records), **counts}

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .bib_store import ensure_bibliography_shape
 from .collection_ops import record_collection
 from .eutils import EutilsClient
 from .idconv import IdconvClient, resolve_ids
 from .parse_bibliography import BibliographyError
+from .schema import ensure_db_shape
 from .store import add_to_collection, refresh_reference_status, utc_now
 
 
@@ -42,7 +42,7 @@ def import_ids(db, path: Path, items: list[dict], collection: str | None, pmid=N
         for i in items if i["kind"] == "pmid" or i["value"] in resolved))
     name = collection or path.stem
     now = utc_now()
-    ensure_bibliography_shape(db)  # creates tables, which commits: before the transaction
+    ensure_db_shape(db)  # creates tables, which commits: before the transaction
     with db.conn:
         before = {r[0] for r in db.conn.execute(
             f"SELECT pmid FROM articles WHERE pmid IN ({','.join('?' * len(pmids))})", pmids)}

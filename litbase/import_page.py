@@ -22,8 +22,13 @@ from .export_load import load_articles
 from .parse_bibliography import BibliographyError
 from .parse_eutils import parse_esearch
 from .parse_page import PageError, parse_page
-from .store import (add_to_collection, refresh_reference_status, save_articles,
-                    save_reference_rows, utc_now)
+from .store import (
+    add_to_collection,
+    refresh_reference_status,
+    save_articles,
+    save_reference_rows,
+    utc_now,
+)
 
 SOURCE = "seed_page"
 # A PMID in a file name is a run of 5 to 9 digits: shorter runs are more often dates or counters.

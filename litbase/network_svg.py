@@ -109,7 +109,7 @@ def network_svg(nodes: list[dict], edges: list[tuple[int, int]],
         out.append(f'<path d="M{x1},{y1} Q{(x1 + x2) / 2:.1f},{bend:.1f} {x2},{y2}"/>')
     out.append("</g>")
     axis_y = size["axis_y"]
-    out.append(f'<g class="axis" font-size="10" fill="#444" text-anchor="middle">')
+    out.append('<g class="axis" font-size="10" fill="#444" text-anchor="middle">')
     for year, x in sorted(size["columns"].items(), key=lambda item: item[1]):
         if year == UNDATED or year in (size["first"], size["last"]) or year % 5 == 0:
             out.append(f'<text x="{x}" y="{axis_y}">{year}</text>')

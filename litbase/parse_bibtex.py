@@ -9,13 +9,30 @@ zero-based.
 from __future__ import annotations
 
 import bibtexparser
-from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from bibtexparser.middlewares.names import (
+    parse_single_name_into_parts,
+    split_multiple_persons_names,
+)
+from pylatexenc.latex2text import (
+    LatexNodes2Text,
+    MacroTextSpec,
+    get_default_latex_context_db,
+)
 
 from .bib_vocab import BIBTEX_TYPES, language_code
 from .parse_bibliography import (
-    BibliographyError, day_number, empty_article, group, month_number, number_authors,
-    pages_and_number, parse_pmid, parse_year, person, publication_types, split_terms,
+    BibliographyError,
+    day_number,
+    empty_article,
+    group,
+    month_number,
+    number_authors,
+    pages_and_number,
+    parse_pmid,
+    parse_year,
+    person,
+    publication_types,
+    split_terms,
 )
 
 # pylatexenc drops \textbraceleft and turns \textasciicircum into a modifier

@@ -11,8 +11,18 @@ import json
 
 from .bib_vocab import CSL_TYPES, language_code
 from .parse_bibliography import (
-    BibliographyError, day_number, empty_article, group, month_number, number_authors,
-    pages_and_number, parse_pmid, parse_year, person, publication_types, split_terms,
+    BibliographyError,
+    day_number,
+    empty_article,
+    group,
+    month_number,
+    number_authors,
+    pages_and_number,
+    parse_pmid,
+    parse_year,
+    person,
+    publication_types,
+    split_terms,
 )
 
 _DECODER = json.JSONDecoder()

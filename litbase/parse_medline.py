@@ -16,8 +16,15 @@ from Bio import Medline
 
 from .bib_vocab import MONTHS
 from .parse_bibliography import (
-    BibliographyError, day_number, empty_article, group, number_authors, parse_pmid,
-    parse_year, person, publication_types,
+    BibliographyError,
+    day_number,
+    empty_article,
+    group,
+    number_authors,
+    parse_pmid,
+    parse_year,
+    person,
+    publication_types,
 )
 
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]{0,3}) *- ?(.*)$")

@@ -12,8 +12,17 @@ import re
 
 from .bib_vocab import RIS_TYPES, language_code
 from .parse_bibliography import (
-    BibliographyError, day_number, empty_article, group, month_number, number_authors,
-    pages_and_number, parse_pmid, parse_year, person, publication_types,
+    BibliographyError,
+    day_number,
+    empty_article,
+    group,
+    month_number,
+    number_authors,
+    pages_and_number,
+    parse_pmid,
+    parse_year,
+    person,
+    publication_types,
 )
 
 _LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import yaml
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 # The database section of metadata.yml is written under this name (the
 # default file, litbase.db) and copied to whatever name is served.

@@ -51,6 +51,8 @@ ARTICLE_COLUMNS = {
     "references_count": int,
     "cited_by_count": int,  # citing articles PubMed links to (PMC only)
     "completeness": str,  # what this record lacks, in words
+    "book_title": str,  # book chapters and PubMed book records
+    "publisher": str,
     "record_source": str,  # efetch | dataset | import | ...
     "source_url": str,  # where the record's facts were read
     "field_sources": str,  # JSON {field group: source}
@@ -247,7 +249,86 @@ TABLES = {
         },
         pk="id",
     ),
+    # Derived by graph_store.update_graph; never part of a dataset folder.
+    "graph_runs": dict(
+        columns={
+            "id": int,
+            "computed_at": str,
+            "articles": int,
+            "citations": int,
+            "cocitation_pairs": int,
+            "cocitation_min_count": int,
+            "coupling_pairs": int,
+            "coupling_min_count": int,
+            "seconds": float,
+        },
+        pk="id",
+        foreign_keys=[],
+    ),
+    "article_metrics": dict(
+        columns={
+            "pmid": int,
+            "citations_received": int,  # from articles in this database
+            "citations_made": int,
+            "pagerank": float,
+            "community": int,
+            "hops_from_seed": int,
+            "computed_at": str,
+        },
+        pk="pmid",
+        foreign_keys=[("pmid", "articles", "pmid")],
+    ),
+    "cocitations": dict(
+        columns={"a": int, "b": int, "count": int},
+        pk=("a", "b"),
+        foreign_keys=[("a", "articles", "pmid"), ("b", "articles", "pmid")],
+    ),
+    "bibliographic_coupling": dict(
+        columns={"a": int, "b": int, "count": int},
+        pk=("a", "b"),
+        foreign_keys=[("a", "articles", "pmid"), ("b", "articles", "pmid")],
+    ),
+    # Imported records with no PMID yet, kept whole and matched later by DOI.
+    "unmatched_records": dict(columns={
+        "id": str,  # doi:<lowercase DOI>, else a hash of title and year
+        "doi": str,  # lowercase: DOIs are case-insensitive
+        "title": str,
+        "year": int,
+        "first_author": str,
+        "source_file": str,
+        "line": int,
+        "format": str,
+        "collection": str,  # joined on matching
+        "record": str,  # the Article dict as JSON
+        "imported_at": str,
+    }, pk="id"),
+    # What the dataset's sources said beyond the fields PubMed has (how sure a
+    # match is, the journal's own article-type label, notes, other pages that
+    # carry the record). It has no place in the PubMed-shaped tables, and dropping
+    # it would lose provenance, so the dataset layer keeps its own table.
+    "article_provenance": dict(
+        columns={
+            "pmid": int,
+            "match_confidence": str,  # confirmed | probable | not_found (record matched to PMID)
+            "article_type_label": str,  # the journal's section label, not a PubMed type
+            "abstract_seen_at": str,
+            "other_sources": str,  # JSON array of URLs that also carry the record
+            "notes": str,  # JSON array of remarks by whoever gathered the facts
+            "extra": str,  # JSON object: any other field of the source record, verbatim
+        },
+        pk="pmid",
+        foreign_keys=[("pmid", "articles", "pmid")],
+    ),
 }
+
+# Pair tables grow with the square of reference-list length: a 100k-article
+# collection has tens of millions of coupled pairs, most sharing one reference.
+# Past this many rows per table only the strongest pairs are stored (the
+# threshold is recorded in graph_runs); `related` counts exact pairs itself.
+PAIR_ROWS_BUDGET = 500_000
+
+# Tables computed from the others (by `litbase graph`), left out of snapshots.
+DERIVED_TABLES = {"article_metrics", "cocitations", "bibliographic_coupling", "graph_runs"}
 
 # Columns joined on or filtered by, beyond each table's primary key.
 INDEXES = {
@@ -264,6 +345,10 @@ INDEXES = {
     "authors": [["key"]],
     "article_sources": [["source"]],
     "changes": [["pmid"], ["what"], ["detected_at"]],
+    "article_metrics": [["community"], ["hops_from_seed"]],
+    "cocitations": [["b"]],
+    "bibliographic_coupling": [["b"]],
+    "unmatched_records": [["doi"]],
 }
 
 # One view joins every collection's members to their articles, so each

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from .store import refresh_reference_status, save_citations, save_reference_rows, utc_now
+from .store import (
+    refresh_reference_status,
+    save_citations,
+    save_reference_rows,
+    utc_now,
+)
 
 ICITE_REFS, ICITE_CITED_BY = "icite_refs", "icite_cited_by"
 EUROPEPMC_REFS, EUROPEPMC_CITATIONS = "europepmc_refs", "europepmc_citations"

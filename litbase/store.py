@@ -107,6 +107,8 @@ def article_row(article: Article, record_source: str, now: str) -> dict:
         "is_retracted": int(bool(article.get("is_retracted"))),
         "is_retraction_notice": int(bool(article.get("is_retraction_notice"))),
         "related_notices": _json(article.get("related_notices") or []),
+        "book_title": article.get("book_title"),
+        "publisher": article.get("publisher"),
         "record_source": record_source,
         "source_url": article.get("source_url"),
         "field_sources": _json(article.get("field_sources") or {}),

@@ -8,7 +8,6 @@ number, a book chapter, a group author and a name suffix.
 
 import pytest
 
-from litbase.bib_store import ensure_bibliography_shape, save_book_fields
 from litbase.schema import open_db
 from litbase.store import add_to_collection, save_articles, save_collection
 
@@ -73,10 +72,8 @@ PMIDS = [a["pmid"] for a in ARTICLES]
 
 def build_db(path, articles=ARTICLES):
     db = open_db(path)
-    ensure_bibliography_shape(db)
     with db.conn:
         save_articles(db, articles, record_source="dataset")
-        save_book_fields(db, articles)
         save_collection(db, {"name": "synthetic"})
         add_to_collection(db, "synthetic", [{"pmid": a["pmid"], "role": "seed"}
                                             for a in articles])

@@ -1,8 +1,8 @@
 """Shared fixtures."""
 
 import pytest
-from eutils_server import eutils_server  # noqa: F401  (re-exported fixture)
 from europepmc_server import europepmc_server  # noqa: F401  (re-exported fixture)
+from eutils_server import eutils_server  # noqa: F401  (re-exported fixture)
 from icite_server import icite_server  # noqa: F401  (re-exported fixture)
 
 

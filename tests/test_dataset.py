@@ -12,7 +12,11 @@ from click.testing import CliRunner
 
 from litbase.cli import cli
 from litbase.dataset import TABLES, DatasetError, load_dataset, snapshot
-from litbase.dataset_from_seed import build_seed_database, parse_mesh_term, parse_reference_line
+from litbase.dataset_from_seed import (
+    build_seed_database,
+    parse_mesh_term,
+    parse_reference_line,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "datasets" / "peer-support"

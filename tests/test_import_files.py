@@ -6,12 +6,12 @@ import pytest
 from bib_fixtures import bib_db, build_db  # noqa: F401  (fixture)
 from click.testing import CliRunner
 
-from litbase.bib_store import ensure_bibliography_shape, match_unmatched
+from litbase.bib_store import match_unmatched
 from litbase.cli import cli
 from litbase.export_load import load_articles
 from litbase.import_files import file_kind, import_file
 from litbase.parse_bibliography import BibliographyError
-from litbase.schema import open_db
+from litbase.schema import ensure_db_shape, open_db
 from litbase.store import save_articles
 
 GOOD_RIS = ("TY  - JOUR\nAU  - Roe, Ann\nTI  - A synthetic first record\nPY  - 2020\n"
@@ -136,5 +136,5 @@ def test_unmatched_record_matched_by_a_later_import(tmp_path):
     report = import_file(db, second)
     assert (report["stored"], report["matched_by_doi"]) == (1, 1)
     assert db["unmatched_records"].count == 0
-    ensure_bibliography_shape(db)
+    ensure_db_shape(db)
     assert db["articles"].count == 1

@@ -7,12 +7,12 @@ Europe PMC: the seed cites 101-110, a preprint and an untraced report, and is
 cited by 301, 302 and 304.
 """
 
+import pytest
 import sqlite_utils
 from click.testing import CliRunner
 from europepmc_server import work
 from test_fetch import CITERS, REFS, SEED, seed_corpus
 
-import pytest
 from litbase.cli import cli
 
 ICITE_REFS = REFS[:8] + [120]
