@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, with everything it needs: the package and its test
 # tools in .venv, Debian's chromium (browser tests) and pandoc (bibliography
-# checks) when they are missing, and the README's generated parts checked.
+# checks) when they are missing. (tests/test_docs.py checks the README's
+# generated parts.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh test
@@ -12,5 +13,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "litbase: installing Debian's ${missing[*]}" >&2
   apt_install "${missing[@]}"
 fi
-.venv/bin/cog --check README.md
 exec .venv/bin/python -m pytest -q "$@"
