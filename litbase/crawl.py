@@ -12,14 +12,17 @@ A level costs one efetch per ``EFETCH_BATCH`` records and one elink per
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import sqlite_utils
+from lxml import etree
 
+from .eutils import EutilsError
 from .parse_eutils import parse_elink
-from .parse_pubmed import parse_pubmed_xml
+from .parse_pubmed import PubmedParseError, parse_pubmed_xml
 from .sources import fetch_source_links
 from .store import (
     REFERENCE_LIST_SOURCES,
@@ -50,7 +53,8 @@ def parse_pmid(text) -> int:
     value = str(text).strip()
     if value.startswith("--"):
         raise InvalidPmid(f"{text!r} is neither an option of this command nor a PMID")
-    if not value.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" (which int() refuses) and "１２３".
+    if not re.fullmatch(r"[0-9]+", value):
         raise InvalidPmid(f"{text!r} is not a PMID: PMIDs are positive whole numbers")
     pmid = int(value)
     if not 1 <= pmid <= MAX_PMID:
@@ -153,7 +157,12 @@ def _fetch_and_save(db, client, pmids: list[int]) -> set[int]:
     asked = set(pmids)
     # Reconcile by PMID, never by count: an answer can hold fewer records,
     # or (after a merge at NCBI) a record under another PMID.
-    articles = [r for r in parse_pubmed_xml(payload) if r.get("record_type") != "delete"]
+    try:
+        articles = [r for r in parse_pubmed_xml(payload) if r.get("record_type") != "delete"]
+    except PubmedParseError as error:
+        # Well-formed HTTP, closed root, yet unreadable (invalid UTF-8, a text node past
+        # libxml2's 10 MB limit): nothing of this batch is stored, and the user is told.
+        raise EutilsError("efetch", f"the answer is not readable PubMed XML: {error}") from None
     with db.conn:
         saved = set(save_articles(db, articles, record_source="efetch"))
         forget_missing(db, saved)
@@ -164,7 +173,10 @@ def fetch_links(db, client, pmids: list[int], on_batch: Callable[[int], None] = 
     """elink (one call per batch, repeated id=) and store the links; returns PMIDs elink did not know."""
     unknown = []
     for batch in chunks(pmids, ELINK_BATCH):
-        linksets = parse_elink(client.elink_pubmed(batch))
+        try:
+            linksets = parse_elink(client.elink_pubmed(batch))
+        except (etree.XMLSyntaxError, ValueError) as error:
+            raise EutilsError("elink", f"the answer is not readable eLink XML: {error}") from None
         with db.conn:
             linked = set(save_links(db, linksets))
             errors = [ls["pmid"] for ls in linksets if ls.get("error")]

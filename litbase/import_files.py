@@ -76,8 +76,12 @@ def import_file(db, path, collection: str | None = None, **options) -> dict:
     file's name without its suffix.
     """
     path = Path(path)
+    # Decide the kind from the suffix or the first bytes before reading the whole
+    # file: a 100 MB file of no known kind is refused without holding it in memory.
+    with open(path, "rb") as stream:
+        head = stream.read(4096).decode("utf-8-sig", "ignore")
+    kind = file_kind(path, head)
     text = read_text(path)
-    kind = file_kind(path, text[:4096])
     if kind.importer is not None:
         return kind.importer(db, path, kind.parse(text, str(path)), collection, **options)
     if options.get("pmid") is not None:

@@ -39,6 +39,9 @@ def csl_items_with_lines(text: str, path: str) -> list[tuple[int, dict]]:
         json.loads(text)
     except json.JSONDecodeError as error:
         raise BibliographyError(path, error.lineno, f"not valid JSON: {error.msg}")
+    except RecursionError:
+        # json's decoder recurses per level; a hostile file nests thousands deep.
+        raise BibliographyError(path, None, "JSON nested too deeply to be a CSL-JSON bibliography")
     position = len(text) - len(text.lstrip())
     if text[position:position + 1] != "[":
         item = json.loads(text)
