@@ -18,7 +18,7 @@ from .schema import open_db
 def graph(db_path):
     """Recompute citation counts, PageRank, communities, hops from the seeds,
     co-citation and bibliographic coupling."""
-    summary = update_graph(open_db(db_path))
+    summary = update_graph(open_db(db_path), force=True)
     click.echo(
         f"{summary['articles']} articles, {summary['citations']} citations between them; "
         f"{summary['cocitation_pairs']} co-cited pairs, {summary['coupling_pairs']} coupled pairs "

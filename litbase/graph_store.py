@@ -8,6 +8,7 @@ transaction, so Datasette never shows half of an old computation.
 
 from __future__ import annotations
 
+import json
 import time
 
 import networkx as nx
@@ -60,9 +61,25 @@ def citation_graph(db: sqlite_utils.Database) -> nx.DiGraph:
     return G
 
 
-def update_graph(db: sqlite_utils.Database) -> dict:
-    """Recompute every graph table; returns what was computed, with timings."""
+def graph_inputs(db: sqlite_utils.Database) -> str:
+    """What the graph tables are computed from, in one line: if it has not
+    changed since the last run, neither have they."""
+    articles = db.conn.execute("SELECT count(*), total(pmid) FROM articles").fetchone()
+    links = db.conn.execute("SELECT count(*), total(citing), total(cited) FROM citations").fetchone()
+    return json.dumps([*articles, *links, seed_pmids(db)])
+
+
+def update_graph(db: sqlite_utils.Database, force: bool = False) -> dict:
+    """Recompute every graph table; returns what was computed, with timings.
+
+    Unless forced, a run whose inputs match the last run's does nothing (a
+    rerun of `litbase fetch` or `litbase build` that stored nothing new).
+    """
     ensure_db_shape(db)
+    inputs = graph_inputs(db)
+    last = db.conn.execute("SELECT inputs FROM graph_runs ORDER BY id DESC LIMIT 1").fetchone()
+    if not force and last is not None and last[0] == inputs:
+        return {"skipped": True}
     started = time.perf_counter()
     edges = load_edges(db)
     loaded = time.perf_counter()
@@ -105,6 +122,7 @@ def update_graph(db: sqlite_utils.Database) -> dict:
             "computed_at": now,
             **{k: v for k, v in summary.items() if k != "seconds"},
             "seconds": round(stored - started, 3),
+            "inputs": inputs,
         })
     return summary
 

@@ -261,6 +261,7 @@ TABLES = {
             "coupling_pairs": int,
             "coupling_min_count": int,
             "seconds": float,
+            "inputs": str,  # fingerprint of articles, links and seeds, see graph_store
         },
         pk="id",
         foreign_keys=[],

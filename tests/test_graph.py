@@ -123,11 +123,17 @@ def test_update_graph_writes_tables(tmp_path):
         {"a": 3, "b": 4, "count": 2}, {"a": 3, "b": 5, "count": 1}, {"a": 4, "b": 5, "count": 1}]
     assert [tuple(r.values()) for r in db.query("select * from bibliographic_coupling order by a, b")] == [
         (1, 2, 2), (1, 5, 1), (2, 5, 1)]
-    # Recomputing replaces rather than adds.
-    update_graph(db)
+    # Unchanged inputs: nothing to do. Forced: recomputed, replacing rather than adding.
+    assert update_graph(db) == {"skipped": True}
+    assert update_graph(db, force=True)["articles"] == 5
     assert db["article_metrics"].count == 5 and db["cocitations"].count == 3
+    assert db["graph_runs"].count == 2
+    # A new link changes the inputs, so the next run recomputes.
+    with db.conn:
+        db["citations"].insert({"citing": 4, "cited": 5, "source": "reference_list"})
+    assert update_graph(db)["citations"] == 7
     G = citation_graph(db)
-    assert sorted(G.edges) == sorted(EDGES)
+    assert sorted(G.edges) == sorted(EDGES + [(4, 5)])
     assert G.nodes[3]["title"] == "Synthetic graph article 3"
     assert G.nodes[3]["citations_received"] == 3
 
