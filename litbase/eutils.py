@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-import random as _random
 import re
-import threading
-import time
 import urllib.parse
-from collections import deque
-from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from lxml import etree
+
+from .http_client import (
+    PoliteClient,
+    RateLimiter,
+    ServiceError,
+    ServiceHTTPError,
+    ServiceRetriesExhausted,
+    ServiceTransportError,
+    excerpt,
+    shared_limiter,
+)
 
 DEFAULT_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 TOOL = "litbase"
@@ -24,14 +30,6 @@ MAX_GET_QUERY_CHARS = 2000
 # NCBI: at most 3 requests/s per IP without an API key, 10/s with one.
 REQUESTS_PER_SECOND_NO_KEY = 3
 REQUESTS_PER_SECOND_WITH_KEY = 10
-# NCBI measures arrival times; a few ms of slack absorbs jitter between our send and their clock.
-RATE_WINDOW_SECONDS = 1.0
-RATE_WINDOW_MARGIN = 0.025
-DEFAULT_TIMEOUT = (10.0, 60.0)
-DEFAULT_MAX_ATTEMPTS = 5
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 30.0
-MAX_RETRY_AFTER = 300.0
 EXPECTED_ROOTS = {
     "efetch": "PubmedArticleSet",
     "elink": "eLinkResult",
@@ -50,23 +48,12 @@ _XML_PARSER = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network
 _DEFAULT = object()
 
 
-class EutilsError(Exception):
-    """Base class; `retryable` says whether the same request may succeed later."""
-
-    retryable = False
-
-    def __init__(self, endpoint: str, message: str):
-        super().__init__(f"{endpoint}: {message}")
-        self.endpoint = endpoint
+class EutilsError(ServiceError):
+    """Base class for E-utilities failures; `retryable` says whether asking again may help."""
 
 
-class EutilsHTTPError(EutilsError):
+class EutilsHTTPError(EutilsError, ServiceHTTPError):
     """A non-200 answer; 429 and 5xx are retryable, other 4xx are not."""
-
-    def __init__(self, endpoint: str, status: int, detail: str = ""):
-        super().__init__(endpoint, f"HTTP {status}" + (f": {detail}" if detail else ""))
-        self.status = status
-        self.retryable = status == 429 or status >= 500
 
 
 class EutilsResponseError(EutilsError):
@@ -78,88 +65,41 @@ class EutilsResponseError(EutilsError):
         self.retryable = self.transient = transient
 
 
-class EutilsTransportError(EutilsError):
+class EutilsTransportError(EutilsError, ServiceTransportError):
     """Timeout, reset, dropped connection or a body cut short (XML root not closed)."""
 
-    retryable = True
 
-
-class EutilsRetriesExhausted(EutilsError):
+class EutilsRetriesExhausted(EutilsError, ServiceRetriesExhausted):
     """Every attempt failed with a retryable error; `last_error` is the final one."""
 
-    def __init__(self, endpoint: str, attempts: int, last_error: EutilsError):
-        super().__init__(endpoint, f"gave up after {attempts} attempts; last error: {last_error}")
-        self.attempts = attempts
-        self.last_error = last_error
+
+def ncbi_limiter(base_url: str, has_key: bool) -> RateLimiter:
+    """NCBI allows 3 requests/s per IP, 10 with a key; one limiter per server and key kind."""
+    rate = REQUESTS_PER_SECOND_WITH_KEY if has_key else REQUESTS_PER_SECOND_NO_KEY
+    return shared_limiter(("eutils", base_url.rstrip("/"), has_key), rate)
 
 
-class RateLimiter:
-    """Sliding window: no `window` (+ margin) seconds ever hold more than `max_requests` starts."""
+class EutilsClient(PoliteClient):
+    """Talks to E-utilities politely: identity, one shared limiter, retries, POST for long lists.
 
-    # NCBI counts requests per IP address (per key with a key), not per client object, so every
-    # client of a process that talks to the same server with the same key kind shares one limiter.
-    _shared: dict[tuple[str, bool], "RateLimiter"] = {}
-    _shared_lock = threading.Lock()
+    Keyword arguments after ``base_url`` (session, limiter, timeout,
+    max_attempts, backoff_base, backoff_cap, on_request, sleep, random) are
+    http_client.PoliteClient's.
+    """
 
-    def __init__(self, max_requests: int, window: float = RATE_WINDOW_SECONDS,
-                 margin: float = RATE_WINDOW_MARGIN, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
-        self.max_requests = max_requests
-        self.span = window + margin
-        self._clock, self._sleep = clock, sleep
-        self._starts: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float:
-        """Block until a request may start; return the seconds waited."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._starts and self._starts[0] + self.span <= now:
-                    self._starts.popleft()
-                if len(self._starts) < self.max_requests:
-                    self._starts.append(now)
-                    return waited
-                delay = max(self._starts[0] + self.span - now, 1e-6)
-            self._sleep(delay)
-            waited += delay
-
-    @classmethod
-    def shared(cls, base_url: str, has_key: bool) -> "RateLimiter":
-        """The process-wide limiter for one server and key kind."""
-        with cls._shared_lock:
-            key = (base_url.rstrip("/"), has_key)
-            if key not in cls._shared:
-                rate = REQUESTS_PER_SECOND_WITH_KEY if has_key else REQUESTS_PER_SECOND_NO_KEY
-                cls._shared[key] = cls(rate)
-            return cls._shared[key]
-
-
-class EutilsClient:
-    """Talks to E-utilities politely: identity, one shared limiter, retries, POST for long lists."""
+    transport_error = EutilsTransportError
+    retries_exhausted = EutilsRetriesExhausted
 
     def __init__(self, email: str | None = None, api_key: str | None = None,
                  base_url: str | None = None, *, tool: str = TOOL,
-                 session: requests.Session | None = None, limiter: RateLimiter | None = None,
-                 timeout: tuple[float, float] | float = DEFAULT_TIMEOUT,
-                 max_attempts: int = DEFAULT_MAX_ATTEMPTS, backoff_base: float = BACKOFF_BASE,
-                 backoff_cap: float = BACKOFF_CAP,
-                 on_request: Callable[[dict[str, Any]], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 random: Callable[[], float] = _random.random):
+                 limiter: RateLimiter | None = None, **manners: Any):
         self.tool = tool
         self.email = email or os.environ.get("NCBI_EMAIL") or None
         self._api_key = api_key or os.environ.get("NCBI_API_KEY") or None
         base = base_url or os.environ.get("LITBASE_EUTILS_URL") or DEFAULT_BASE_URL
         self.base_url = base.rstrip("/") + "/"
-        self.session = session or requests.Session()
-        self.limiter = limiter or RateLimiter.shared(self.base_url, self._api_key is not None)
-        self.timeout = timeout
-        self.max_attempts = max_attempts
-        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
-        self.on_request = on_request
-        self._sleep, self._random = sleep, random
+        super().__init__(limiter=limiter or ncbi_limiter(self.base_url, self._api_key is not None),
+                         **manners)
 
     def __repr__(self) -> str:  # never show the key
         return f"EutilsClient(base_url={self.base_url!r}, has_api_key={self._api_key is not None})"
@@ -167,9 +107,6 @@ class EutilsClient:
     @property
     def has_api_key(self) -> bool:
         return self._api_key is not None
-
-    def close(self) -> None:
-        self.session.close()
 
     # --- endpoints -------------------------------------------------------------------------
 
@@ -220,60 +157,23 @@ class EutilsClient:
             public["email"] = self.email
         sent = dict(public, api_key=self._api_key) if self._api_key else public
         method = "POST" if _wants_post(sent) else "GET"
-        last_error: EutilsError | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            self.limiter.acquire()
-            started_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-            t0 = time.monotonic()
-            status = body = retry_after = error = None
-            try:
-                response = self.session.request(
-                    method, url, timeout=self.timeout,
-                    params=sent if method == "GET" else None,
-                    data=sent if method == "POST" else None)
-                status, body = response.status_code, response.content
-                retry_after = _retry_after(response.headers.get("Retry-After"))
-                self._check(endpoint, status, body, expect_root)
-            except (requests.Timeout, requests.ConnectionError,
-                    requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError) as exc:
-                # requests puts the full URL (with api_key on a GET) into its messages.
-                error = EutilsTransportError(endpoint, self._scrub(f"{type(exc).__name__}: {exc}"))
-            except EutilsError as exc:
-                error = exc
-            will_retry = error is not None and error.retryable and attempt < self.max_attempts
-            if self.on_request is not None:
-                self.on_request({
-                    "endpoint": endpoint, "method": method, "params": dict(public),
-                    "status": status, "bytes": None if body is None else len(body),
-                    "seconds": round(time.monotonic() - t0, 4), "attempt": attempt,
-                    "outcome": "ok" if error is None else "retry" if will_retry else "error",
-                    "error": None if error is None else self._scrub(str(error)),
-                    "started_at": started_at})
-            if error is None:
-                return body
-            if not error.retryable:
-                raise error
-            last_error = error
-            if will_retry:
-                self._sleep(self._delay(attempt, retry_after))
-        raise EutilsRetriesExhausted(endpoint, self.max_attempts, last_error) from last_error
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        # Full jitter (random in [0, cap]) keeps several clients from retrying in lockstep.
-        backoff = self._random() * min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
-        if retry_after is not None and retry_after > backoff:
-            return retry_after
-        return backoff
+        def check(response: requests.Response) -> tuple[bytes, str]:
+            self._check(endpoint, response.status_code, response.content, expect_root)
+            return response.content, "ok"
 
-    def _scrub(self, text: str) -> str:
+        return self.send(endpoint, method, url, logged_params=public, check=check,
+                         params=sent if method == "GET" else None,
+                         data=sent if method == "POST" else None)
+
+    def scrub(self, text: str) -> str:
         if self._api_key:
             text = text.replace(self._api_key, "***")
         return _API_KEY_IN_URL.sub(r"\1***", text)
 
     def _check(self, endpoint: str, status: int, body: bytes, expect_root: str | None) -> None:
         if status != 200:
-            raise EutilsHTTPError(endpoint, status, self._scrub(_excerpt(body)))
+            raise EutilsHTTPError(endpoint, status, self.scrub(excerpt(body)))
         text = body.strip()
         if text.startswith(b"{"):
             _check_json(endpoint, text)
@@ -324,16 +224,3 @@ def _wants_post(params: dict[str, Any]) -> bool:
     if n_ids >= NCBI_MAX_IDS_PER_GET:
         return True
     return len(urllib.parse.urlencode(params, doseq=True)) > MAX_GET_QUERY_CHARS
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:  # an HTTP date; NCBI sends seconds, so fall back to our own backoff
-        return None
-    return None if seconds is None or seconds < 0 else min(seconds, MAX_RETRY_AFTER)
-
-
-def _excerpt(body: bytes | None, limit: int = 200) -> str:
-    text = re.sub(rb"<[^>]*>", b" ", body or b"").decode("utf-8", "replace")
-    return " ".join(text.split())[:limit]
