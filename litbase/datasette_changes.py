@@ -9,8 +9,10 @@ Registered through the ``datasette`` entry point in pyproject.toml.
 from __future__ import annotations
 
 from datasette import hookimpl
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import Response
 from lxml import etree
+
+from .datasette_plugin import requested_database
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_LIMIT = 200
@@ -64,14 +66,9 @@ def atom_feed(rows: list[dict], *, feed_url: str, title: str, updated: str) -> b
 
 
 async def new_citing_feed(datasette, request):
-    name = request.url_vars["database"]
-    try:
-        db = datasette.get_database(name)
-    except KeyError:
-        raise NotFound(f"Database not found: {name}")
-    await datasette.ensure_permissions(request.actor, [("view-database", name), "view-instance"])
-    if not await db.table_exists("changes"):
-        raise NotFound(f"{name} has no changes table: run litbase refresh first")
+    name, db = await requested_database(
+        datasette, request, table="changes",
+        missing="{name} has no changes table: run litbase refresh first")
     collection = request.args.get("collection") or ""
     rows = [dict(r) for r in await db.execute(NEW_CITING_SQL, {"collection": collection})]
     title = f"New citing articles in {name}" + (f", collection {collection}" if collection else "")

@@ -11,7 +11,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
 from .coverage import COLUMNS, UnknownCollection, coverage, differences
-from .datasette_plugin import _database
+from .datasette_plugin import requested_database
 from .sources import SOURCES
 
 DIFFERENCE_COLUMNS = ("citing", "cited", "verdict", "reported_by")
@@ -24,7 +24,7 @@ def register_routes():
 
 async def coverage_page(datasette, request):
     # The same permission checks as the database's own page: a private database stays private.
-    name, db = await _database(datasette, request)
+    name, db = await requested_database(datasette, request)
     if not await db.table_exists("article_sources"):
         raise NotFound(f"{name} was made by an older litbase; any litbase command on it adds the coverage tables")
     collection = request.args.get("collection") or None

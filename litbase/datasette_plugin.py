@@ -119,16 +119,20 @@ async def static_file(request):
     return Response(path.read_text(encoding="utf-8"), content_type=f"{content_type}; charset=utf-8")
 
 
-async def _database(datasette, request):
-    """The requested database, after the same permission checks as its own page."""
+async def requested_database(datasette, request, table: str = "articles",
+                             missing: str = "{name} is not a litbase database"):
+    """The database named in the URL, after the same permission checks as its own page.
+
+    Used by every litbase page; ``missing`` is the 404 message when ``table`` is absent.
+    """
     name = request.url_vars["database"]
     try:
         db = datasette.get_database(name)
     except KeyError:
         raise NotFound(f"Database not found: {name}")
     await datasette.ensure_permissions(request.actor, [("view-database", name), "view-instance"])
-    if not await db.table_exists("articles"):
-        raise NotFound(f"{name} is not a litbase database")
+    if not await db.table_exists(table):
+        raise NotFound(missing.format(name=name))
     return name, db
 
 
@@ -146,18 +150,18 @@ async def _network(datasette, name, db) -> str:
 
 
 async def years_svg(datasette, request):
-    name, db = await _database(datasette, request)
+    name, db = await requested_database(datasette, request)
     return Response(await _year_chart(datasette, name, db), content_type="image/svg+xml; charset=utf-8")
 
 
 async def network_view(datasette, request):
-    name, db = await _database(datasette, request)
+    name, db = await requested_database(datasette, request)
     return Response(await _network(datasette, name, db), content_type="image/svg+xml; charset=utf-8")
 
 
 async def _interactive_network(datasette, request):
     """The network around ?pmid=, of ?collection=, or of the whole database."""
-    name, db = await _database(datasette, request)
+    name, db = await requested_database(datasette, request)
     pmid = request.args.get("pmid")
     if pmid is not None and not pmid.isdigit():
         raise BadRequest(f"pmid must be a PMID, not {pmid!r}")
@@ -197,7 +201,7 @@ async def network_page(datasette, request):
 
 
 async def overview(datasette, request):
-    name, db = await _database(datasette, request)
+    name, db = await requested_database(datasette, request)
     html = await datasette.render_template(
         "litbase_overview.html",
         {
