@@ -72,13 +72,15 @@ def left_over_detail(counts: dict) -> str:
 @click.option("--no-cited-by", is_flag=True, help="Do not follow citing articles (= --direction backward)")
 @click.option("--max-articles", type=click.IntRange(1), help="Stop once the collection holds N articles")
 @click.option("--collection", help="Collection to record the articles in [default: pmid-SEED]")
+@click.option("--retry-missing", is_flag=True,
+              help="Ask again for PMIDs PubMed had no record for in an earlier run (seeds always are)")
 @click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
 @click.option("--sources", default=",".join(DEFAULT_SOURCES), show_default=True,
               help="Citation link sources to merge: pubmed, icite, europepmc (comma-separated);"
                    " records always come from PubMed [env LITBASE_ICITE_URL, LITBASE_EUROPEPMC_URL]")
 @ncbi_options
 def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by, max_articles,
-          collection, progress, sources, api_key, email):
+          collection, retry_missing, progress, sources, api_key, email):
     """Fetch articles, their references, citing and similar articles from PubMed.
 
     Breadth-first from the seeds. Only what is not stored yet is asked for, so
@@ -95,6 +97,7 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
         cited_by=direction != "backward" and not no_cited_by,
         max_articles=max_articles,
         collection=collection,
+        retry_missing=retry_missing,
     )
     try:
         plan.sources = parse_sources(sources)
@@ -136,7 +139,11 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
         )
     problems = []
     if report.missing:
-        problems.append("PubMed has no record for PMID " + ", ".join(map(str, report.missing)) + ".")
+        problems.append("PubMed has no record for PMID " + ", ".join(map(str, report.missing))
+                        + " (a rerun with --retry-missing asks again).")
+    if report.missing_before:
+        problems.append("PubMed had no record for PMID " + ", ".join(map(str, report.missing_before))
+                        + " when last asked; not asked again (--retry-missing asks).")
     if report.links_unknown:
         # Not fatal for the crawl, but the user must know: these articles' links are absent.
         problems.append("elink did not know PMID " + ", ".join(map(str, report.links_unknown))

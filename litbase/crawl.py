@@ -74,6 +74,9 @@ class CrawlPlan:
     # Link sources: "pubmed" (elink) and the clients passed to crawl() for
     # the others (litbase.sources). Records always come from PubMed's efetch.
     sources: tuple[str, ...] = ("pubmed",)
+    # PMIDs efetch returned no record for are asked again only as seeds, so a
+    # finished crawl with an unknown reference stays finished; this asks again.
+    retry_missing: bool = False
 
     def collection_name(self) -> str:
         if self.collection:
@@ -88,6 +91,8 @@ class CrawlReport:
     records_stored: int = 0
     articles_linked: int = 0
     missing: list[int] = field(default_factory=list)
+    # Missing in an earlier run and not asked again (see CrawlPlan.retry_missing).
+    missing_before: list[int] = field(default_factory=list)
     # Stored articles elink answered with an <ERROR> for: their links are not
     # stored, and a rerun asks for them again (links_fetched_at stays empty).
     links_unknown: list[int] = field(default_factory=list)
@@ -113,8 +118,13 @@ def records_needed(db: sqlite_utils.Database, pmids: Iterable[int], retry_missin
             batch,
         )
     }
-    missing = set() if retry_missing else {r[0] for r in db.conn.execute("SELECT pmid FROM missing_pmids")}
+    missing = set() if retry_missing else known_missing(db)
     return [p for p in dict.fromkeys(pmids) if p not in have and p not in missing]
+
+
+def known_missing(db: sqlite_utils.Database) -> set[int]:
+    """PMIDs PubMed had no record (or no links) for when last asked."""
+    return {r[0] for r in db.conn.execute("SELECT pmid FROM missing_pmids")}
 
 
 def links_needed(db: sqlite_utils.Database, pmids: Iterable[int]) -> list[int]:
@@ -275,6 +285,7 @@ def crawl(
     progress.close()
     report.seconds = time.monotonic() - started
     report.missing = sorted(set(report.missing))
+    report.missing_before = sorted(set(report.missing_before) - set(report.missing))
     report.links_unknown = sorted(set(report.links_unknown))
     return report
 
@@ -287,7 +298,10 @@ def _crawl_pass(db, client, plan: CrawlPlan, progress, source_clients, report: C
     frontier = list(plan.seeds)
     frontiers = [frontier]
     for level in range(plan.depth + 1):
-        need = records_needed(db, frontier, retry_missing=retry_missing and level == 0)
+        retry = retry_missing and (level == 0 or plan.retry_missing)
+        unstored = records_needed(db, frontier, retry_missing=True)
+        need = unstored if retry else records_needed(db, unstored, retry_missing=False)
+        report.missing_before.extend(set(unstored) - set(need))
         progress.phase(f"level {level}: records", len(need))
         stored, missing = fetch_records(db, client, need, progress.advance)
         report.records_stored += stored

@@ -49,10 +49,10 @@ def server(monkeypatch):
         yield fake
 
 
-def fetch(db_path):
+def fetch(db_path, *extra):
     return CliRunner().invoke(litbase.cli.cli, [
         "fetch", str(db_path), str(SEED), "--depth", "2", "--similar", "2",
-        "--no-progress", "--sources", "pubmed"])
+        "--no-progress", "--sources", "pubmed", *extra])
 
 
 @pytest.fixture(scope="module")
@@ -184,10 +184,20 @@ def test_records_efetch_keeps_dropping_are_reported_by_pmid(server, tmp_path, cl
     level2 = [int(p) for p in server.requests[4].params["id"].split(",")]
     lost = sorted(level2[-2:])
     assert [int(p) for p in server.requests[5].params["id"].split(",")] == level2[-2:]
-    assert f"PubMed has no record for PMID {lost[0]}, {lost[1]}. Everything else is stored." in result.output
+    assert (f"PubMed has no record for PMID {lost[0]}, {lost[1]} (a rerun with --retry-missing asks"
+            " again). Everything else is stored.") in result.output
     rows = dump(db_path)
     assert [r[0] for r in rows["missing_pmids"][1:]] == lost
     assert {r[0] for r in rows["articles"][1:]} == {r[0] for r in clean["articles"][1:]} - set(lost)
+    # A plain rerun leaves them be; --retry-missing asks for exactly those two and completes.
+    server.clear_log()
+    assert fetch(db_path).exit_code == 1 and server.count("efetch") == 0
+    result = fetch(db_path, "--retry-missing")
+    assert result.exit_code == 0, result.output
+    assert [sorted(map(int, r.params["id"].split(","))) for r in server.requests
+            if r.endpoint == "efetch"] == [lost]
+    assert dump(db_path)["missing_pmids"][1:] == []  # row 0 is the header
+    assert_same_as_clean(db_path, clean)
 
 
 class ElinkForgets(FakeEutilsServer):
