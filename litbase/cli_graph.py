@@ -8,7 +8,7 @@ import click
 
 from .cli import cli, pmid_arguments
 from .graph_export import FORMATS, write_graph
-from .graph_store import citation_graph, update_graph
+from .graph_store import load_graph, update_graph
 from .related import COMPONENTS, related
 from .schema import open_db
 
@@ -60,5 +60,5 @@ def graph_export(db_path, path, fmt):
     db = open_db(db_path)
     if not db["article_metrics"].exists():
         update_graph(db)
-    for written in write_graph(citation_graph(db), path, fmt):
+    for written in write_graph(load_graph(db), path, fmt):
         click.echo(f"wrote {written}", err=True)

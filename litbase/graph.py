@@ -57,6 +57,39 @@ class EdgeList:
         return sp.csr_matrix((data, (self.citing, self.cited)), shape=(n, n))
 
 
+# Node attributes GraphML and GEXF can carry: no None values, so missing text is "" and a missing year 0.
+NODE_TEXT = ("title", "journal", "authors", "doi")
+NODE_METRICS = ("citations_received", "pagerank", "community", "hops_from_seed")
+
+
+def citation_graph(articles, links) -> nx.DiGraph:
+    """A DiGraph with articles as nodes and an edge from each citing article to each it cites.
+
+    ``articles`` are dicts with a ``pmid`` and any of title, year, journal,
+    authors, doi and the metrics; ``links`` are (citing, cited, source)
+    triples. A link leaving the collection or naming its own article is left
+    out; the sources that reported a link are joined on the edge.
+
+    >>> G = citation_graph([{"pmid": 1, "title": "A"}, {"pmid": 2}],
+    ...                    [(1, 2, "pubmed_refs"), (1, 2, "icite_refs"), (1, 3, "pubmed_refs")])
+    >>> list(G.edges(data="sources")), G.nodes[1]["title"], G.nodes[2]["year"]
+    ([(1, 2, 'pubmed_refs,icite_refs')], 'A', 0)
+    """
+    G = nx.DiGraph()
+    for article in articles:
+        attributes = {key: article.get(key) or "" for key in NODE_TEXT}
+        attributes["year"] = article.get("year") or 0
+        attributes.update({k: article[k] for k in NODE_METRICS if article.get(k) is not None})
+        G.add_node(article["pmid"], **attributes)
+    for citing, cited, source in links:
+        if citing in G and cited in G and citing != cited:
+            if G.has_edge(citing, cited):
+                G.edges[citing, cited]["sources"] += "," + source
+            else:
+                G.add_edge(citing, cited, sources=source)
+    return G
+
+
 def _index_of(pmids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of values in the sorted pmids, and whether each is there at all."""
     if len(pmids) == 0:

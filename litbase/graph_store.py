@@ -15,7 +15,14 @@ import networkx as nx
 import numpy as np
 import sqlite_utils
 
-from .graph import EdgeList, citation_metrics, cocitation_counts, coupling_counts
+from .graph import (
+    NODE_METRICS,
+    EdgeList,
+    citation_graph,
+    citation_metrics,
+    cocitation_counts,
+    coupling_counts,
+)
 from .schema import PAIR_ROWS_BUDGET, ensure_db_shape
 from .store import utc_now
 
@@ -34,31 +41,18 @@ def load_edges(db: sqlite_utils.Database) -> EdgeList:
     return EdgeList.from_pairs(pmids, pairs)
 
 
-def citation_graph(db: sqlite_utils.Database) -> nx.DiGraph:
-    """A DiGraph: articles (with title, year, journal, metrics) as nodes, citing -> cited edges."""
-    G = nx.DiGraph()
+def load_graph(db: sqlite_utils.Database) -> nx.DiGraph:
+    """The stored articles (with their metrics, once computed) and links as a DiGraph."""
     metrics = {}
     if db["article_metrics"].exists():
         metrics = {r["pmid"]: r for r in db["article_metrics"].rows}
-    for row in db.conn.execute(
-        "SELECT pmid, title, year, journal_iso, authors, doi FROM articles ORDER BY pmid"
-    ):
-        pmid, title, year, journal, authors, doi = row
-        attributes = {"title": title or "", "year": year or 0, "journal": journal or "",
-                      "authors": authors or "", "doi": doi or ""}
-        extra = metrics.get(pmid, {})
-        for key in ("citations_received", "pagerank", "community", "hops_from_seed"):
-            if extra.get(key) is not None:
-                attributes[key] = extra[key]
-        G.add_node(pmid, **attributes)
-    sources: dict[tuple[int, int], list[str]] = {}
-    for citing, cited, source in db.conn.execute(
-        "SELECT citing, cited, source FROM citations ORDER BY citing, cited, source"
-    ):
-        if citing in G and cited in G and citing != cited:
-            sources.setdefault((citing, cited), []).append(source)
-    G.add_edges_from((a, b, {"sources": ",".join(s)}) for (a, b), s in sources.items())
-    return G
+    articles = (
+        {**row, **{k: v for k, v in metrics.get(row["pmid"], {}).items() if k in NODE_METRICS}}
+        for row in db.query("SELECT pmid, title, year, journal_iso AS journal, authors, doi"
+                            " FROM articles ORDER BY pmid")
+    )
+    links = db.conn.execute("SELECT citing, cited, source FROM citations ORDER BY citing, cited, source")
+    return citation_graph(articles, links)
 
 
 def graph_inputs(db: sqlite_utils.Database) -> str:

@@ -12,7 +12,7 @@ from litbase.graph import (
     louvain,
     pagerank,
 )
-from litbase.graph_store import citation_graph, update_graph
+from litbase.graph_store import load_graph, update_graph
 from litbase.schema import open_db
 from litbase.store import add_to_collection, save_articles, save_collection
 
@@ -132,7 +132,7 @@ def test_update_graph_writes_tables(tmp_path):
     with db.conn:
         db["citations"].insert({"citing": 4, "cited": 5, "source": "reference_list"})
     assert update_graph(db)["citations"] == 7
-    G = citation_graph(db)
+    G = load_graph(db)
     assert sorted(G.edges) == sorted(EDGES + [(4, 5)])
     assert G.nodes[3]["title"] == "Synthetic graph article 3"
     assert G.nodes[3]["citations_received"] == 3
@@ -144,4 +144,4 @@ def test_docstring_examples():
     import litbase.graph
 
     result = doctest.testmod(litbase.graph)
-    assert (result.failed, result.attempted) == (0, 9)
+    assert (result.failed, result.attempted) == (0, 11)
