@@ -253,3 +253,21 @@ def test_render_cell_links():
         "/db/articles/27092397", "https://pubmed.ncbi.nlm.nih.gov/27092397/"]
     assert render_cell_html("journal", "Lancet", url) is None
     assert "Title not known" in render_cell_html("title", None, url)
+
+
+def test_graph_measures_browse_with_titles_and_facets(db_path):
+    central = rows(db_path, "/litbase/most_central.json?_shape=array")
+    assert len(central) == 51
+    # Every reference is cited once (by the seed); the seed by none: the references outrank it.
+    assert {r["citations_received"] for r in central[:50]} == {1}
+    assert central[-1]["pmid"] == SEED and central[-1]["citations_made"] == 50
+    assert {r["hops_from_seed"] for r in central[:50]} == {1}
+    metrics = rows(db_path, "/litbase/article_metrics.json?_size=0&_facet_size=max")
+    assert {f["value"]: f["count"] for f in metrics["facet_results"]["hops_from_seed"]["results"]} == {1: 50, 0: 1}
+    assert [f["value"] for f in metrics["facet_results"]["community"]["results"]] == [0]
+    assert "Citation-graph measures" in fetch(db_path, "/litbase/article_metrics").text
+    page = fetch(db_path, "/litbase/most_central")
+    assert f'<a href="/litbase/articles/27092397">27092397</a>' in page.text and FIRST_TITLE in page.text
+    pairs = rows(db_path, "/litbase/cocitations.json?_size=0&_facet=count")
+    assert pairs["filtered_table_rows_count"] == 50 * 49 // 2  # every two references, once
+    assert [(f["value"], f["count"]) for f in pairs["facet_results"]["count"]["results"]] == [(1, 1225)]
