@@ -147,13 +147,12 @@ def save_articles(
     same rows as the first. Returns the PMIDs saved, in input order.
     """
     now = now or utc_now()
-    articles = list(articles)
-    if not articles:
-        return []
-    pmids = [a["pmid"] for a in articles]
-    rows = [article_row(a, record_source, now) for a in articles]
-    _executemany_dicts(db, lambda cols: _upsert_sql("articles", cols, ("pmid",)), rows)
-    _replace_children(db, pmids)
+    return save_article_rows(db, article_rows(list(articles), record_source, now))
+
+
+def article_rows(articles: list[Article], record_source: str, now: str) -> dict[str, list[dict]]:
+    """Every row that saving these articles writes, by table; pure, so a bulk
+    import builds them in its parsing process (litbase.import_pubmed)."""
     journals, authors, authorships, terms, headings, references = {}, {}, [], {}, [], []
     for article in articles:
         pmid = article["pmid"]
@@ -170,8 +169,9 @@ def save_articles(
             }
         for position, author in enumerate(article.get("authors") or [], start=1):
             key = author_key(author)
+            author_id = stable_id(key)
             authors[key] = {
-                "id": stable_id(key),
+                "id": author_id,
                 "key": key,
                 "name": author_display(author) or None,
                 "last_name": author.get("last_name"),
@@ -185,7 +185,7 @@ def save_articles(
                 {
                     "pmid": pmid,
                     "position": author.get("position") or position,
-                    "author_id": stable_id(key),
+                    "author_id": author_id,
                     "affiliation": "; ".join(author.get("affiliations") or []) or None,
                 }
             )
@@ -200,17 +200,35 @@ def save_articles(
                 }
             )
         references.extend(_reference_rows(pmid, article.get("references") or [], now))
+    return {
+        "articles": [article_row(a, record_source, now) for a in articles],
+        "journals": list(journals.values()),
+        "authors": list(authors.values()),
+        "articles_authors": authorships,
+        "mesh_terms": list(terms.values()),
+        "articles_mesh_terms": headings,
+        "article_references": references,
+    }
+
+
+def save_article_rows(db: sqlite_utils.Database, rows: dict[str, list[dict]]) -> list[int]:
+    """Write what ``article_rows`` built; returns the PMIDs saved, in input order."""
+    if not rows["articles"]:
+        return []
+    pmids = [row["pmid"] for row in rows["articles"]]
     upsert = _upsert_sql
-    _executemany_dicts(db, lambda c: upsert("journals", c, ("id",)), list(journals.values()))
-    _executemany_dicts(db, lambda c: upsert("authors", c, ("id",)), list(authors.values()))
+    _executemany_dicts(db, lambda cols: upsert("articles", cols, ("pmid",)), rows["articles"])
+    _replace_children(db, pmids)
+    _executemany_dicts(db, lambda c: upsert("journals", c, ("id",)), rows["journals"])
+    _executemany_dicts(db, lambda c: upsert("authors", c, ("id",)), rows["authors"])
     _executemany_dicts(
-        db, lambda c: upsert("articles_authors", c, ("pmid", "position")), authorships
+        db, lambda c: upsert("articles_authors", c, ("pmid", "position")), rows["articles_authors"]
     )
-    _executemany_dicts(db, lambda c: upsert("mesh_terms", c, ("id",)), list(terms.values()))
+    _executemany_dicts(db, lambda c: upsert("mesh_terms", c, ("id",)), rows["mesh_terms"])
     _executemany_dicts(
-        db, lambda c: upsert("articles_mesh_terms", c, ("pmid", "mesh_id")), headings
+        db, lambda c: upsert("articles_mesh_terms", c, ("pmid", "mesh_id")), rows["articles_mesh_terms"]
     )
-    save_reference_rows(db, references)
+    save_reference_rows(db, rows["article_references"])
     refresh_reference_status(db, pmids)
     return pmids
 
