@@ -13,6 +13,7 @@ from .export_formats import FORMATS, export
 from .export_load import SelectionError, load_articles, select_pmids
 from .format_text import STYLES
 from .import_files import import_file
+from .import_pubmed import bulk_import, import_order
 from .parse_bibliography import BibliographyError
 from .schema import open_db
 
@@ -67,11 +68,15 @@ def export_command(db_path, pmids, collection, sql, format_name, style, spreadsh
 @click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
 @click.argument("paths", metavar="PATH...", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False))
-@click.option("--collection", help="Collection to record the articles in [default: the file name]")
+@click.option("--collection", help="Collection to record the articles in"
+              " [default: the file name; none for PubMed XML files]")
 @click.option("--pmid", help="PubMed page text: the PMID of the page's article"
               " [default: a PMID in the file name, else PubMed by the page's title]")
 def import_command(db_path, paths, collection, pmid):
-    """Import MEDLINE/.nbib, RIS, BibTeX or CSL-JSON files, PubMed page text or ID lists.
+    """Import MEDLINE/.nbib, RIS, BibTeX, CSL-JSON, PubMed XML, page text or ID lists.
+
+    PubMed XML is PubMed's baseline and update files (.xml.gz) or saved
+    efetch answers (.xml).
 
     PubMed page text (copied from an article's page) becomes the article,
     its numbered references and citation links (source seed_page). A list of
@@ -84,17 +89,32 @@ def import_command(db_path, paths, collection, pmid):
     join their article once one with the same DOI is stored. Each file is
     stored whole or, if any of it cannot be read, not at all.
 
+    PubMed XML files are streamed and committed 1,000 records at a time, in
+    NLM's numbering order (baseline before updatefiles/); DeleteCitation removes
+    articles. A rerun skips files already imported and resumes one that was
+    interrupted; the pubmed_files table tracks them.
+
+    \b
         litbase import litbase.db my-library.ris references.bib
+        litbase import litbase.db baseline/pubmed25n*.xml.gz updatefiles/pubmed25n*.xml.gz
     """
     db = open_db(db_path)
-    for path in paths:
-        try:
-            report = import_file(db, Path(path), collection, **({"pmid": pmid} if pmid else {}))
-        except BibliographyError as error:
-            raise click.ClickException(f"{error}\nNothing from {path} was stored.")
-        if report.get("summary"):
-            click.echo(report["summary"], err=True)
-            continue
+    paths = import_order(paths)
+    with bulk_import(db, paths):
+        for path in paths:
+            _import_one(db, path, collection, pmid)
+    sys.stdout.flush()
+
+
+def _import_one(db, path, collection, pmid) -> None:
+    try:
+        report = import_file(db, Path(path), collection, **({"pmid": pmid} if pmid else {}))
+    except BibliographyError as error:
+        kept = getattr(error, "stored", None) or f"Nothing from {path} was stored."
+        raise click.ClickException(f"{error}\n{kept}")
+    if report.get("summary"):
+        click.echo(report["summary"], err=True)
+    else:
         click.echo(
             f"{path}: {report['records']} {report['format']} records; {report['stored']} stored"
             f" by PMID ({report['merged']} merged with stored articles),"
@@ -102,4 +122,3 @@ def import_command(db_path, paths, collection, pmid):
             f" {report['matched_by_doi']} matched by DOI.",
             err=True,
         )
-    sys.stdout.flush()

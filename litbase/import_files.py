@@ -16,6 +16,8 @@ from typing import Callable
 from .bib_store import save_records
 from .import_ids import import_ids
 from .import_page import import_page, parse_page_file
+from .import_pubmed import SUFFIXES as PUBMED_SUFFIXES
+from .import_pubmed import import_pubmed
 from .parse_bibliography import BibliographyError
 from .parse_bibtex import parse_bibtex
 from .parse_csljson import parse_csljson
@@ -31,7 +33,8 @@ class FileKind:
     name: str
     suffixes: tuple[str, ...]
     sniff: re.Pattern
-    parse: Callable[[str, str], list[dict]]
+    # None: the importer reads the file itself, streaming (PubMed baseline files are GBs).
+    parse: Callable[[str, str], list[dict]] | None
     # A kind that is not a bibliography stores itself: importer(db, path, parsed,
     # collection, **options) -> the report dict, with an optional "summary" line.
     importer: Callable | None = None
@@ -46,6 +49,8 @@ FILE_KINDS = [
     FileKind("pubmed_page", (), re.compile(r"(?ms).{0,4000}?^(Author Information|Abstract|References)\s*$"),
              parse_page_file, import_page),
     FileKind("id_list", (".pmids",), ID_LIST_SNIFF, parse_id_list, import_ids),
+    FileKind("pubmed_xml", PUBMED_SUFFIXES,
+             re.compile(r"\ufeff?\s*(<\?xml|<!DOCTYPE Pubmed|<Pubmed)"), None, import_pubmed),
 ]
 
 
@@ -81,6 +86,8 @@ def import_file(db, path, collection: str | None = None, **options) -> dict:
     with open(path, "rb") as stream:
         head = stream.read(4096).decode("utf-8-sig", "ignore")
     kind = file_kind(path, head)
+    if kind.parse is None:
+        return kind.importer(db, path, None, collection, **options)
     text = read_text(path)
     if kind.importer is not None:
         return kind.importer(db, path, kind.parse(text, str(path)), collection, **options)

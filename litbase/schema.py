@@ -215,6 +215,24 @@ TABLES = {
         pk=("pmid", "source"),
         foreign_keys=[("pmid", "articles", "pmid")],
     ),
+    # PubMed baseline and update files imported (litbase.import_pubmed): a rerun
+    # skips a file whose content (sha256) is done and resumes an interrupted one.
+    "pubmed_files": dict(
+        columns={
+            "name": str,  # pubmed25n1298.xml.gz
+            "path": str,
+            "size": int,
+            "sha256": str,
+            "records_done": int,  # records (articles and deletions) committed, in file order
+            "articles": int,
+            "deletions": int,  # PMIDs removed by DeleteCitation
+            "status": str,  # importing | done | failed
+            "error": str,  # what stopped a failed file, with its line
+            "started_at": str,
+            "imported_at": str,
+        },
+        pk="name",
+    ),
     "missing_pmids": dict(
         columns={"pmid": int, "reason": str, "first_seen": str, "last_checked": str},
         pk="pmid",

@@ -264,12 +264,11 @@ def save_reference_rows(db: sqlite_utils.Database, rows: list[dict]) -> None:
     """Store reference-list entries and the PMID-to-PMID links they state."""
     if not rows:
         return
-    # A source's list replaces its previous version: a corrected record may
-    # have dropped an entry.
-    stale = {(r["citing"], r["source"]) for r in rows}
-    db.conn.executemany(
-        "DELETE FROM article_references WHERE citing = ? AND source = ?", list(stale)
-    )
+    # A source's list replaces its previous version, links included: a corrected
+    # record (a PubMed update file revises thousands) may have dropped an entry.
+    stale = list({(r["citing"], r["source"]) for r in rows})
+    db.conn.executemany("DELETE FROM article_references WHERE citing = ? AND source = ?", stale)
+    db.conn.executemany("DELETE FROM citations WHERE citing = ? AND source = ?", stale)
     _executemany_dicts(
         db,
         lambda c: _upsert_sql("article_references", c, ("citing", "source", "position")),

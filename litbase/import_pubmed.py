@@ -1,0 +1,362 @@
+"""Import PubMed's own XML files: annual baseline and daily update files, or saved efetch answers.
+
+``litbase import DB pubmed25n*.xml.gz`` streams each file (memory stays flat
+whatever its size) and commits every ``BATCH`` records. A bibliography file
+is stored whole or not at all, but a baseline file is 30,000 records and
+170 MB of XML: one transaction would hold a WAL as large as the file and a
+kill would lose all of it. Each PubMed record is complete in itself and
+stored by upsert, so a file cut short leaves whole records behind, and the
+``pubmed_files`` table says how far it got: a rerun skips files already done
+(same sha256) and resumes an interrupted or failed one where it stopped.
+
+NLM numbers its files and each update may revise records of earlier ones, so
+files are applied in number order, baseline files (any folder not named
+``updatefiles``) before update files; a DeleteCitation removes the article
+and what PubMed said about it, and the deletion is logged in ``changes``.
+The records are the XML efetch returns, so they are stored with
+record_source ``efetch`` and a later ``litbase fetch`` does not ask for them again.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import multiprocessing
+import os
+import queue
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .parse_bibliography import BibliographyError
+from .parse_pubmed import PubmedParseError, parse_pubmed_xml
+from .schema import FTS_CONFIG, ensure_fts_triggers
+from .store import add_to_collection, article_rows, save_article_rows, save_collection, utc_now
+
+BATCH = 1000  # records per transaction: large enough to amortise a commit, small enough to lose little
+PARALLEL_FROM_BYTES = 4 << 20  # smaller files are parsed in process: a child costs ~0.3 s to start
+SUFFIXES = (".xml", ".gz")
+NUMBERED = re.compile(r"pubmed(\d{2})n(\d+)", re.IGNORECASE)
+# Links PubMed itself reported from the deleted article's side.
+PUBMED_LINK_SOURCES = ("pubmed_refs", "reference_list", "comments_corrections", "citedin")
+# For the length of a bulk import (measured together: a fifth off the store's time).
+# Under WAL, synchronous=NORMAL can lose the last commits on power loss but never
+# corrupts, and the pubmed_files row says where to resume; a bigger page cache
+# keeps the randomly keyed authors index in memory; fewer checkpoints rewrite
+# each page of the database fewer times.
+BULK_PRAGMAS = {"synchronous": 1, "cache_size": -65536, "wal_autocheckpoint": 20000}
+_PROBLEM = re.compile(r" at line \d+(?:, column \d+)?: (.*)$", re.DOTALL)
+
+
+class PubmedImportError(BibliographyError):
+    """A file that could not be read to its end; ``stored`` says what was kept."""
+
+    def __init__(self, path: str, line: int | None, message: str, stored: str):
+        super().__init__(path, line, message)
+        self.stored = stored
+
+
+def file_number(path) -> tuple[int, int] | None:
+    """(year, number) from NLM's file name: pubmed21n1298.xml.gz -> (21, 1298)."""
+    found = NUMBERED.search(Path(path).name)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def is_update_file(path) -> bool:
+    # NLM serves baseline/ and updatefiles/; both use the same naming.
+    return any(part.lower() == "updatefiles" for part in Path(path).parts)
+
+
+def import_order(paths) -> list:
+    """Other files first, as given; then baseline files, then update files, each by number."""
+    def key(indexed):
+        index, path = indexed
+        number = file_number(path) if Path(path).name.lower().endswith(SUFFIXES) else None
+        if number is None:
+            return (0, 0, (0, 0), index)
+        return (1, is_update_file(path), number, index)
+    return [path for _, path in sorted(enumerate(paths), key=key)]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def bulk_import(db, paths):
+    """Defer the full-text index while PubMed files fill an empty database, then build it once.
+
+    Indexing row by row through triggers costs twice a single rebuild at the
+    end. Only an empty articles table is deferred (a rebuild re-reads every
+    row). If the process dies meanwhile, the triggers stay missing, and the
+    next ``ensure_db_shape`` (every command runs it) rebuilds the index.
+    """
+    bulk = any(Path(p).name.lower().endswith(SUFFIXES) for p in paths)
+    defer = bulk and db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+    saved = {name: db.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in BULK_PRAGMAS}
+    if bulk:
+        for name, value in BULK_PRAGMAS.items():
+            db.conn.execute(f"PRAGMA {name} = {value}")
+    if defer:
+        with db.conn:
+            for table in FTS_CONFIG:
+                for suffix in ("ai", "ad", "au"):
+                    db.conn.execute(f"DROP TRIGGER IF EXISTS [{table}_{suffix}]")
+    try:
+        yield
+    finally:
+        if defer:
+            for table, columns in FTS_CONFIG.items():
+                ensure_fts_triggers(db, table, columns)
+        for name, value in saved.items():
+            db.conn.execute(f"PRAGMA {name} = {value}")
+
+
+def _read_batches(path: str, skip: int):
+    """Parse ``path``: (kind, batch or error, compressed bytes read) messages, in file order.
+
+    A batch is a list of steps in file order: ("rows", the rows of consecutive
+    articles, as store.article_rows builds them, count) or ("delete", PMIDs).
+    Rows are built here so that a child process does that work too.
+    """
+    records, offset = [], 0
+    try:
+        with open(path, "rb") as raw:
+            magic = raw.read(2)
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw, mode="rb") if magic == b"\x1f\x8b" else raw
+            for position, record in enumerate(parse_pubmed_xml(stream), start=1):
+                if position <= skip:
+                    continue
+                records.append(record)
+                if len(records) == BATCH:
+                    yield ("batch", _steps(records), raw.tell())
+                    records = []
+            offset = raw.tell()
+        yield ("batch", _steps(records), offset)
+        yield ("end", None, offset)
+    except PubmedParseError as error:
+        # The whole records read before a fault are kept, like the batches before them.
+        yield ("batch", _steps(records), offset)
+        yield ("error", (str(error), error.lineno), offset)
+
+
+def _steps(records: list) -> list[tuple]:
+    now = utc_now()
+    steps, articles = [], []
+    for record in records + [None]:
+        if record is not None and record["record_type"] != "delete":
+            articles.append(record)
+            continue
+        if articles:
+            steps.append(("rows", article_rows(articles, "efetch", now), len(articles)))
+            articles = []
+        if record is not None:
+            steps.append(("delete", record["pmids"], 1))
+    return steps
+
+
+def _child(path: str, skip: int, out, parent: int) -> None:
+    try:
+        for message in _read_batches(path, skip):
+            while True:
+                try:
+                    out.put(message, timeout=1)
+                    break
+                except queue.Full:
+                    if os.getppid() != parent:
+                        return  # the importer was killed: nobody is left to read
+    except KeyboardInterrupt:
+        pass
+
+
+def batches(path: Path, skip: int = 0):
+    """Yield (kind, payload, compressed bytes read) for a PubMed file, past its first ``skip`` records.
+
+    A large file is parsed in a child process: parsing and building rows are
+    pure Python work, and so is storing them, so two processes use two cores
+    where two threads would queue for one GIL.
+    """
+    if path.stat().st_size < PARALLEL_FROM_BYTES:
+        yield from _read_batches(str(path), skip)
+        return
+    # spawn, not fork: the parent holds an open SQLite connection and tqdm's thread.
+    context = multiprocessing.get_context("spawn")
+    # Two batches ahead at most, so memory stays flat; the queue's feeder thread
+    # sends one while the child parses the next.
+    out = context.Queue(maxsize=2)
+    child = context.Process(target=_child, args=(str(path), skip, out, os.getpid()), daemon=True)
+    child.start()
+    try:
+        while True:
+            try:
+                message = out.get(timeout=5)
+            except queue.Empty:
+                if child.is_alive():
+                    continue
+                raise PubmedParseError(f"the parser of {path} stopped without a word") from None
+            yield message
+            if message[0] in ("end", "error"):
+                return
+    finally:
+        child.join(timeout=5)
+        if child.is_alive():
+            child.terminate()
+
+
+def _store_batch(db, steps: list, name: str, collection: str | None) -> tuple[int, int, int]:
+    """Save articles and apply deletions in file order; returns (records, articles, PMIDs deleted)."""
+    records = articles = deleted = 0
+    for kind, payload, count in steps:
+        records += count
+        if kind == "rows":
+            saved = save_article_rows(db, payload)
+            articles += len(saved)
+            if collection:
+                add_to_collection(db, collection, [{"pmid": p, "role": "import"} for p in saved])
+        else:
+            deleted += delete_articles(db, payload, f"DeleteCitation in {name}", utc_now())
+    return records, articles, deleted
+
+
+def delete_articles(db, pmids: list[int], detail: str, now: str) -> int:
+    """Remove articles with their child rows and PubMed's links from them; log each in changes."""
+    if not pmids:
+        return 0
+    marks = ",".join("?" for _ in pmids)
+    for table, column in (("articles_authors", "pmid"), ("articles_mesh_terms", "pmid"),
+                          ("article_references", "citing"), ("similar_articles", "pmid")):
+        db.conn.execute(f"DELETE FROM [{table}] WHERE [{column}] IN ({marks})", pmids)
+    db.conn.execute(
+        f"DELETE FROM citations WHERE citing IN ({marks})"
+        f" AND source IN ({','.join('?' for _ in PUBMED_LINK_SOURCES)})",
+        [*pmids, *PUBMED_LINK_SOURCES])
+    # The articles_fts rows go with them, through the delete trigger.
+    db.conn.execute(f"DELETE FROM articles WHERE pmid IN ({marks})", pmids)
+    db.conn.executemany(
+        "INSERT INTO changes (pmid, what, detail, detected_at) VALUES (?, 'deleted', ?, ?)",
+        [(pmid, detail, now) for pmid in pmids])
+    return len(pmids)
+
+
+def _start(db, path: Path) -> dict:
+    """The file's row in pubmed_files, reset unless it is this same content part-imported."""
+    digest = sha256_of(path)
+    row = db.conn.execute(
+        "SELECT sha256, status, records_done, articles, deletions FROM pubmed_files WHERE name = ?",
+        [path.name]).fetchone()
+    if row and row[0] == digest:
+        state = {"sha256": digest, "status": row[1], "records_done": row[2] or 0,
+                 "articles": row[3] or 0, "deletions": row[4] or 0}
+    else:
+        state = {"sha256": digest, "status": None, "records_done": 0, "articles": 0, "deletions": 0}
+    if state["status"] != "done":
+        with db.conn:
+            db.conn.execute(
+                "INSERT INTO pubmed_files (name, path, size, sha256, records_done, articles, deletions,"
+                " status, error, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'importing', NULL, ?)"
+                " ON CONFLICT(name) DO UPDATE SET path = excluded.path, size = excluded.size,"
+                " sha256 = excluded.sha256, records_done = excluded.records_done,"
+                " articles = excluded.articles, deletions = excluded.deletions,"
+                " status = 'importing', error = NULL, started_at = excluded.started_at",
+                [path.name, str(path), path.stat().st_size, digest, state["records_done"],
+                 state["articles"], state["deletions"], utc_now()])
+    return state
+
+
+def newer_files_done(db, path: Path) -> list[str]:
+    """Files of the same year with a higher number already imported: this one would undo their updates."""
+    number = file_number(path)
+    if number is None:
+        return []
+    names = [r[0] for r in db.conn.execute("SELECT name FROM pubmed_files WHERE status = 'done'")]
+    return sorted(n for n in names if (file_number(n) or (0, 0))[0] == number[0]
+                  and (file_number(n) or (0, 0))[1] > number[1])
+
+
+def import_pubmed(db, path, parsed=None, collection: str | None = None, progress: bool | None = None,
+                  **options) -> dict:
+    """Stream one PubMed XML file into the database, resuming where an earlier run stopped.
+
+    ``parsed`` is unused (the file is read here, batch by batch); it keeps the
+    importer signature of ``import_files.FILE_KINDS``.
+    """
+    if options.get("pmid") is not None:
+        raise BibliographyError(str(path), None, "--pmid applies to PubMed page text only")
+    path = Path(path)
+    state = _start(db, path)
+    if state["status"] == "done":
+        return {"format": "pubmed_xml", "records": 0, "skipped": True, "summary":
+                f"{path}: already imported ({state['articles']} articles, {state['deletions']} deletions);"
+                " skipped."}
+    warning = newer_files_done(db, path)
+    if collection:
+        with db.conn:
+            save_collection(db, {"name": collection, "source": "import"})
+    resumed_at = state["records_done"]
+    bar = tqdm(total=path.stat().st_size, desc=path.name, unit="B", unit_scale=True,
+               disable=None if progress is None else not progress, dynamic_ncols=True)
+    try:
+        for kind, payload, offset in batches(path, resumed_at):
+            if kind == "end":
+                break
+            if kind == "error":
+                raise PubmedParseError(*payload)
+            with db.conn:
+                records, articles, deleted = _store_batch(db, payload, path.name, collection)
+                state["records_done"] += records
+                state["articles"] += articles
+                state["deletions"] += deleted
+                db.conn.execute(
+                    "UPDATE pubmed_files SET records_done = ?, articles = ?, deletions = ? WHERE name = ?",
+                    [state["records_done"], state["articles"], state["deletions"], path.name])
+            bar.update(max(0, offset - bar.n))
+            bar.set_postfix(articles=state["articles"], refresh=False)
+    except PubmedParseError as error:
+        found = _PROBLEM.search(str(error))
+        problem = "malformed PubMed XML: " + (found.group(1) if found else str(error))
+        if not state["records_done"]:
+            # Nothing to resume from: leave no trace, as for any other unreadable file.
+            _forget(db, path)
+            raise PubmedImportError(str(path), error.lineno, problem,
+                                    stored=f"Nothing from {path} was stored.") from None
+        _fail(db, path, str(error))
+        raise PubmedImportError(
+            str(path), error.lineno, problem,
+            stored=f"The {state['records_done']} records before it were stored (pubmed_files status"
+                   " 'failed'); a rerun resumes from there.") from None
+    except BaseException as error:
+        _fail(db, path, f"{type(error).__name__}: {error}")
+        raise
+    finally:
+        bar.close()
+    with db.conn:
+        db.conn.execute("UPDATE pubmed_files SET status = 'done', imported_at = ? WHERE name = ?",
+                        [utc_now(), path.name])
+    summary = (f"{path}: {state['articles']} articles stored, {state['deletions']} deleted"
+               + (f" (resumed after record {resumed_at})" if resumed_at else "") + ".")
+    if warning:
+        summary += f" Warning: {', '.join(warning)} was imported before it; its newer records may be overwritten."
+    return {"format": "pubmed_xml", "records": state["records_done"], "articles": state["articles"],
+            "deletions": state["deletions"], "resumed_at": resumed_at, "summary": summary}
+
+
+def _fail(db, path: Path, message: str) -> None:
+    if db.conn.in_transaction:
+        db.conn.rollback()
+    with db.conn:
+        db.conn.execute("UPDATE pubmed_files SET status = 'failed', error = ? WHERE name = ?",
+                        [message, path.name])
+
+
+def _forget(db, path: Path) -> None:
+    if db.conn.in_transaction:
+        db.conn.rollback()
+    with db.conn:
+        db.conn.execute("DELETE FROM pubmed_files WHERE name = ?", [path.name])
