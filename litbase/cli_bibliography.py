@@ -89,7 +89,7 @@ def import_command(db_path, paths, collection, pmid):
     join their article once one with the same DOI is stored. Each file is
     stored whole or, if any of it cannot be read, not at all.
 
-    PubMed XML files are streamed and committed 1,000 records at a time, in
+    PubMed XML files are streamed and committed 500 records at a time, in
     NLM's numbering order (baseline before updatefiles/); DeleteCitation removes
     articles. A rerun skips files already imported and resumes one that was
     interrupted; the pubmed_files table tracks them.

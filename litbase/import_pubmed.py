@@ -35,7 +35,7 @@ from .parse_pubmed import PubmedParseError, parse_pubmed_xml
 from .schema import FTS_CONFIG, ensure_fts_triggers
 from .store import add_to_collection, article_rows, save_article_rows, save_collection, utc_now
 
-BATCH = 1000  # records per transaction: large enough to amortise a commit, small enough to lose little
+BATCH = 500  # records per transaction: large enough to amortise a commit, small enough to lose little
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files are parsed in process: a child costs ~0.3 s to start
 SUFFIXES = (".xml", ".gz")
 NUMBERED = re.compile(r"pubmed(\d{2})n(\d+)", re.IGNORECASE)
@@ -46,7 +46,7 @@ PUBMED_LINK_SOURCES = ("pubmed_refs", "reference_list", "comments_corrections", 
 # corrupts, and the pubmed_files row says where to resume; a bigger page cache
 # keeps the randomly keyed authors index in memory; fewer checkpoints rewrite
 # each page of the database fewer times.
-BULK_PRAGMAS = {"synchronous": 1, "cache_size": -65536, "wal_autocheckpoint": 20000}
+BULK_PRAGMAS = {"synchronous": 1, "cache_size": -32768, "wal_autocheckpoint": 20000}
 _PROBLEM = re.compile(r" at line \d+(?:, column \d+)?: (.*)$", re.DOTALL)
 
 
@@ -188,9 +188,9 @@ def batches(path: Path, skip: int = 0):
         return
     # spawn, not fork: the parent holds an open SQLite connection and tqdm's thread.
     context = multiprocessing.get_context("spawn")
-    # Two batches ahead at most, so memory stays flat; the queue's feeder thread
+    # One batch ahead at most, so memory stays flat; the queue's feeder thread
     # sends one while the child parses the next.
-    out = context.Queue(maxsize=2)
+    out = context.Queue(maxsize=1)
     child = context.Process(target=_child, args=(str(path), skip, out, os.getpid()), daemon=True)
     child.start()
     try:
