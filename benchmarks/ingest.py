@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -36,6 +38,40 @@ def vm_hwm_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class ChildPeaks:
+    """The highest VmHWM of this process's children, sampled from /proc while they run.
+
+    (getrusage's RUSAGE_CHILDREN would report the parent's size: a child
+    counts its parent's pages between fork and exec.)
+    """
+
+    def __init__(self, every: float = 0.05):
+        self.peak_kb, self.every = 0, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        me = str(os.getpid())
+        while not self._stop.is_set():
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
+                    self.peak_kb = max(self.peak_kb, int(fields["VmHWM"].split()[0]))
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def worker(task: str, db_path: str, paths: list[str]) -> dict:
     """One measured run in this (child) process."""
     started = time.perf_counter()
@@ -49,12 +85,13 @@ def worker(task: str, db_path: str, paths: list[str]) -> dict:
     else:
         from litbase.cli import cli
 
-        cli.main(args=["import", db_path, *paths], standalone_mode=False)
+        with ChildPeaks() as children:
+            cli.main(args=["import", db_path, *paths], standalone_mode=False)
         import sqlite3
 
         records = sqlite3.connect(db_path).execute("select count(*) from articles").fetchone()[0]
     return {"seconds": time.perf_counter() - started, "records": records, "peak_mb": vm_hwm_mb(),
-            "children_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+            "children_peak_mb": children.peak_kb / 1024 if task != "parse" else 0.0}
 
 
 def run_child(task: str, db_path: Path, paths: list[Path]) -> dict:

@@ -8,15 +8,15 @@ two processes use two cores where two threads would queue for one GIL.
 from __future__ import annotations
 
 import gzip
-import multiprocessing
-import os
-import queue
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 from .parse_pubmed import PubmedParseError, parse_pubmed_xml
 from .store import article_rows, utc_now
 
-BATCH = 500  # records per transaction: amortises a commit, bounds memory, loses little
+BATCH = 250  # records per transaction: amortises a commit; larger batches cost peak memory (500: +20 MB a process)
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files are parsed in process: a child costs ~0.3 s to start
 
 
@@ -64,18 +64,24 @@ def _steps(records: list) -> list[tuple]:
     return steps
 
 
-def _child(path: str, skip: int, out, parent: int, batch_size: int) -> None:
+def _child_main(argv: list[str]) -> None:
+    """``python -m litbase.pubmed_batches PATH SKIP BATCH``: messages to stdout, pickled."""
+    path, skip, batch_size = argv[0], int(argv[1]), int(argv[2])
+    out = sys.stdout.buffer
     try:
         for message in _read_batches(path, skip, batch_size):
-            while True:
-                try:
-                    out.put(message, timeout=1)
-                    break
-                except queue.Full:
-                    if os.getppid() != parent:
-                        return  # the importer was killed: nobody is left to read
-    except KeyboardInterrupt:
-        pass
+            data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            out.write(len(data).to_bytes(8, "big") + data)
+            out.flush()
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass  # the importer stopped reading: it was interrupted or killed
+
+
+def _read_message(stream):
+    header = stream.read(8)
+    if len(header) < 8:
+        return None
+    return pickle.loads(stream.read(int.from_bytes(header, "big")))
 
 
 def batches(path: Path, skip: int = 0, batch_size: int = BATCH):
@@ -88,25 +94,29 @@ def batches(path: Path, skip: int = 0, batch_size: int = BATCH):
     if path.stat().st_size < PARALLEL_FROM_BYTES:
         yield from _read_batches(str(path), skip, batch_size)
         return
-    # spawn, not fork: the parent holds an open SQLite connection and tqdm's thread.
-    context = multiprocessing.get_context("spawn")
-    # One batch ahead at most, so memory stays flat; the queue's feeder thread
-    # sends one while the child parses the next.
-    out = context.Queue(maxsize=1)
-    child = context.Process(target=_child, args=(str(path), skip, out, os.getpid(), batch_size), daemon=True)
-    child.start()
+    # A plain child interpreter that imports only the parser and the store
+    # (multiprocessing would re-import the command line, with scipy and
+    # Datasette: ~100 MB for nothing). The pipe holds at most a batch ahead,
+    # so memory stays flat. Pickle is safe here: the only writer is our child.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "litbase.pubmed_batches", str(path), str(skip), str(batch_size)],
+        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
         while True:
-            try:
-                message = out.get(timeout=5)
-            except queue.Empty:
-                if child.is_alive():
-                    continue
-                raise PubmedParseError(f"the parser of {path} stopped without a word") from None
+            message = _read_message(child.stdout)
+            if message is None:
+                child.wait()
+                raise PubmedParseError(
+                    f"the parser of {path} stopped without a word (exit {child.returncode})")
             yield message
             if message[0] in ("end", "error"):
                 return
     finally:
-        child.join(timeout=5)
-        if child.is_alive():
+        child.stdout.close()
+        if child.poll() is None:
             child.terminate()
+        child.wait()
+
+
+if __name__ == "__main__":
+    _child_main(sys.argv[1:])
