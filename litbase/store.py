@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
+from operator import itemgetter
 
 import sqlite_utils
 
@@ -132,7 +133,10 @@ def _executemany_dicts(db, sql_for_columns, rows: list[dict]) -> None:
     if not rows:
         return
     columns = list(rows[0])
-    db.conn.executemany(sql_for_columns(columns), [tuple(r[c] for c in columns) for r in rows])
+    # itemgetter pulls the values in C: a third of a bulk import's Python time
+    # went to a generator doing the same (one column gives a bare value, not a tuple).
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda r: (r[columns[0]],))
+    db.conn.executemany(sql_for_columns(columns), map(values, rows))
 
 
 def save_articles(
