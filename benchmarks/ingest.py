@@ -157,7 +157,7 @@ def section(result: dict, repeat: int) -> str:
         *rows,
         "",
         "How: the file is parsed and its rows built in a child process (two cores, not one GIL), the "
-        "importer writes 500 records per transaction with raw executemany, reference status is "
+        "importer writes 250 records per transaction with raw executemany, reference status is "
         "computed set-based per 500 articles, and on a fresh database the full-text index is built "
         "once at the end instead of row by row through triggers.",
         "",
