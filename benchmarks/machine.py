@@ -20,12 +20,13 @@ def describe_machine() -> str:
         memory = f"{memory_kb / 1024 / 1024:.0f} GB"
     except OSError:
         memory = "unknown memory"
+    from importlib.metadata import PackageNotFoundError, version
+
     versions = []
-    for name in ("lxml", "networkx", "scipy", "igraph", "sqlite_utils", "datasette"):
+    for name in ("lxml", "networkx", "scipy", "igraph", "sqlite-utils", "datasette"):
         try:
-            module = __import__(name)
-            versions.append(f"{name} {getattr(module, '__version__', '?')}")
-        except ImportError:
+            versions.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
             pass
     import sqlite3
 
