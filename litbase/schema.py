@@ -383,6 +383,18 @@ VIEWS = {
 FTS_CONFIG = {"articles": ["title", "abstract", "keywords", "mesh_terms"]}
 
 
+def index_name(table: str, columns: list[str]) -> str:
+    """The name sqlite-utils gives an index it creates."""
+    return f"idx_{table}_{'_'.join(columns)}"
+
+
+def ensure_indexes(db: sqlite_utils.Database) -> None:
+    """Every index of INDEXES (a bulk import drops them while it loads)."""
+    for name, indexes in INDEXES.items():
+        for columns in indexes:
+            db[name].create_index(columns, index_name=index_name(name, columns), if_not_exists=True)
+
+
 def ensure_db_shape(db: sqlite_utils.Database) -> None:
     """Create every table, index and the full-text index; safe to run twice."""
     db.conn.execute("PRAGMA journal_mode=WAL")
@@ -398,9 +410,7 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
             missing = {c: t for c, t in spec["columns"].items() if c not in table.columns_dict}
             for column, column_type in missing.items():
                 table.add_column(column, column_type)
-    for name, indexes in INDEXES.items():
-        for columns in indexes:
-            db[name].create_index(columns, if_not_exists=True)
+    ensure_indexes(db)
     for name, columns in FTS_CONFIG.items():
         if not db[f"{name}_fts"].exists():
             db[name].enable_fts(columns, fts_version="FTS5")

@@ -184,9 +184,16 @@ def test_kill_nine_mid_file_then_rerun_finishes(tmp_path, files):
     # Two batches were committed; the FTS triggers a fresh bulk import drops are still missing.
     assert rows(db_path, "select records_done, status from pubmed_files") == [(2, "importing")]
     assert rows(db_path, "select count(*) from sqlite_master where type = 'trigger'") == [(0,)]
+    # ... and so are the join-column indexes, dropped for the load.
+    indexes = "select name from sqlite_master where type = 'index' and name like 'idx_%' order by name"
+    assert rows(db_path, indexes) == []
     output = run(db_path, base, update)
     assert "(resumed after record 2)" in output
     assert dump(db_path) == dump(clean)
+    # The next command put back every index and trigger: the same schema as a database never killed.
+    assert rows(db_path, indexes) == rows(clean, indexes) and len(rows(clean, indexes)) == 25
+    statements = "select type, name, sql from sqlite_master where sql is not null order by type, name"
+    assert rows(db_path, statements) == rows(clean, statements)
     assert rows(db_path, "select rowid from articles_fts where articles_fts match 'wellness'") == [(990103,)]
 
 
