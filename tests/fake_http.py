@@ -87,7 +87,8 @@ class FakeJsonServer:
         return path.rstrip("/").rsplit("/", 1)[-1]
 
     def respond(self, endpoint: str, path: str, params: dict) -> tuple[int, object]:
-        raise NotImplementedError
+        """The service's answer: (status, JSON-able body). This base knows no endpoint."""
+        return 404, {"error": f"{type(self).__name__} has no endpoint {endpoint!r}"}
 
     def _arrive(self, path: str, params: dict, headers: dict):
         with self._lock:
