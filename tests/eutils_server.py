@@ -22,12 +22,13 @@ import random
 import re
 import socket
 import struct
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
+
+from fake_http import LocalHTTPServer
 
 ESEARCH_CAP = 9999  # PubMed ESearch/EFetch-from-history retrieve at most the first 9,999 records
 JOURNALS = ["J Synth Med Educ", "Acad Synth Med", "Synth Res Lett", "Ann Synth Stud"]
@@ -208,47 +209,25 @@ class LoggedRequest:
         return self.path.rsplit("/", 1)[-1].removesuffix(".fcgi")
 
 
-class FakeEutilsServer:
+class FakeEutilsServer(LocalHTTPServer):
     """Serves a Corpus as efetch/elink/esearch; logs every request; misbehaves when told to."""
 
     def __init__(self, corpus: Corpus | None = None, *, enforce_rate_limit: int | None = None):
         self.corpus = corpus or Corpus()
         self.enforce_rate_limit = enforce_rate_limit
         self.history: dict[str, dict[str, list[int]]] = {}
-        self._log: list[LoggedRequest] = []
-        self._faults: list[list] = []  # [endpoint, kind, remaining, opts]
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
+        super().__init__()
 
-    # --- lifecycle ---------------------------------------------------------------------
-    def start(self) -> "FakeEutilsServer":
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.fake = self
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> "FakeEutilsServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def handler_class(self):
+        return _Handler
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/entrez/eutils/"
+        return self.root_url + "/entrez/eutils/"
 
     @property
     def idconv_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/pmc/utils/idconv/v1.0/"
+        return self.root_url + "/pmc/utils/idconv/v1.0/"
 
     def idconv(self, params: dict) -> bytes:
         """The ID converter's JSON: one record per requested ID, an error record when unknown."""
@@ -267,14 +246,6 @@ class FakeEutilsServer:
                            "records": records}).encode()
 
     # --- log and faults -----------------------------------------------------------------
-    @property
-    def requests(self) -> list[LoggedRequest]:
-        with self._lock:
-            return list(self._log)
-
-    def count(self, endpoint: str | None = None) -> int:
-        return sum(1 for r in self.requests if endpoint is None or r.endpoint == endpoint)
-
     def max_requests_in_any_window(self, window: float = 1.0) -> int:
         times = sorted(r.time for r in self.requests)
         best = start = 0
@@ -283,10 +254,6 @@ class FakeEutilsServer:
                 start += 1
             best = max(best, end - start + 1)
         return best
-
-    def clear_log(self) -> None:
-        with self._lock:
-            self._log.clear()
 
     def inject(self, endpoint: str, kind: str, times: int = 1, **opts) -> None:
         """Misbehave on the next `times` requests to `endpoint` ("*": any); kinds in the module docstring."""

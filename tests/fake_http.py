@@ -33,18 +33,25 @@ class LoggedRequest:
     status: int | None = None  # None: reset without an answer
 
 
-class FakeJsonServer:
-    prefix = "/"
+class LocalHTTPServer:
+    """A threaded HTTP server on 127.0.0.1 (port 0), a request log and a fault list.
+
+    Subclasses name their request handler (``handler_class``) and their URLs.
+    Used as a context manager, or with start() and stop().
+    """
 
     def __init__(self):
-        self._log: list[LoggedRequest] = []
-        self._faults: list[list] = []
+        self._log: list = []
+        self._faults: list[list] = []  # [endpoint, kind, remaining, opts]
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
 
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
+
     def start(self):
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
         self._httpd.fake = self
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                          daemon=True).start()
@@ -64,11 +71,11 @@ class FakeJsonServer:
         self.stop()
 
     @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}{self.prefix}"
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     @property
-    def requests(self) -> list[LoggedRequest]:
+    def requests(self) -> list:
         with self._lock:
             return list(self._log)
 
@@ -78,6 +85,14 @@ class FakeJsonServer:
     def clear_log(self) -> None:
         with self._lock:
             self._log.clear()
+
+
+class FakeJsonServer(LocalHTTPServer):
+    prefix = "/"
+
+    @property
+    def base_url(self) -> str:
+        return self.root_url + self.prefix
 
     def inject(self, endpoint: str, kind: str, times: int = 1, **opts) -> None:
         with self._lock:
