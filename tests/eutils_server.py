@@ -20,15 +20,12 @@ from __future__ import annotations
 import json
 import random
 import re
-import socket
-import struct
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
 
-from fake_http import LocalHTTPServer
+from fake_http import FaultyHandler, LocalHTTPServer
 
 ESEARCH_CAP = 9999  # PubMed ESearch/EFetch-from-history retrieve at most the first 9,999 records
 JOURNALS = ["J Synth Med Educ", "Acad Synth Med", "Synth Res Lett", "Ann Synth Stud"]
@@ -402,13 +399,7 @@ def _many(params: dict, key: str) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as NCBI; every answer carries Content-Length
-    disable_nagle_algorithm = True  # headers and body go out in two writes; don't wait 40 ms between
-
-    def log_message(self, *args) -> None:
-        pass
-
+class _Handler(FaultyHandler):
     def do_GET(self) -> None:
         self._serve("GET", urllib.parse.urlsplit(self.path).query)
 
@@ -429,10 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, fake: FakeEutilsServer, entry: LoggedRequest, kind: str | None, opts: dict) -> None:
         endpoint = entry.endpoint
         if kind == "reset":
-            # SO_LINGER 0 turns close() into a TCP reset: the client gets no status line at all.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
-            return
+            return self._reset()
         if kind == "429":
             extra = {"Retry-After": str(opts["retry_after"])} if "retry_after" in opts else {}
             return self._send(entry, 429, "application/json", RATE_LIMIT_BODY, extra)
@@ -457,16 +445,6 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "truncate":  # mode="xml": well-formed HTTP, but the XML root is never closed
             body = body[: len(body) // 2]
         self._send(entry, 200, "text/xml", body)
-
-    def _send(self, entry, status, ctype, body, headers=None, declared=None) -> None:
-        entry.status = status
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body) if declared is None else declared))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
 
 
 try:

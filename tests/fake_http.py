@@ -116,13 +116,33 @@ class FakeJsonServer(LocalHTTPServer):
             return entry, None, {}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class FaultyHandler(BaseHTTPRequestHandler):
+    """What every fake service's handler shares: keep-alive, silence, exact
+    Content-Length (or a lying one), and a TCP reset on demand."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real services; every answer carries Content-Length
+    disable_nagle_algorithm = True  # headers and body go out in two writes; don't wait 40 ms between
 
     def log_message(self, *args) -> None:
         pass
 
+    def _reset(self) -> None:
+        # SO_LINGER 0 turns close() into a TCP reset: the client gets no status line at all.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+
+    def _send(self, entry, status, ctype, body, headers=None, declared=None) -> None:
+        entry.status = status
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body) if declared is None else declared))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Handler(FaultyHandler):
     def do_GET(self) -> None:
         fake: FakeJsonServer = self.server.fake
         url = urllib.parse.urlsplit(self.path)
@@ -135,10 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, fake, entry, kind, opts) -> None:
         if kind == "reset":
-            # SO_LINGER 0 turns close() into a TCP reset.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
-            return
+            return self._reset()
         if kind == "429":
             extra = {"Retry-After": str(opts["retry_after"])} if "retry_after" in opts else {}
             return self._send(entry, 429, "application/json", b'{"error":"Too many requests"}', extra)
@@ -161,13 +178,3 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "truncate_json":
             body = body[: len(body) // 2]
         self._send(entry, status, "application/json", body)
-
-    def _send(self, entry, status, ctype, body, headers=None, declared=None) -> None:
-        entry.status = status
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body) if declared is None else declared))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
