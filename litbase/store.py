@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from operator import itemgetter
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -67,19 +68,46 @@ def mesh_id(heading: dict) -> str:
     return heading.get("descriptor_ui") or "name:" + heading["descriptor"]
 
 
+# json.dumps with keyword arguments builds a new encoder per call; a bulk
+# import encodes half a million small lists.
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json(value) -> str | None:
-    return json.dumps(value, ensure_ascii=False) if value else None
+    return _encode_json(value) if value else None
 
 
-def article_row(article: Article, record_source: str, now: str) -> dict:
-    """Flatten a parsed article into an ``articles`` row."""
+class TableRows(NamedTuple):
+    """Rows for one table: column names and a tuple of values per row.
+
+    Tuples, not dicts: a bulk import builds a million of them in its parsing
+    process and pickles them to the importer, and a dict carries its keys along.
+    """
+
+    columns: tuple[str, ...]
+    values: list[tuple]
+
+
+JOURNAL_COLUMNS = ("id", "title", "iso_abbreviation", "issn", "issn_linking", "nlm_unique_id", "country")
+AUTHOR_COLUMNS = ("id", "key", "name", "last_name", "fore_name", "initials", "suffix", "collective_name",
+                  "orcid")
+AUTHORSHIP_COLUMNS = ("pmid", "position", "author_id", "affiliation")
+MESH_TERM_COLUMNS = ("id", "name")
+HEADING_COLUMNS = ("pmid", "mesh_id", "major_topic", "qualifiers")
+REFERENCE_COLUMNS = ("citing", "source", "position", "citation", "cited_pmid", "doi", "pmcid",
+                     "is_self_reference", "retrieved_at")
+
+
+def article_row(article: Article, record_source: str, now: str, bylines: list[str] | None = None) -> dict:
+    """Flatten a parsed article into an ``articles`` row (``bylines``: its authors' display names)."""
     journal = article.get("journal") or {}
-    authors = article.get("authors") or []
+    if bylines is None:
+        bylines = [author_display(a) for a in article.get("authors") or []]
     return {
         "pmid": article["pmid"],
         "title": article.get("title"),
         "abstract": article.get("abstract"),
-        "authors": ", ".join(filter(None, map(author_display, authors))) or None,
+        "authors": ", ".join(filter(None, bylines)) or None,
         "journal": journal.get("title"),
         "journal_iso": journal.get("iso_abbreviation"),
         "journal_id": journal_id(journal),
@@ -129,14 +157,14 @@ def _upsert_sql(table: str, columns: list[str], pk: tuple[str, ...]) -> str:
     )
 
 
-def _executemany_dicts(db, sql_for_columns, rows: list[dict]) -> None:
-    if not rows:
-        return
-    columns = list(rows[0])
-    # itemgetter pulls the values in C: a third of a bulk import's Python time
-    # went to a generator doing the same (one column gives a bare value, not a tuple).
-    values = itemgetter(*columns) if len(columns) > 1 else (lambda r: (r[columns[0]],))
-    db.conn.executemany(sql_for_columns(columns), map(values, rows))
+def _values_of(columns):
+    # itemgetter pulls the values in C (one column gives a bare value, not a tuple).
+    return itemgetter(*columns) if len(columns) > 1 else (lambda r: (r[columns[0]],))
+
+
+def _executemany_rows(db, sql_for_columns, rows: TableRows) -> None:
+    if rows.values:
+        db.conn.executemany(sql_for_columns(list(rows.columns)), rows.values)
 
 
 def save_articles(
@@ -154,85 +182,71 @@ def save_articles(
     return save_article_rows(db, article_rows(list(articles), record_source, now))
 
 
-def article_rows(articles: list[Article], record_source: str, now: str) -> dict[str, list[dict]]:
+def article_rows(articles: list[Article], record_source: str, now: str) -> dict[str, TableRows]:
     """Every row that saving these articles writes, by table; pure, so a bulk
-    import builds them in its parsing process (litbase.import_pubmed)."""
+    import builds them in its parsing process (litbase.pubmed_batches)."""
     journals, authors, authorships, terms, headings, references = {}, {}, [], {}, [], []
+    article_columns, article_values, values_of_article = (), [], None
     for article in articles:
         pmid = article["pmid"]
         journal = article.get("journal") or {}
-        if journal_id(journal):
-            journals[journal_id(journal)] = {
-                "id": journal_id(journal),
-                "title": journal.get("title"),
-                "iso_abbreviation": journal.get("iso_abbreviation"),
-                "issn": journal.get("issn"),
-                "issn_linking": journal.get("issn_linking"),
-                "nlm_unique_id": journal.get("nlm_unique_id"),
-                "country": journal.get("country"),
-            }
+        journal_key = journal_id(journal)
+        if journal_key:
+            journals[journal_key] = (
+                journal_key, journal.get("title"), journal.get("iso_abbreviation"), journal.get("issn"),
+                journal.get("issn_linking"), journal.get("nlm_unique_id"), journal.get("country"))
+        bylines = []
         for position, author in enumerate(article.get("authors") or [], start=1):
             key = author_key(author)
             author_id = stable_id(key)
-            authors[key] = {
-                "id": author_id,
-                "key": key,
-                "name": author_display(author) or None,
-                "last_name": author.get("last_name"),
-                "fore_name": author.get("fore_name"),
-                "initials": author.get("initials"),
-                "suffix": author.get("suffix"),
-                "collective_name": author.get("collective_name"),
-                "orcid": author.get("orcid"),
-            }
-            authorships.append(
-                {
-                    "pmid": pmid,
-                    "position": author.get("position") or position,
-                    "author_id": author_id,
-                    "affiliation": "; ".join(author.get("affiliations") or []) or None,
-                }
-            )
+            byline = author_display(author)
+            bylines.append(byline)
+            get = author.get
+            authors[key] = (author_id, key, byline or None, get("last_name"), get("fore_name"),
+                            get("initials"), get("suffix"), get("collective_name"), get("orcid"))
+            authorships.append((pmid, get("position") or position, author_id,
+                                "; ".join(get("affiliations") or []) or None))
         for heading in article.get("mesh_headings") or []:
-            terms[mesh_id(heading)] = {"id": mesh_id(heading), "name": heading["descriptor"]}
-            headings.append(
-                {
-                    "pmid": pmid,
-                    "mesh_id": mesh_id(heading),
-                    "major_topic": int(bool(heading.get("major_topic"))),
-                    "qualifiers": _json(heading.get("qualifiers") or []),
-                }
-            )
-        references.extend(_reference_rows(pmid, article.get("references") or [], now))
+            term = mesh_id(heading)
+            terms[term] = (term, heading["descriptor"])
+            headings.append((pmid, term, int(bool(heading.get("major_topic"))),
+                             _json(heading.get("qualifiers") or [])))
+        references.extend(_reference_values(pmid, article.get("references") or [], now))
+        row = article_row(article, record_source, now, bylines)
+        if values_of_article is None:
+            article_columns = tuple(row)
+            values_of_article = _values_of(article_columns)
+        article_values.append(values_of_article(row))
     return {
-        "articles": [article_row(a, record_source, now) for a in articles],
-        "journals": list(journals.values()),
-        "authors": list(authors.values()),
-        "articles_authors": authorships,
-        "mesh_terms": list(terms.values()),
-        "articles_mesh_terms": headings,
-        "article_references": references,
+        "articles": TableRows(article_columns, article_values),
+        "journals": TableRows(JOURNAL_COLUMNS, list(journals.values())),
+        "authors": TableRows(AUTHOR_COLUMNS, list(authors.values())),
+        "articles_authors": TableRows(AUTHORSHIP_COLUMNS, authorships),
+        "mesh_terms": TableRows(MESH_TERM_COLUMNS, list(terms.values())),
+        "articles_mesh_terms": TableRows(HEADING_COLUMNS, headings),
+        "article_references": TableRows(REFERENCE_COLUMNS, references),
     }
 
 
-def save_article_rows(db: sqlite_utils.Database, rows: dict[str, list[dict]]) -> list[int]:
+def save_article_rows(db: sqlite_utils.Database, rows: dict[str, TableRows]) -> list[int]:
     """Write what ``article_rows`` built; returns the PMIDs saved, in input order."""
-    if not rows["articles"]:
+    articles = rows["articles"]
+    if not articles.values:
         return []
-    pmids = [row["pmid"] for row in rows["articles"]]
+    pmids = [values[0] for values in articles.values]
     upsert = _upsert_sql
-    _executemany_dicts(db, lambda cols: upsert("articles", cols, ("pmid",)), rows["articles"])
+    _executemany_rows(db, lambda cols: upsert("articles", cols, ("pmid",)), articles)
     _replace_children(db, pmids)
-    _executemany_dicts(db, lambda c: upsert("journals", c, ("id",)), rows["journals"])
-    _executemany_dicts(db, lambda c: upsert("authors", c, ("id",)), rows["authors"])
-    _executemany_dicts(
+    _executemany_rows(db, lambda c: upsert("journals", c, ("id",)), rows["journals"])
+    _executemany_rows(db, lambda c: upsert("authors", c, ("id",)), rows["authors"])
+    _executemany_rows(
         db, lambda c: upsert("articles_authors", c, ("pmid", "position")), rows["articles_authors"]
     )
-    _executemany_dicts(db, lambda c: upsert("mesh_terms", c, ("id",)), rows["mesh_terms"])
-    _executemany_dicts(
+    _executemany_rows(db, lambda c: upsert("mesh_terms", c, ("id",)), rows["mesh_terms"])
+    _executemany_rows(
         db, lambda c: upsert("articles_mesh_terms", c, ("pmid", "mesh_id")), rows["articles_mesh_terms"]
     )
-    save_reference_rows(db, rows["article_references"])
+    _save_reference_table(db, rows["article_references"])
     refresh_reference_status(db, pmids)
     return pmids
 
@@ -243,47 +257,38 @@ def _replace_children(db, pmids: list[int]) -> None:
         db.conn.execute(f"DELETE FROM [{table}] WHERE pmid IN ({marks})", pmids)
 
 
-def _reference_rows(citing: int, references: list[Reference], now: str) -> list[dict]:
-    rows = []
-    for position, ref in enumerate(references, start=1):
-        rows.append(
-            {
-                "citing": citing,
-                "source": ref.get("source") or "reference_list",
-                "position": ref.get("position") or position,
-                "citation": ref.get("citation"),
-                "cited_pmid": ref.get("pmid"),
-                "doi": ref.get("doi"),
-                "pmcid": ref.get("pmcid"),
-                # A list that names its own article (the seed's reference 47
-                # is the seed) is kept as printed but never counted as a link.
-                "is_self_reference": int(ref.get("pmid") == citing),
-                "retrieved_at": now,
-            }
-        )
-    return rows
+def _reference_values(citing: int, references: list[Reference], now: str) -> list[tuple]:
+    """``article_references`` rows (REFERENCE_COLUMNS) for one article's list."""
+    return [
+        (citing, ref.get("source") or "reference_list", ref.get("position") or position,
+         ref.get("citation"), ref.get("pmid"), ref.get("doi"), ref.get("pmcid"),
+         # A list that names its own article (the seed's reference 47 is the
+         # seed) is kept as printed but never counted as a link.
+         int(ref.get("pmid") == citing), now)
+        for position, ref in enumerate(references, start=1)
+    ]
 
 
 def save_reference_rows(db: sqlite_utils.Database, rows: list[dict]) -> None:
-    """Store reference-list entries and the PMID-to-PMID links they state."""
-    if not rows:
+    """Store reference-list entries (dicts with REFERENCE_COLUMNS) and the PMID-to-PMID links they state."""
+    _save_reference_table(db, TableRows(REFERENCE_COLUMNS, list(map(_values_of(REFERENCE_COLUMNS), rows))))
+
+
+def _save_reference_table(db: sqlite_utils.Database, rows: TableRows) -> None:
+    if not rows.values:
         return
     # A source's list replaces its previous version, links included: a corrected
     # record (a PubMed update file revises thousands) may have dropped an entry.
-    stale = list({(r["citing"], r["source"]) for r in rows})
+    stale = list({(r[0], r[1]) for r in rows.values})
     db.conn.executemany("DELETE FROM article_references WHERE citing = ? AND source = ?", stale)
     db.conn.executemany("DELETE FROM citations WHERE citing = ? AND source = ?", stale)
-    _executemany_dicts(
+    _executemany_rows(
         db,
         lambda c: _upsert_sql("article_references", c, ("citing", "source", "position")),
         rows,
     )
-    links = [
-        (r["citing"], r["cited_pmid"], r["source"], r["retrieved_at"])
-        for r in rows
-        if r["cited_pmid"] and not r["is_self_reference"]
-    ]
-    save_citations(db, links)
+    # (citing, cited_pmid, source, retrieved_at) for entries naming another PubMed article.
+    save_citations(db, [(r[0], r[4], r[1], r[8]) for r in rows.values if r[4] and not r[7]])
 
 
 def save_citations(db: sqlite_utils.Database, links: Iterable[tuple]) -> None:
