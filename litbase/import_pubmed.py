@@ -26,10 +26,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import fts
 from .parse_bibliography import BibliographyError
 from .parse_pubmed import PubmedParseError
 from .pubmed_batches import BATCH, batches
-from .schema import FTS_CONFIG, INDEXES, ensure_fts_triggers, ensure_indexes, index_name
+from .schema import FTS_CONFIG, INDEXES, ensure_indexes, index_name
 from .store import add_to_collection, save_article_rows, save_collection, utc_now
 
 SUFFIXES = (".xml", ".gz")
@@ -85,15 +86,17 @@ def sha256_of(path: Path) -> str:
 
 @contextmanager
 def bulk_import(db, paths):
-    """Defer the full-text and secondary indexes while PubMed files fill an empty
-    database, then build each once.
+    """Keep the full-text index batch by batch and build the secondary indexes
+    once, while PubMed files fill an empty database.
 
-    Indexing row by row through triggers costs twice a single rebuild at the
-    end, and so does keeping the join-column indexes sorted insert by insert
-    (the import itself only looks rows up by primary key). Only an empty
-    articles table is deferred (a rebuild re-reads every row). If the process
-    dies meanwhile, the next ``ensure_db_shape`` (every command runs it)
-    restores the triggers, rebuilding the full-text index, and the indexes.
+    Row-by-row triggers cost the full-text index twice its set-based upkeep
+    (``import_pubmed`` does that per batch, while its parsing process keeps
+    the other core busy), and keeping the join-column indexes sorted insert
+    by insert costs more than sorting once at the end (the import itself only
+    looks rows up by primary key). Only an empty articles table is deferred.
+    If the process dies meanwhile, the next ``ensure_db_shape`` (every command
+    runs it) restores the triggers, rebuilding the full-text index, and the
+    indexes.
     """
     bulk = any(Path(p).name.lower().endswith(SUFFIXES) for p in paths)
     defer = bulk and db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
@@ -104,8 +107,7 @@ def bulk_import(db, paths):
     if defer:
         with db.conn:
             for table in FTS_CONFIG:
-                for suffix in ("ai", "ad", "au"):
-                    db.conn.execute(f"DROP TRIGGER IF EXISTS [{table}_{suffix}]")
+                fts.drop_triggers(db, table)
             for table, indexes in INDEXES.items():
                 for columns in indexes:
                     db.conn.execute(f"DROP INDEX IF EXISTS [{index_name(table, columns)}]")
@@ -114,19 +116,31 @@ def bulk_import(db, paths):
     finally:
         if defer:
             for table, columns in FTS_CONFIG.items():
-                ensure_fts_triggers(db, table, columns)
+                # Another importer (a bibliography file) runs ensure_db_shape, which
+                # rebuilds; a count that differs means some write went unindexed.
+                fts.ensure_fts_triggers(db, table, columns, rebuild=not fts.in_step(db, table))
             ensure_indexes(db)
         for name, value in saved.items():
             db.conn.execute(f"PRAGMA {name} = {value}")
 
 
-def _store_batch(db, steps: list, name: str, collection: str | None) -> tuple[int, int, int]:
-    """Save articles and apply deletions in file order; returns (records, articles, PMIDs deleted)."""
+def _store_batch(db, steps: list, name: str, collection: str | None,
+                 keep_index: bool) -> tuple[int, int, int]:
+    """Save articles and apply deletions in file order; returns (records, articles, PMIDs deleted).
+
+    ``keep_index``: the full-text triggers are off (``bulk_import``), so the
+    index is updated here, set-based, around each write.
+    """
     records = articles = deleted = 0
     for kind, payload, count in steps:
         records += count
+        pmids = [values[0] for values in payload["articles"].values] if kind == "rows" else payload
+        if keep_index:
+            fts.forget_rows(db, "articles", FTS_CONFIG["articles"], pmids)
         if kind == "rows":
             saved = save_article_rows(db, payload)
+            if keep_index:
+                fts.index_rows(db, "articles", FTS_CONFIG["articles"], saved)
             articles += len(saved)
             if collection:
                 add_to_collection(db, collection, [{"pmid": p, "role": "import"} for p in saved])
@@ -147,7 +161,7 @@ def delete_articles(db, pmids: list[int], detail: str, now: str) -> int:
         f"DELETE FROM citations WHERE citing IN ({marks})"
         f" AND source IN ({','.join('?' for _ in PUBMED_LINK_SOURCES)})",
         [*pmids, *PUBMED_LINK_SOURCES])
-    # The articles_fts rows go with them, through the delete trigger.
+    # The articles_fts rows go with them, through the delete trigger (or _store_batch).
     db.conn.execute(f"DELETE FROM articles WHERE pmid IN ({marks})", pmids)
     db.conn.executemany(
         "INSERT INTO changes (pmid, what, detail, detected_at) VALUES (?, 'deleted', ?, ?)",
@@ -210,6 +224,7 @@ def import_pubmed(db, path, parsed=None, collection: str | None = None, progress
         with db.conn:
             save_collection(db, {"name": collection, "source": "import"})
     resumed_at = state["records_done"]
+    keep_index = not fts.triggers_present(db, "articles")
     bar = tqdm(total=path.stat().st_size, desc=path.name, unit="B", unit_scale=True,
                disable=None if progress is None else not progress, dynamic_ncols=True)
     try:
@@ -219,7 +234,7 @@ def import_pubmed(db, path, parsed=None, collection: str | None = None, progress
             if kind == "error":
                 raise PubmedParseError(*payload)
             with db.conn:
-                records, articles, deleted = _store_batch(db, payload, path.name, collection)
+                records, articles, deleted = _store_batch(db, payload, path.name, collection, keep_index)
                 state["records_done"] += records
                 state["articles"] += articles
                 state["deletions"] += deleted

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from .fts import ensure_fts_triggers
+
 # Column name -> type. ``articles`` is the one wide table every view reads.
 ARTICLE_COLUMNS = {
     "pmid": int,
@@ -417,56 +419,6 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
         ensure_fts_triggers(db, name, columns)
     for name, sql in VIEWS.items():
         db.create_view(name, sql, ignore=True)
-
-
-def fts_trigger_sql(db: sqlite_utils.Database, table: str, columns: list[str]) -> dict[str, str]:
-    """The three triggers that keep ``<table>_fts`` in step with ``table``, by name."""
-    fts, cols = f"[{table}_fts]", ", ".join(f"[{c}]" for c in columns)
-    old, new = (", ".join(f"{row}.[{c}]" for c in columns) for row in ("old", "new"))
-    # The update trigger re-indexes a row only when an indexed column (or the
-    # primary key, the rowid's alias) changed: firing on every UPDATE made
-    # setting references_status re-tokenise the abstract, half of a bulk import.
-    watched = [*db[table].pks, *columns]
-    return {
-        f"{table}_ai": f"CREATE TRIGGER [{table}_ai] AFTER INSERT ON [{table}] BEGIN\n"
-                       f"  INSERT INTO {fts} (rowid, {cols}) VALUES (new.rowid, {new});\nEND",
-        f"{table}_ad": f"CREATE TRIGGER [{table}_ad] AFTER DELETE ON [{table}] BEGIN\n"
-                       f"  INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES('delete', old.rowid, {old});\nEND",
-        f"{table}_au": f"CREATE TRIGGER [{table}_au] AFTER UPDATE OF {', '.join(f'[{c}]' for c in watched)}"
-                       f" ON [{table}]\n  WHEN {' OR '.join(f'old.[{c}] IS NOT new.[{c}]' for c in watched)}"
-                       f" BEGIN\n  INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES('delete', old.rowid, {old});\n"
-                       f"  INSERT INTO {fts} (rowid, {cols}) VALUES (new.rowid, {new});\nEND",
-    }
-
-
-def ensure_fts_triggers(db: sqlite_utils.Database, table: str, columns: list[str]) -> None:
-    """Put the full-text triggers in place; rebuild the index if any was missing.
-
-    A missing trigger means the index may have missed writes: a bulk import
-    drops them for speed (litbase.import_pubmed) and a killed one leaves them
-    dropped. One transaction, so no writer slips in between rebuild and triggers.
-    """
-    wanted = fts_trigger_sql(db, table, columns)
-    current = dict(db.conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table]))
-    if all(current.get(name) == sql for name, sql in wanted.items()):
-        return
-    # A caller's open transaction (Python's sqlite3 opens one before DML) gets a savepoint.
-    nested = db.conn.in_transaction
-    db.conn.execute("SAVEPOINT fts_triggers" if nested else "BEGIN IMMEDIATE")
-    try:
-        current = dict(db.conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table]))
-        for name in wanted:
-            db.conn.execute(f"DROP TRIGGER IF EXISTS [{name}]")
-        if not set(wanted) <= set(current):
-            db.conn.execute(f"INSERT INTO [{table}_fts] ([{table}_fts]) VALUES ('rebuild')")
-        for sql in wanted.values():
-            db.conn.execute(sql)
-        db.conn.execute("RELEASE fts_triggers" if nested else "COMMIT")
-    except BaseException:
-        db.conn.execute("ROLLBACK TO fts_triggers" if nested else "ROLLBACK")
-        raise
 
 
 def open_db(path) -> sqlite_utils.Database:

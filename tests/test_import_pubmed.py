@@ -17,7 +17,7 @@ import sqlite_utils
 from click.testing import CliRunner
 from db_dump import dump
 
-from litbase import import_pubmed
+from litbase import fts, import_pubmed
 from litbase.cli import cli
 from litbase.import_pubmed import file_number, import_order
 
@@ -89,9 +89,24 @@ def test_order_is_baseline_then_updates_by_number():
     assert file_number("efetch.xml") is None
 
 
-def test_update_applied_after_baseline_and_deletion_honoured(tmp_path, files):
+def fts_integrity_errors(db_path) -> str | None:
+    """FTS5's own check of the index against the articles it indexes (None when sound)."""
+    try:
+        sqlite_utils.Database(db_path).execute(
+            "insert into articles_fts(articles_fts, rank) values ('integrity-check', 1)")
+    except Exception as error:  # sqlite3.DatabaseError: "database disk image is malformed"
+        return str(error)
+    return None
+
+
+def test_update_applied_after_baseline_and_deletion_honoured(tmp_path, files, monkeypatch):
     base, update = files
     db_path = tmp_path / "kb.db"
+    rebuilds = []
+    real_ensure = fts.ensure_fts_triggers
+    monkeypatch.setattr(fts, "ensure_fts_triggers",
+                        lambda db, table, columns, rebuild=True: rebuilds.append(rebuild)
+                        or real_ensure(db, table, columns, rebuild))
     output = run(db_path, update, base)  # given out of order on purpose
     assert output.index("pubmed99n0001") < output.index("pubmed99n0002")
     assert f"{update}: 2 articles stored, 1 deleted." in output
@@ -114,11 +129,26 @@ def test_update_applied_after_baseline_and_deletion_honoured(tmp_path, files):
                                                ("pubmed99n0002.xml.gz", 3, 2, 1, "done")]
     assert rows(db_path, "select references_status, references_count from articles order by pmid") == [
         ("known", 1), ("unknown", None), ("known", 1)]
-    # The full-text index was built after the import and follows later writes.
+    # The import kept the full-text index in step batch by batch (revision and
+    # deletion included), so putting the triggers back did not rebuild it.
     assert rows(db_path, "select rowid from articles_fts where articles_fts match 'revised'") == [(990101,)]
     assert rows(db_path, "select rowid from articles_fts where articles_fts match 'burnout'") == []
+    assert rebuilds == [False]
+    assert fts_integrity_errors(db_path) is None
     assert {r[0] for r in rows(db_path, "select name from sqlite_master where type = 'trigger'")} == {
         "articles_ai", "articles_ad", "articles_au"}
+
+
+def test_bibliography_file_beside_pubmed_files_is_indexed_too(tmp_path, files):
+    """A bibliography file is imported first and puts the triggers back; the index stays sound."""
+    base, update = files
+    ris = tmp_path / "mine.ris"
+    ris.write_text("TY  - JOUR\nTI  - Mentoring interns: a trial\nPY  - 2021\nAN  - 990105\nER  - \n")
+    db_path = tmp_path / "kb.db"
+    run(db_path, base, ris, update)
+    assert rows(db_path, "select rowid from articles_fts where articles_fts match 'mentoring'") == [(990105,)]
+    assert rows(db_path, "select rowid from articles_fts where articles_fts match 'revised'") == [(990101,)]
+    assert fts_integrity_errors(db_path) is None
 
 
 def test_rerun_skips_done_files_and_changes_nothing(tmp_path, files):
