@@ -9,7 +9,6 @@ import click
 from . import __version__
 from .crawl import CrawlPlan, InvalidPmid, crawl, parse_pmid
 from .eutils import EutilsClient, EutilsError
-from .graph_store import update_graph
 from .polite import SourceError
 from .progress import CrawlProgress
 from .schema import open_db
@@ -124,6 +123,9 @@ def fetch(db_path, pmids, depth, similar, direction, no_references, no_cited_by,
         click.echo("\nInterrupted. Everything fetched so far is stored; run the same command"
                    " again to resume.", err=True)
         sys.exit(130)
+    # networkx and scipy load here, so that other commands start without them.
+    from .graph_store import update_graph
+
     update_graph(db)
     click.echo(
         f"{report.records_stored} records stored, {report.articles_linked} articles linked, "

@@ -8,7 +8,6 @@ import click
 
 from .cli import cli, pmid_arguments
 from .graph_export import FORMATS, write_graph
-from .graph_store import load_graph, update_graph
 from .related import COMPONENTS, related
 from .schema import open_db
 
@@ -18,6 +17,9 @@ from .schema import open_db
 def graph(db_path):
     """Recompute citation counts, PageRank, communities, hops from the seeds,
     co-citation and bibliographic coupling."""
+    # networkx and scipy load here, so that other commands start without them.
+    from .graph_store import update_graph
+
     summary = update_graph(open_db(db_path), force=True)
     click.echo(
         f"{summary['articles']} articles, {summary['citations']} citations between them; "
@@ -57,6 +59,8 @@ def related_command(db_path, pmid, limit, as_json):
               help="graphml/gexf for Gephi, vosviewer (PATH_map.txt + PATH_network.txt), csv, json")
 def graph_export(db_path, path, fmt):
     """Write the citation graph for Gephi, VOSviewer, a spreadsheet or a browser."""
+    from .graph_store import load_graph, update_graph
+
     db = open_db(db_path)
     if not db["article_metrics"].exists():
         update_graph(db)

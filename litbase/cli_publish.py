@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 import sqlite_utils
 
-from .build import build as build_database
 from .cli import cli
 from .dataset import DatasetError
 from .dataset import snapshot as snapshot_database
@@ -25,6 +24,9 @@ def build(db_path, dataset):
         litbase build litbase.db datasets/peer-support
     """
     try:
+        # The graph step's networkx and scipy load here, not for every command.
+        from .build import build as build_database
+
         loaded = build_database(db_path, dataset)
     except DatasetError as error:
         raise click.ClickException(str(error))

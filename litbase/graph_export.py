@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:  # imported where a graph is written: commands start faster without it
+    import networkx as nx
 
 FORMATS = ("graphml", "gexf", "vosviewer", "csv", "json")
 
@@ -50,6 +52,8 @@ def write_vosviewer(G: nx.DiGraph, prefix: Path) -> list[Path]:
 
 def write_graph(G: nx.DiGraph, path: Path, format: str) -> list[Path]:
     """Write G as FORMAT to PATH (a prefix for VOSviewer's two files); returns the files written."""
+    import networkx as nx
+
     path = Path(path)
     if format == "graphml":
         nx.write_graphml(G, path)

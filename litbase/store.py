@@ -16,11 +16,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from operator import itemgetter
-from typing import NamedTuple
-
-import sqlite_utils
+from typing import TYPE_CHECKING, NamedTuple
 
 from .records import Article, Author, Reference
+
+if TYPE_CHECKING:  # the parsing process of a bulk import needs no sqlite_utils (nor its numpy)
+    import sqlite_utils
 
 # Reference-list sources that describe the citing article's own list; the
 # "citedin" links come from the cited side and say nothing about that list.
