@@ -27,6 +27,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import fts
+from .parse_ahead import PARSE_AHEAD, ParseAhead
 from .parse_bibliography import BibliographyError
 from .parse_pubmed import PubmedParseError
 from .pubmed_batches import BATCH, batches
@@ -97,6 +98,9 @@ def bulk_import(db, paths):
     If the process dies meanwhile, the next ``ensure_db_shape`` (every command
     runs it) restores the triggers, rebuilding the full-text index, and the
     indexes.
+
+    With several PubMed files, each is parsed while the one before it is
+    stored (``litbase.parse_ahead``).
     """
     bulk = any(Path(p).name.lower().endswith(SUFFIXES) for p in paths)
     defer = bulk and db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
@@ -111,9 +115,14 @@ def bulk_import(db, paths):
             for table, indexes in INDEXES.items():
                 for columns in indexes:
                     db.conn.execute(f"DROP INDEX IF EXISTS [{index_name(table, columns)}]")
+    ahead = ParseAhead([p for p in paths if Path(p).name.lower().endswith(SUFFIXES)],
+                       lambda path: resume_point(db, path), spool_dir=database_folder(db))
+    token = PARSE_AHEAD.set(ahead)
     try:
         yield
     finally:
+        PARSE_AHEAD.reset(token)
+        ahead.close()
         if defer:
             for table, columns in FTS_CONFIG.items():
                 # Another importer (a bibliography file) runs ensure_db_shape, which
@@ -169,17 +178,34 @@ def delete_articles(db, pmids: list[int], detail: str, now: str) -> int:
     return len(pmids)
 
 
-def _start(db, path: Path) -> dict:
-    """The file's row in pubmed_files, reset unless it is this same content part-imported."""
+def database_folder(db) -> str | None:
+    """Where the parsers' spool files go: beside the database, on disk (/tmp may be tmpfs)."""
+    file = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    return str(Path(file).parent) if file else None
+
+
+def _stored_state(db, path: Path) -> dict:
+    """What pubmed_files says of this file: all zero unless it is this same content."""
     digest = sha256_of(path)
     row = db.conn.execute(
         "SELECT sha256, status, records_done, articles, deletions FROM pubmed_files WHERE name = ?",
         [path.name]).fetchone()
     if row and row[0] == digest:
-        state = {"sha256": digest, "status": row[1], "records_done": row[2] or 0,
-                 "articles": row[3] or 0, "deletions": row[4] or 0}
-    else:
-        state = {"sha256": digest, "status": None, "records_done": 0, "articles": 0, "deletions": 0}
+        return {"sha256": digest, "status": row[1], "records_done": row[2] or 0,
+                "articles": row[3] or 0, "deletions": row[4] or 0}
+    return {"sha256": digest, "status": None, "records_done": 0, "articles": 0, "deletions": 0}
+
+
+def resume_point(db, path: Path) -> int | None:
+    """Records of the file already stored, where its import resumes; None if it is done."""
+    state = _stored_state(db, Path(path))
+    return None if state["status"] == "done" else state["records_done"]
+
+
+def _start(db, path: Path) -> dict:
+    """The file's row in pubmed_files, reset unless it is this same content part-imported."""
+    state = _stored_state(db, path)
+    digest = state["sha256"]
     if state["status"] != "done":
         with db.conn:
             db.conn.execute(
@@ -224,25 +250,11 @@ def import_pubmed(db, path, parsed=None, collection: str | None = None, progress
         with db.conn:
             save_collection(db, {"name": collection, "source": "import"})
     resumed_at = state["records_done"]
-    keep_index = not fts.triggers_present(db, "articles")
     bar = tqdm(total=path.stat().st_size, desc=path.name, unit="B", unit_scale=True,
                disable=None if progress is None else not progress, dynamic_ncols=True)
+    messages = batches(path, resumed_at, BATCH, spool_dir=database_folder(db))
     try:
-        for kind, payload, offset in batches(path, resumed_at, BATCH):
-            if kind == "end":
-                break
-            if kind == "error":
-                raise PubmedParseError(*payload)
-            with db.conn:
-                records, articles, deleted = _store_batch(db, payload, path.name, collection, keep_index)
-                state["records_done"] += records
-                state["articles"] += articles
-                state["deletions"] += deleted
-                db.conn.execute(
-                    "UPDATE pubmed_files SET records_done = ?, articles = ?, deletions = ? WHERE name = ?",
-                    [state["records_done"], state["articles"], state["deletions"], path.name])
-            bar.update(max(0, offset - bar.n))
-            bar.set_postfix(articles=state["articles"], refresh=False)
+        _store_messages(db, path, state, messages, collection, bar)
     except PubmedParseError as error:
         found = _PROBLEM.search(str(error))
         problem = "malformed PubMed XML: " + (found.group(1) if found else str(error))
@@ -260,6 +272,7 @@ def import_pubmed(db, path, parsed=None, collection: str | None = None, progress
         _fail(db, path, f"{type(error).__name__}: {error}")
         raise
     finally:
+        messages.close()  # on a failure the parser stops now, not when the traceback is freed
         bar.close()
     with db.conn:
         db.conn.execute("UPDATE pubmed_files SET status = 'done', imported_at = ? WHERE name = ?",
@@ -270,6 +283,26 @@ def import_pubmed(db, path, parsed=None, collection: str | None = None, progress
         summary += f" Warning: {', '.join(warning)} was imported before it; its newer records may be overwritten."
     return {"format": "pubmed_xml", "records": state["records_done"], "articles": state["articles"],
             "deletions": state["deletions"], "resumed_at": resumed_at, "summary": summary}
+
+
+def _store_messages(db, path: Path, state: dict, messages, collection: str | None, bar) -> None:
+    """Store the parser's batches, a transaction each, counting progress in ``state`` and pubmed_files."""
+    keep_index = not fts.triggers_present(db, "articles")
+    for kind, payload, offset in messages:
+        if kind == "end":
+            return
+        if kind == "error":
+            raise PubmedParseError(*payload)
+        with db.conn:
+            records, articles, deleted = _store_batch(db, payload, path.name, collection, keep_index)
+            state["records_done"] += records
+            state["articles"] += articles
+            state["deletions"] += deleted
+            db.conn.execute(
+                "UPDATE pubmed_files SET records_done = ?, articles = ?, deletions = ? WHERE name = ?",
+                [state["records_done"], state["articles"], state["deletions"], path.name])
+        bar.update(max(0, offset - bar.n))
+        bar.set_postfix(articles=state["articles"], refresh=False)
 
 
 def _fail(db, path: Path, message: str) -> None:

@@ -8,15 +8,17 @@ two processes use two cores where two threads would queue for one GIL.
 from __future__ import annotations
 
 import gzip
+import os
 import pickle
-import subprocess
 import sys
 from pathlib import Path
 
+from .parse_ahead import PARSE_AHEAD, SpooledParser, read_exactly
 from .parse_pubmed import PubmedParseError, parse_pubmed_xml
 from .store import article_rows, utc_now
 
 BATCH = 250  # records per transaction: amortises a commit; larger batches cost peak memory (500: +20 MB a process)
+NICE_AHEAD = 10
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files are parsed in process: a child costs ~0.3 s to start
 
 
@@ -67,55 +69,58 @@ def _steps(records: list) -> list[tuple]:
 def _child_main(argv: list[str]) -> None:
     """``python -m litbase.pubmed_batches PATH SKIP BATCH``: messages to stdout, pickled."""
     path, skip, batch_size = argv[0], int(argv[1]), int(argv[2])
-    out = sys.stdout.buffer
+    if argv[3:] == ["ahead"]:
+        # Parsing ahead takes the CPU the importer and the current file's parser leave.
+        os.nice(NICE_AHEAD)
+    out, parent = sys.stdout.buffer, os.getppid()
     try:
         for message in _read_batches(path, skip, batch_size):
+            if os.getppid() != parent:
+                return  # the importer is gone: nobody will read the rest
             data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
             out.write(len(data).to_bytes(8, "big") + data)
             out.flush()
-    except (BrokenPipeError, KeyboardInterrupt):
-        pass  # the importer stopped reading: it was interrupted or killed
+    except KeyboardInterrupt:
+        pass  # Ctrl-C reaches the whole process group; the importer reports it
 
 
-def _read_message(stream):
-    header = stream.read(8)
-    if len(header) < 8:
+def _read_message(stream, writer_alive):
+    # Pickle is safe here: the only writer is our own child.
+    header = read_exactly(stream, 8, writer_alive)
+    if header is None:
         return None
-    return pickle.loads(stream.read(int.from_bytes(header, "big")))
+    body = read_exactly(stream, int.from_bytes(header, "big"), writer_alive)
+    return None if body is None else pickle.loads(body)
 
 
-def batches(path: Path, skip: int = 0, batch_size: int = BATCH):
+def batches(path: Path, skip: int = 0, batch_size: int = BATCH, spool_dir: str | None = None):
     """Yield (kind, payload, compressed bytes read) for a PubMed file, past its first ``skip`` records.
 
     A large file is parsed in a child process: parsing and building rows are
     pure Python work, and so is storing them, so two processes use two cores
-    where two threads would queue for one GIL.
+    where two threads would queue for one GIL. The child writes to a spool
+    file, never waiting for the importer, which follows it. During a bulk
+    import the parser of the next file starts now (``litbase.parse_ahead``).
     """
-    if path.stat().st_size < PARALLEL_FROM_BYTES:
+    ahead = PARSE_AHEAD.get()
+    parser = ahead.take(path, skip, batch_size) if ahead else None
+    if parser is None and path.stat().st_size < PARALLEL_FROM_BYTES:
         yield from _read_batches(str(path), skip, batch_size)
         return
-    # A plain child interpreter that imports only the parser and the store
-    # (multiprocessing would re-import the command line, with scipy and
-    # Datasette: ~100 MB for nothing). The pipe holds at most a batch ahead,
-    # so memory stays flat. Pickle is safe here: the only writer is our child.
-    child = subprocess.Popen(
-        [sys.executable, "-m", "litbase.pubmed_batches", str(path), str(skip), str(batch_size)],
-        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    parser = parser or SpooledParser(path, skip, batch_size, spool_dir=spool_dir)
+    if ahead:
+        ahead.start_after(path, batch_size)
     try:
         while True:
-            message = _read_message(child.stdout)
+            message = _read_message(parser.spool, parser.writer_alive)
             if message is None:
-                child.wait()
                 raise PubmedParseError(
-                    f"the parser of {path} stopped without a word (exit {child.returncode})")
+                    f"the parser of {path} stopped without a word (exit {parser.child.wait()})")
             yield message
             if message[0] in ("end", "error"):
                 return
     finally:
-        child.stdout.close()
-        if child.poll() is None:
-            child.terminate()
-        child.wait()
+        parser.close()
 
 
 if __name__ == "__main__":

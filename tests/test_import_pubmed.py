@@ -171,7 +171,7 @@ def test_interrupted_file_resumes_where_it_stopped(tmp_path, files, monkeypatch)
     real = import_pubmed.save_article_rows
 
     def failing(db, built):
-        calls.append(len(built["articles"]))
+        calls.append(len(built["articles"].values))
         if len(calls) == 2:
             raise RuntimeError("simulated crash in the second batch")
         return real(db, built)
