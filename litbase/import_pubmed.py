@@ -119,6 +119,7 @@ def bulk_import(db, paths):
                        lambda path: resume_point(db, path), spool_dir=database_folder(db))
     token = PARSE_AHEAD.set(ahead)
     try:
+        ahead.start_after(None, BATCH)  # the first file's parser starts while the rest is set up
         yield
     finally:
         PARSE_AHEAD.reset(token)

@@ -32,12 +32,12 @@ PARSE_AHEAD: ContextVar[ParseAhead | None] = ContextVar("parse_ahead", default=N
 FOLLOW_EVERY = 0.005  # seconds between looks at a spool its parser is still writing
 
 
-def parser_command(path: Path, skip: int, batch_size: int, ahead: bool = False) -> list[str]:
+def parser_command(path: Path, skip: int, batch_size: int, low_priority: bool = False) -> list[str]:
     # A plain child interpreter that imports only the parser and the row
     # builder (multiprocessing would re-import the command line: ~40 MB and
     # half a second for nothing).
     return [sys.executable, "-m", "litbase.pubmed_batches", str(path), str(skip), str(batch_size),
-            *(["ahead"] if ahead else [])]
+            *(["low-priority"] if low_priority else [])]
 
 
 def read_exactly(stream, size: int, writer_alive: Callable[[], bool]) -> bytes | None:
@@ -66,7 +66,7 @@ def read_exactly(stream, size: int, writer_alive: Callable[[], bool]) -> bytes |
 class SpooledParser:
     """A parsing process writing one file's batches to an unlinked spool file."""
 
-    def __init__(self, path: Path, skip: int, batch_size: int, ahead: bool = False,
+    def __init__(self, path: Path, skip: int, batch_size: int, low_priority: bool = False,
                  spool_dir: str | None = None):
         self.key = (str(path), skip, batch_size)
         fd, name = tempfile.mkstemp(prefix="litbase-parse-", suffix=".spool", dir=spool_dir)
@@ -74,7 +74,7 @@ class SpooledParser:
             # A second open file description: the child's writes must not move our reading position.
             self.spool = open(name, "rb")
             os.unlink(name)
-            self.child = subprocess.Popen(parser_command(path, skip, batch_size, ahead), stdout=fd,
+            self.child = subprocess.Popen(parser_command(path, skip, batch_size, low_priority), stdout=fd,
                                           stdin=subprocess.DEVNULL)
         finally:
             os.close(fd)
@@ -109,14 +109,17 @@ class ParseAhead:
             ahead.close()
         return None
 
-    def start_after(self, path: Path, batch_size: int) -> None:
-        """Start parsing the first file after ``path`` that is not already imported."""
-        if self.ahead is not None or Path(path) not in self.files:
+    def start_after(self, path: Path | None, batch_size: int) -> None:
+        """Start parsing the first file after ``path`` (None: the first file) not already imported."""
+        if self.ahead is not None or (path is not None and Path(path) not in self.files):
             return
-        for following in self.files[self.files.index(Path(path)) + 1:]:
+        start = 0 if path is None else self.files.index(Path(path)) + 1
+        for following in self.files[start:]:
             skip = self.resume_point(following)
             if skip is not None:
-                self.ahead = SpooledParser(following, skip, batch_size, ahead=True, spool_dir=self.spool_dir)
+                # Behind another file's parser, this one takes only the CPU left over.
+                self.ahead = SpooledParser(following, skip, batch_size, low_priority=path is not None,
+                                           spool_dir=self.spool_dir)
                 return
 
     def close(self) -> None:

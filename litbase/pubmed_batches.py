@@ -69,7 +69,7 @@ def _steps(records: list) -> list[tuple]:
 def _child_main(argv: list[str]) -> None:
     """``python -m litbase.pubmed_batches PATH SKIP BATCH``: messages to stdout, pickled."""
     path, skip, batch_size = argv[0], int(argv[1]), int(argv[2])
-    if argv[3:] == ["ahead"]:
+    if argv[3:] == ["low-priority"]:
         # Parsing ahead takes the CPU the importer and the current file's parser leave.
         os.nice(NICE_AHEAD)
     out, parent = sys.stdout.buffer, os.getppid()

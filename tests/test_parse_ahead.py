@@ -29,9 +29,9 @@ def spooled(monkeypatch):
     log = []
     real_init, real_close = parse_ahead.SpooledParser.__init__, parse_ahead.SpooledParser.close
 
-    def init(self, path, skip, batch_size, ahead=False, spool_dir=None):
-        log.append(("start", os.path.basename(path), skip, ahead, spool_dir))
-        real_init(self, path, skip, batch_size, ahead, spool_dir)
+    def init(self, path, skip, batch_size, low_priority=False, spool_dir=None):
+        log.append(("start", os.path.basename(path), skip, low_priority, spool_dir))
+        real_init(self, path, skip, batch_size, low_priority, spool_dir)
 
     def close(self):
         real_close(self)
@@ -62,8 +62,9 @@ def test_each_file_is_parsed_while_the_one_before_is_stored(tmp_path, spooled):
     import_files(db_path, *paths)
     folder = str(tmp_path)
     assert spooled == [
-        # The first file's parser, then at once the second's, ahead of its turn; when the
-        # second file's turn comes its parser is taken over and the third starts.
+        # The first file's parser starts with the import, then at once the second's, ahead
+        # of its turn and at low priority; when the second file's turn comes its parser
+        # is taken over and the third starts.
         ("start", "pubmed99n0001.xml.gz", 0, False, folder),
         ("start", "pubmed99n0002.xml.gz", 0, True, folder),
         ("closed", "pubmed99n0001.xml.gz", True),
