@@ -25,7 +25,7 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 DB = ROOT / ".cache" / "bench" / "pubmed-50k.db"
 STEPS = {
     "Parse": ["parse.py", "--repeat", "2"],
-    "Ingest": ["ingest.py", "--keep", str(DB)],
+    "Ingest": ["ingest.py", "--repeat", "3", "--keep", str(DB)],
     "Fetch": ["fetch.py"],
     "Graph": ["graph.py"],
     "Serve": ["serve.py", "--db", str(DB)],

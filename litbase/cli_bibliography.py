@@ -89,10 +89,11 @@ def import_command(db_path, paths, collection, pmid):
     join their article once one with the same DOI is stored. Each file is
     stored whole or, if any of it cannot be read, not at all.
 
-    PubMed XML files are streamed and committed 500 records at a time, in
-    NLM's numbering order (baseline before updatefiles/); DeleteCitation removes
-    articles. A rerun skips files already imported and resumes one that was
-    interrupted; the pubmed_files table tracks them.
+    PubMed XML files are streamed and committed 250 records at a time, in
+    NLM's numbering order (baseline before updatefiles/), each parsed while the
+    one before it is stored; DeleteCitation removes articles. A rerun skips
+    files already imported and resumes one that was interrupted; the
+    pubmed_files table tracks them.
 
     \b
         litbase import litbase.db my-library.ris references.bib
