@@ -7,14 +7,13 @@ two processes use two cores where two threads would queue for one GIL.
 
 from __future__ import annotations
 
-import gzip
 import os
 import pickle
 import sys
 from pathlib import Path
 
 from .parse_ahead import PARSE_AHEAD, SpooledParser, read_exactly
-from .parse_pubmed import PubmedParseError, parse_pubmed_xml
+from .parse_pubmed import PubmedParseError, open_gzip, parse_pubmed_xml
 from .store import article_rows, utc_now
 
 BATCH = 250  # records per transaction: amortises a commit; larger batches cost peak memory (500: +20 MB a process)
@@ -34,7 +33,7 @@ def _read_batches(path: str, skip: int, batch_size: int = BATCH):
         with open(path, "rb") as raw:
             magic = raw.read(2)
             raw.seek(0)
-            stream = gzip.GzipFile(fileobj=raw, mode="rb") if magic == b"\x1f\x8b" else raw
+            stream = open_gzip(raw) if magic == b"\x1f\x8b" else raw
             for position, record in enumerate(parse_pubmed_xml(stream), start=1):
                 if position <= skip:
                     continue

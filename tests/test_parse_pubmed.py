@@ -280,6 +280,16 @@ def test_truncated_gzip_is_a_parse_error():
         parse_pubmed_bytes(data[: len(data) // 2])
 
 
+def test_corrupt_deflate_data_is_a_parse_error(tmp_path):
+    """Garbage inside the compressed stream (a damaged download), not just a short file."""
+    data = bytearray(gzip.compress((FIXTURES / "articles.xml").read_bytes()))
+    data[20:70] = bytes(50)
+    path = tmp_path / "pubmed99n0001.xml.gz"
+    path.write_bytes(bytes(data))
+    with pytest.raises(PubmedParseError, match=f"unreadable PubMed XML in {path}: .*(?i:invalid)"):
+        list(parse_pubmed_xml(path))
+
+
 # --- hostile documents ------------------------------------------------------------
 
 
