@@ -15,7 +15,7 @@ TRIGGER_SUFFIXES = ("ai", "ad", "au")
 
 def fts_trigger_sql(db: sqlite_utils.Database, table: str, columns: list[str]) -> dict[str, str]:
     """The three triggers that keep ``<table>_fts`` in step with ``table``, by name."""
-    fts, cols = f"[{table}_fts]", ", ".join(f"[{c}]" for c in columns)
+    fts, cols = f"[{table}_fts]", _names(columns)
     old, new = (", ".join(f"{row}.[{c}]" for c in columns) for row in ("old", "new"))
     # The update trigger re-indexes a row only when an indexed column (or the
     # primary key, the rowid's alias) changed: firing on every UPDATE made
@@ -43,16 +43,14 @@ def ensure_fts_triggers(db: sqlite_utils.Database, table: str, columns: list[str
     itself. One transaction, so no writer slips in between rebuild and triggers.
     """
     wanted = fts_trigger_sql(db, table, columns)
-    current = dict(db.conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table]))
+    current = _triggers(db, table)
     if all(current.get(name) == sql for name, sql in wanted.items()):
         return
     # A caller's open transaction (Python's sqlite3 opens one before DML) gets a savepoint.
     nested = db.conn.in_transaction
     db.conn.execute("SAVEPOINT fts_triggers" if nested else "BEGIN IMMEDIATE")
     try:
-        current = dict(db.conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table]))
+        current = _triggers(db, table)
         for name in wanted:
             db.conn.execute(f"DROP TRIGGER IF EXISTS [{name}]")
         if rebuild and not set(wanted) <= set(current):
@@ -66,9 +64,14 @@ def ensure_fts_triggers(db: sqlite_utils.Database, table: str, columns: list[str
 
 
 def triggers_present(db: sqlite_utils.Database, table: str) -> bool:
-    names = {row[0] for row in db.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table])}
+    names = _triggers(db, table)
     return all(f"{table}_{suffix}" in names for suffix in TRIGGER_SUFFIXES)
+
+
+def _triggers(db: sqlite_utils.Database, table: str) -> dict[str, str]:
+    """The table's triggers: name -> SQL."""
+    return dict(db.conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table]))
 
 
 def drop_triggers(db: sqlite_utils.Database, table: str) -> None:

@@ -158,14 +158,9 @@ def _upsert_sql(table: str, columns: list[str], pk: tuple[str, ...]) -> str:
     )
 
 
-def _values_of(columns):
-    # itemgetter pulls the values in C (one column gives a bare value, not a tuple).
-    return itemgetter(*columns) if len(columns) > 1 else (lambda r: (r[columns[0]],))
-
-
-def _executemany_rows(db, sql_for_columns, rows: TableRows) -> None:
+def _upsert_rows(db, table: str, pk: tuple[str, ...], rows: TableRows) -> None:
     if rows.values:
-        db.conn.executemany(sql_for_columns(list(rows.columns)), rows.values)
+        db.conn.executemany(_upsert_sql(table, list(rows.columns), pk), rows.values)
 
 
 def save_articles(
@@ -187,7 +182,7 @@ def article_rows(articles: list[Article], record_source: str, now: str) -> dict[
     """Every row that saving these articles writes, by table; pure, so a bulk
     import builds them in its parsing process (litbase.pubmed_batches)."""
     journals, authors, authorships, terms, headings, references = {}, {}, [], {}, [], []
-    article_columns, article_values, values_of_article = (), [], None
+    article_columns, article_values = (), []
     for article in articles:
         pmid = article["pmid"]
         journal = article.get("journal") or {}
@@ -214,10 +209,8 @@ def article_rows(articles: list[Article], record_source: str, now: str) -> dict[
                              _json(heading.get("qualifiers") or [])))
         references.extend(_reference_values(pmid, article.get("references") or [], now))
         row = article_row(article, record_source, now, bylines)
-        if values_of_article is None:
-            article_columns = tuple(row)
-            values_of_article = _values_of(article_columns)
-        article_values.append(values_of_article(row))
+        article_columns = article_columns or tuple(row)
+        article_values.append(tuple(row.values()))
     return {
         "articles": TableRows(article_columns, article_values),
         "journals": TableRows(JOURNAL_COLUMNS, list(journals.values())),
@@ -235,18 +228,13 @@ def save_article_rows(db: sqlite_utils.Database, rows: dict[str, TableRows]) -> 
     if not articles.values:
         return []
     pmids = [values[0] for values in articles.values]
-    upsert = _upsert_sql
-    _executemany_rows(db, lambda cols: upsert("articles", cols, ("pmid",)), articles)
+    _upsert_rows(db, "articles", ("pmid",), articles)
     _replace_children(db, pmids)
-    _executemany_rows(db, lambda c: upsert("journals", c, ("id",)), rows["journals"])
-    _executemany_rows(db, lambda c: upsert("authors", c, ("id",)), rows["authors"])
-    _executemany_rows(
-        db, lambda c: upsert("articles_authors", c, ("pmid", "position")), rows["articles_authors"]
-    )
-    _executemany_rows(db, lambda c: upsert("mesh_terms", c, ("id",)), rows["mesh_terms"])
-    _executemany_rows(
-        db, lambda c: upsert("articles_mesh_terms", c, ("pmid", "mesh_id")), rows["articles_mesh_terms"]
-    )
+    _upsert_rows(db, "journals", ("id",), rows["journals"])
+    _upsert_rows(db, "authors", ("id",), rows["authors"])
+    _upsert_rows(db, "articles_authors", ("pmid", "position"), rows["articles_authors"])
+    _upsert_rows(db, "mesh_terms", ("id",), rows["mesh_terms"])
+    _upsert_rows(db, "articles_mesh_terms", ("pmid", "mesh_id"), rows["articles_mesh_terms"])
     _save_reference_table(db, rows["article_references"])
     refresh_reference_status(db, pmids)
     return pmids
@@ -272,7 +260,8 @@ def _reference_values(citing: int, references: list[Reference], now: str) -> lis
 
 def save_reference_rows(db: sqlite_utils.Database, rows: list[dict]) -> None:
     """Store reference-list entries (dicts with REFERENCE_COLUMNS) and the PMID-to-PMID links they state."""
-    _save_reference_table(db, TableRows(REFERENCE_COLUMNS, list(map(_values_of(REFERENCE_COLUMNS), rows))))
+    values = itemgetter(*REFERENCE_COLUMNS)  # in C
+    _save_reference_table(db, TableRows(REFERENCE_COLUMNS, list(map(values, rows))))
 
 
 def _save_reference_table(db: sqlite_utils.Database, rows: TableRows) -> None:
@@ -283,11 +272,7 @@ def _save_reference_table(db: sqlite_utils.Database, rows: TableRows) -> None:
     stale = list({(r[0], r[1]) for r in rows.values})
     db.conn.executemany("DELETE FROM article_references WHERE citing = ? AND source = ?", stale)
     db.conn.executemany("DELETE FROM citations WHERE citing = ? AND source = ?", stale)
-    _executemany_rows(
-        db,
-        lambda c: _upsert_sql("article_references", c, ("citing", "source", "position")),
-        rows,
-    )
+    _upsert_rows(db, "article_references", ("citing", "source", "position"), rows)
     # (citing, cited_pmid, source, retrieved_at) for entries naming another PubMed article.
     save_citations(db, [(r[0], r[4], r[1], r[8]) for r in rows.values if r[4] and not r[7]])
 
