@@ -164,6 +164,48 @@ def test_references_from_both_sources():
     ]
 
 
+def test_orcid_inside_affiliation_info_and_references_read_at_any_depth():
+    """Where real records put things off the DTD's path.
+
+    pubmed21n1298 (PMID 34092076) carries an author's ORCID iD inside
+    AffiliationInfo; it is still that author's. Institution identifiers there
+    (ROR) are not ORCID iDs, and a skipped ValidYN="N" entry gives nothing to
+    its neighbours. A stray Citation before the first Reference belongs to no
+    reference; the first identifier of each type wins.
+    """
+    document = b"""<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>90000801</PMID>
+<Article><ArticleTitle>Synthetic placement.</ArticleTitle><AuthorList>
+<Author><LastName>Fixture</LastName><Initials>A</Initials><AffiliationInfo>
+<Affiliation>Nowhere University.</Affiliation>
+<Identifier Source="ROR">https://ror.org/000000000</Identifier>
+<Identifier Source="ORCID">0000-0003-2489-4689</Identifier></AffiliationInfo></Author>
+<Author ValidYN="N"><LastName>Fixtur</LastName><Identifier Source="ORCID">0000-0001-1111-1111</Identifier>
+<AffiliationInfo><Affiliation>Misprint.</Affiliation></AffiliationInfo></Author>
+<Author><LastName>Example</LastName><Initials>B</Initials></Author>
+</AuthorList></Article></MedlineCitation><PubmedData><ReferenceList>
+<Citation>Stray citation outside any reference.</Citation>
+<Reference><Citation>Fixture A. <i>In vitro</i> fixtures. 2010.</Citation><ArticleIdList>
+<ArticleId IdType="pubmed">90000020</ArticleId><ArticleId IdType="pubmed">90000021</ArticleId>
+<ArticleId IdType="doi"> 10.99999/first </ArticleId><ArticleId IdType="doi">10.99999/second</ArticleId>
+</ArticleIdList></Reference>
+<Reference><ArticleIdList><ArticleId IdType="pmc">9900022</ArticleId></ArticleIdList></Reference>
+</ReferenceList></PubmedData></PubmedArticle></PubmedArticleSet>"""
+    (record,) = parse_pubmed_bytes(document)
+    assert record["authors"] == [
+        {"position": 1, "last_name": "Fixture", "fore_name": None, "initials": "A",
+         "suffix": None, "collective_name": None, "orcid": "0000-0003-2489-4689",
+         "affiliations": ["Nowhere University."]},
+        {"position": 2, "last_name": "Example", "fore_name": None, "initials": "B",
+         "suffix": None, "collective_name": None, "orcid": None, "affiliations": []},
+    ]
+    assert record["references"] == [
+        {"position": 1, "citation": "Fixture A. In vitro fixtures. 2010.", "pmid": 90000020,
+         "doi": "10.99999/first", "pmcid": None, "source": "reference_list"},
+        {"position": 2, "citation": None, "pmid": None, "doi": None, "pmcid": "PMC9900022",
+         "source": "reference_list"},
+    ]
+
+
 @pytest.mark.parametrize(
     "pmid, year, month, day, pub_date",
     [
