@@ -24,7 +24,7 @@ from machine import describe_machine  # noqa: E402
 DOCS = ROOT / "docs" / "benchmarks.md"
 DB = ROOT / ".cache" / "bench" / "pubmed-50k.db"
 STEPS = {
-    "Parse": ["parse.py", "--repeat", "3"],
+    "Parse": ["parse.py", "--repeat", "5"],
     "Ingest": ["ingest.py", "--repeat", "3", "--keep", str(DB)],
     "Fetch": ["fetch.py"],
     "Graph": ["graph.py"],
