@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -26,16 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from machine import describe_machine, replace_section  # noqa: E402
-from parse import DATA, FILES, ensure_data  # noqa: E402
+from parse import DATA, FILES, ensure_data, peak_rss_mb  # noqa: E402
 
 GOAL_RATIO, GOAL_MB = 2.0, 300
-
-
-def vm_hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -114,7 +105,7 @@ def worker(task: str, db_path: str, paths: list[str]) -> dict:
         import sqlite3
 
         records = sqlite3.connect(db_path).execute("select count(*) from articles").fetchone()[0]
-    return {"seconds": time.perf_counter() - started, "records": records, "peak_mb": vm_hwm_mb()}
+    return {"seconds": time.perf_counter() - started, "records": records, "peak_mb": peak_rss_mb()}
 
 
 def run_child(task: str, db_path: Path, paths: list[Path]) -> dict:

@@ -116,8 +116,8 @@ def work(parser: str, path: str) -> dict:
     started = time.perf_counter()
     records = 0
     note = ""
+    sys.path.insert(0, str(REPO))  # litbase, for its parser and its gzip reader
     if parser == "litbase":
-        sys.path.insert(0, str(REPO))
         from litbase.parse_pubmed import parse_pubmed_xml
 
         for record in parse_pubmed_xml(path):
@@ -136,7 +136,6 @@ def work(parser: str, path: str) -> dict:
 
         # The floor inflates gzip the way litbase does (ISA-L when installed), so
         # the distance to it is extraction alone, not a faster inflater.
-        sys.path.insert(0, str(REPO))
         from litbase.parse_pubmed import open_gzip
 
         with open(path, "rb") as compressed, open_gzip(compressed) as raw:
