@@ -13,6 +13,10 @@ Entity references, internal ones included, contribute no text; a document
 whose entities nest past libxml2's amplification limit ("billion laughs")
 is refused with ``PubmedParseError`` at once.
 
+Layout whitespace is dropped while parsing, which is much of the work in an
+indented file; ``parse_pubmed_blanks`` explains how no space that is text
+goes with it.
+
 Choices: authors marked ValidYN="N" (NLM's record of a misprinted name) are
 skipped; text keeps no-break and thin spaces but collapses layout whitespace;
 editors of a book are not its authors; OtherAbstract is not read.
@@ -38,6 +42,7 @@ except ImportError:  # a platform without isal's wheels: the standard library
     from gzip import GzipFile as _GzipFile
     from zlib import error as _InflateError
 
+from litbase.parse_pubmed_blanks import BlankMayBeLost, RecentBytes, record_with_blanks
 from litbase.parse_pubmed_fields import (
     add_reference_list,
     iso_date,
@@ -94,9 +99,10 @@ def parse_pubmed_xml(source: Source) -> Iterator[Article | Deletion]:
         When the document is malformed; its message names the line.
     """
     stream, name, owned = _open(source)
+    recent = RecentBytes(stream)
     try:
         context = etree.iterparse(
-            stream,
+            recent,
             events=("end",),
             tag=_RECORD_TAGS,
             # Untrusted input: keep entity references as inert nodes, never
@@ -105,17 +111,18 @@ def parse_pubmed_xml(source: Source) -> Iterator[Article | Deletion]:
             load_dtd=False,
             no_network=True,
             huge_tree=False,
+            # Layout whitespace is half the nodes of an indented file; the
+            # rare record where a real space goes with it is read again
+            # (parse_pubmed_blanks).
+            remove_blank_text=True,
             chunk_size=_CHUNK_SIZE,
         )
         try:
             for _, elem in context:
-                tag = elem.tag
-                if tag == "PubmedArticle":
-                    record = _article(elem)
-                elif tag == "PubmedBookArticle":
-                    record = _book(elem)
-                else:
-                    record = _deletion(elem)
+                try:
+                    record = _record(elem)
+                except BlankMayBeLost:
+                    record = _record(record_with_blanks(elem, recent))
                 # Drop the finished record and every earlier sibling so the
                 # tree never holds more than the record being read.
                 elem.clear()
@@ -136,6 +143,15 @@ def parse_pubmed_xml(source: Source) -> Iterator[Article | Deletion]:
     finally:
         if owned:
             stream.close()
+
+
+def _record(elem) -> Article | Deletion:
+    tag = elem.tag
+    if tag == "PubmedArticle":
+        return _article(elem)
+    if tag == "PubmedBookArticle":
+        return _book(elem)
+    return _deletion(elem)
 
 
 def parse_pubmed_bytes(data: bytes) -> list[Article | Deletion]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from litbase.parse_pubmed_blanks import BlankMayBeLost, blanks_are_kept
+
 _MATHML = "{http://www.w3.org/1998/Math/MathML}"
 _MTEXT = _MATHML + "mtext"
 
@@ -38,7 +40,9 @@ def to_int(value: str | None) -> int | None:
 def text_of(el) -> str | None:
     """Text of ``el`` with inline markup flattened and whitespace collapsed.
 
-    Returns None for a missing or empty element.
+    Returns None for a missing or empty element. Raises ``BlankMayBeLost``
+    when the parser may have dropped a space inside the markup; the caller
+    reads the record again with blanks kept.
     """
     if el is None:
         return None
@@ -46,7 +50,10 @@ def text_of(el) -> str | None:
         text = el.text
     else:
         parts: list[str] = []
-        _collect(el, parts)
+        gaps: list[int] = []
+        _collect(el, parts, gaps)
+        if gaps:
+            _check_gaps(el, parts, gaps)
         text = "".join(parts)
     if not text:
         return None
@@ -58,10 +65,21 @@ def text_of(el) -> str | None:
     return text.strip(" ") or None
 
 
-def _collect(el, parts: list[str]) -> None:
-    if el.text:
-        parts.append(el.text)
+def _collect(el, parts: list[str], gaps: list[int]) -> None:
+    """Append the text of ``el`` to ``parts``; note in ``gaps`` where a blank may be gone.
+
+    The parser drops whitespace-only text between the children of an element
+    that starts with a tag (see parse_pubmed_blanks), so each such place is a
+    gap: the index in ``parts`` where a space may have stood.
+    """
+    text = el.text
+    if text:
+        parts.append(text)
+    child = None
+    previous = text
     for child in el:
+        if not previous and not text:
+            gaps.append(len(parts))
         tag = child.tag
         # Comments, processing instructions and entity references left
         # unresolved on purpose (XXE) have a non-string tag; they give no text.
@@ -69,9 +87,30 @@ def _collect(el, parts: list[str]) -> None:
             if tag.startswith(_MATHML):
                 _collect_math(child, parts)
             else:
-                _collect(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+                _collect(child, parts, gaps)
+        previous = child.tail
+        if previous:
+            parts.append(previous)
+    if child is not None and not previous and not text:
+        gaps.append(len(parts))
+
+
+_LAYOUT_CHARACTERS = " \t\n\r"
+
+
+def _check_gaps(el, parts: list[str], gaps: list[int]) -> None:
+    """Raise BlankMayBeLost unless every gap is harmless.
+
+    A gap at either end is stripped anyway, and one beside layout whitespace
+    collapses into it: "<b><i>Aim:</i></b> The ..." reads the same with or
+    without a blank inside the <b>. Between two words it is not harmless.
+    """
+    for index in gaps:
+        if (0 < index < len(parts)
+                and parts[index - 1][-1] not in _LAYOUT_CHARACTERS
+                and parts[index][0] not in _LAYOUT_CHARACTERS
+                and not blanks_are_kept(el)):
+            raise BlankMayBeLost(el.tag)
 
 
 def _collect_math(el, parts: list[str]) -> None:
@@ -335,30 +374,42 @@ def parse_comments_corrections(cc_list) -> tuple[list[dict], list[dict]]:
     return cites, notices
 
 
+# What parse_mesh_headings reads. MeSH is the longest list in older records
+# (ten headings an article in a 2020 baseline file); matching these tags in C
+# spares a Python loop over each heading's children.
+_MESH_TAGS = ("MeshHeading", "DescriptorName", "QualifierName")
+
+
 def parse_mesh_headings(mesh_list) -> list[dict]:
-    """MeSH headings; a major qualifier gets a "*" suffix, as PubMed prints it."""
+    """MeSH headings; a major qualifier gets a "*" suffix, as PubMed prints it.
+
+    A QualifierName belongs to the DescriptorName before it in the same
+    MeshHeading (the DTD puts the descriptor first); a heading without a
+    descriptor is dropped with its qualifiers.
+    """
     headings: list[dict] = []
-    for heading in mesh_list:
-        if heading.tag != "MeshHeading":
-            continue
-        entry = None
-        qualifiers: list[str] = []
-        for child in heading:
-            # MeSH names are controlled vocabulary, never marked up: .text
-            # is exact and much cheaper than flattening.
-            if child.tag == "DescriptorName":
-                entry = {
-                    "descriptor_ui": child.get("UI"),
-                    "descriptor": child.text,
-                    "major_topic": child.get("MajorTopicYN") == "Y",
-                    "qualifiers": qualifiers,
-                }
-            elif child.tag == "QualifierName":
-                name = child.text
+    qualifiers = None
+    for el in mesh_list.iter(_MESH_TAGS):
+        tag = el.tag
+        # MeSH names are controlled vocabulary, never marked up: .text is
+        # exact and much cheaper than flattening.
+        if tag == "DescriptorName":
+            if qualifiers is not None:
+                continue  # a second descriptor in one heading: the first wins
+            qualifiers = []
+            headings.append({
+                "descriptor_ui": el.get("UI"),
+                "descriptor": el.text,
+                "major_topic": el.get("MajorTopicYN") == "Y",
+                "qualifiers": qualifiers,
+            })
+        elif tag == "QualifierName":
+            if qualifiers is not None:
+                name = el.text
                 if name:
-                    qualifiers.append(name + "*" if child.get("MajorTopicYN") == "Y" else name)
-        if entry is not None:
-            headings.append(entry)
+                    qualifiers.append(name + "*" if el.get("MajorTopicYN") == "Y" else name)
+        else:
+            qualifiers = None
     return headings
 
 
