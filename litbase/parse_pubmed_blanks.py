@@ -36,6 +36,10 @@ BLANKS_KEPT_ROOT = "litbase-blanks-kept"
 # The reader keeps this many of its latest chunks: the record just parsed
 # ends in the newest one, and a record is rarely larger than a chunk.
 _CHUNKS_KEPT = 4
+# After this many records of one document could not be found again, the rest
+# are read as parsed: a hostile file of such records costs no more than a
+# normal one.
+_MISSES_ALLOWED = 16
 
 
 class BlankMayBeLost(Exception):
@@ -53,6 +57,7 @@ class RecentBytes:
     def __init__(self, stream: BinaryIO):
         self._stream = stream
         self._chunks: deque[bytes] = deque(maxlen=_CHUNKS_KEPT)
+        self.records_missed = 0
 
     def read(self, size: int = -1) -> bytes:
         data = self._stream.read(size)
@@ -78,13 +83,15 @@ def record_with_blanks(elem, recent: RecentBytes):
     document that is not UTF-8 or declares entities), the record is read as
     parsed: a space between two inline elements may then be missing.
     """
-    found = _RecordBytes(elem)
-    # The record ends in the newest chunk; widen the search only as needed.
-    for chunks in sorted({1, 2, recent.chunk_count()}):
-        exact = found.in_window(recent.latest(chunks))
-        if exact is not None:
-            return exact
-    holder = etree.Element(BLANKS_KEPT_ROOT, nsmap=elem.nsmap)
+    if recent.records_missed < _MISSES_ALLOWED:
+        found = _RecordBytes(elem)
+        # The record ends in the newest chunk; widen the search only as needed.
+        for chunks in sorted({1, 2, recent.chunk_count()}):
+            exact = found.in_window(recent.latest(chunks))
+            if exact is not None:
+                return exact
+        recent.records_missed += 1
+    holder = etree.Element(BLANKS_KEPT_ROOT, nsmap=_prefixed(elem.nsmap))
     holder.append(copy.deepcopy(elem))
     return holder[0]
 
@@ -94,7 +101,7 @@ class _RecordBytes:
 
     def __init__(self, elem):
         self.expected = etree.tostring(elem, with_tail=False)
-        self.namespaces = elem.nsmap
+        self.namespaces = _prefixed(elem.nsmap)
         self.encoding = elem.getroottree().docinfo.encoding or "UTF-8"
         tag = elem.tag.encode()
         pmid = (elem.findtext("MedlineCitation/PMID")
@@ -138,6 +145,15 @@ class _RecordBytes:
             return etree.fromstring(document, _parser(self.encoding, keep_blanks=True))[0]
         except etree.XMLSyntaxError:
             return None
+
+
+def _prefixed(namespaces: dict) -> dict:
+    """The prefixed namespaces only: a default one would put BLANKS_KEPT_ROOT in it.
+
+    (A record under a default namespace is not read at all: its tags do not
+    match the parser's.)
+    """
+    return {prefix: uri for prefix, uri in namespaces.items() if prefix is not None}
 
 
 def _wrap(piece: bytes, namespaces: dict) -> bytes:

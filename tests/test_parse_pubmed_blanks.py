@@ -13,6 +13,7 @@ import io
 import pytest
 
 import litbase.parse_pubmed as parse_pubmed
+import litbase.parse_pubmed_blanks as parse_pubmed_blanks
 from litbase.parse_pubmed import parse_pubmed_bytes, parse_pubmed_xml
 from litbase.parse_pubmed_blanks import RecentBytes
 
@@ -141,3 +142,23 @@ def test_recent_bytes_keeps_only_the_latest_chunks():
     assert recent.latest(1) == chunks[-1]
     assert recent.latest(4) == b"".join(chunks[-4:])
     assert recent.latest(9) == b"".join(chunks[-4:])
+
+
+def test_after_sixteen_misses_the_rest_of_a_document_is_read_as_parsed(monkeypatch):
+    # A hostile file of records that cannot be found again must not cost a
+    # search each: after 16 misses the parser stops looking.
+    searches = []
+
+    class Counting(parse_pubmed_blanks._RecordBytes):
+        def __init__(self, elem):
+            searches.append(int(elem.findtext("MedlineCitation/PMID")))
+            super().__init__(elem)
+
+    monkeypatch.setattr(parse_pubmed_blanks, "_RecordBytes", Counting)
+    data = document(
+        *(article(90000940 + i, f"<i>Case</i> <i>{i}</i> &greeting;") for i in range(20)),
+        prolog='<!DOCTYPE PubmedArticleSet [<!ENTITY greeting "internal entity text">]>\n',
+    )
+    records = parse_pubmed_bytes(data)
+    assert [r["title"] for r in records] == [f"Case{i}" for i in range(20)]
+    assert searches == [90000940 + i for i in range(16)]
