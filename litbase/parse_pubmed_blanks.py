@@ -113,6 +113,7 @@ class _RecordBytes:
             re.escape(self.tag_start) + rb"\s*>\s*<(?:MedlineCitation|BookDocument)\b[^>]*>"
             rb"\s*<PMID\b[^>]*" + re.escape(self.pmid_end))
         self.closing = re.compile(rb"</" + re.escape(tag) + rb"\s*>")
+        self.holder_open, self.holder_close = _holder_tags(self.namespaces)
 
     def in_window(self, window: bytes):
         """The record re-parsed with blanks kept, or None if not in ``window``."""
@@ -137,7 +138,7 @@ class _RecordBytes:
                 return exact
 
     def _parse(self, piece: bytes):
-        document = _wrap(piece, self.namespaces)
+        document = self.holder_open + piece + self.holder_close
         try:
             stripped = etree.fromstring(document, _parser(self.encoding, keep_blanks=False))
             if etree.tostring(stripped[0], with_tail=False) != self.expected:
@@ -156,10 +157,10 @@ def _prefixed(namespaces: dict) -> dict:
     return {prefix: uri for prefix, uri in namespaces.items() if prefix is not None}
 
 
-def _wrap(piece: bytes, namespaces: dict) -> bytes:
-    """The record's bytes under a BLANKS_KEPT_ROOT declaring its namespaces."""
+def _holder_tags(namespaces: dict) -> tuple[bytes, bytes]:
+    """Start and end tags of a BLANKS_KEPT_ROOT declaring ``namespaces``."""
     empty = etree.tostring(etree.Element(BLANKS_KEPT_ROOT, nsmap=namespaces))
-    return empty[:-2] + b">" + piece + b"</" + BLANKS_KEPT_ROOT.encode() + b">"
+    return empty[:-2] + b">", b"</" + BLANKS_KEPT_ROOT.encode() + b">"
 
 
 def _parser(encoding: str, keep_blanks: bool) -> etree.XMLParser:

@@ -75,10 +75,12 @@ def _collect(el, parts: list[str], gaps: list[int]) -> None:
     text = el.text
     if text:
         parts.append(text)
+    # Only an element whose first child is a tag can have lost a blank.
+    may_have_lost = not text
     child = None
     previous = text
     for child in el:
-        if not previous and not text:
+        if may_have_lost and not previous:
             gaps.append(len(parts))
         tag = child.tag
         # Comments, processing instructions and entity references left
@@ -91,7 +93,7 @@ def _collect(el, parts: list[str], gaps: list[int]) -> None:
         previous = child.tail
         if previous:
             parts.append(previous)
-    if child is not None and not previous and not text:
+    if may_have_lost and child is not None and not previous:
         gaps.append(len(parts))
 
 
