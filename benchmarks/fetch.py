@@ -84,8 +84,8 @@ def run_litbase(server: FakeEutilsServer, db_path: Path, depth: int) -> dict:
 
 def naive_crawl(server: FakeEutilsServer, depth: int) -> dict:
     """efetch one PMID, elink one PMID, breadth first, never over 3 requests/s."""
-    from litbase.parse_eutils import parse_elink
-    from litbase.parse_pubmed import parse_pubmed_xml
+    from litbase.parse.eutils import parse_elink
+    from litbase.parse.pubmed import parse_pubmed_xml
 
     sent: list[float] = []
 

@@ -54,7 +54,7 @@ def synthetic_edges(n: int, m: int, topics: int = 300, within: float = 0.85, see
 
 
 def build_database(path: Path, n: int, m: int) -> int:
-    from litbase.schema import open_db
+    from litbase.store.schema import open_db
 
     db = open_db(path)
     # Draw a surplus, then keep m distinct links in a seeded random order.
@@ -87,7 +87,7 @@ def child(task: str, db_path: str) -> None:
     db = sqlite_utils.Database(db_path)
     started = time.perf_counter()
     if task == "litbase":
-        from litbase.graph_store import update_graph
+        from litbase.graph.tables import update_graph
 
         result = update_graph(db)
     elif task == "networkx-pagerank":
@@ -101,7 +101,7 @@ def child(task: str, db_path: str) -> None:
         result = {"build_seconds": round(built - started, 3),
                   "pagerank_seconds": round(time.perf_counter() - built, 3)}
     elif task == "related":
-        from litbase.related import related
+        from litbase.graph.related import related
 
         # The worst case: the most cited article has the most co-cited partners.
         top = db.conn.execute(

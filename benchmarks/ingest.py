@@ -93,7 +93,7 @@ def worker(task: str, db_path: str, paths: list[str]) -> dict:
     started = time.perf_counter()
     records = 0
     if task == "parse":
-        from litbase.parse_pubmed import parse_pubmed_xml
+        from litbase.parse.pubmed import parse_pubmed_xml
 
         for path in paths:
             for _ in parse_pubmed_xml(path):

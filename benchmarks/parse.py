@@ -40,7 +40,7 @@ ANCHORS = {  # DESIGN.md, pubmed20n0014 on this machine class
 }
 
 PARSERS = {
-    "litbase": "litbase.parse_pubmed.parse_pubmed_xml, every Article field",
+    "litbase": "litbase.parse.pubmed.parse_pubmed_xml, every Article field",
     "pubmed_parser": "pubmed_parser 0.5.1 parse_medline_xml, README call",
     "pubmed_parser+lists": "same, author_list=True, reference_list=True",
     "lxml floor": "lxml iterparse(tag=...) + clear, no extraction; gzip read as litbase reads it",
@@ -118,7 +118,7 @@ def work(parser: str, path: str) -> dict:
     note = ""
     sys.path.insert(0, str(REPO))  # litbase, for its parser and its gzip reader
     if parser == "litbase":
-        from litbase.parse_pubmed import parse_pubmed_xml
+        from litbase.parse.pubmed import parse_pubmed_xml
 
         for record in parse_pubmed_xml(path):
             records += record["record_type"] != "delete"
@@ -136,7 +136,7 @@ def work(parser: str, path: str) -> dict:
 
         # The floor inflates gzip the way litbase does (ISA-L when installed), so
         # the distance to it is extraction alone, not a faster inflater.
-        from litbase.parse_pubmed import open_gzip
+        from litbase.parse.pubmed import open_gzip
 
         with open(path, "rb") as compressed, open_gzip(compressed) as raw:
             for _, elem in etree.iterparse(raw, tag=("PubmedArticle", "PubmedBookArticle")):

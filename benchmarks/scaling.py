@@ -46,8 +46,8 @@ def page_p50(db: Path) -> dict:
     """Median of 5 table and search pages under litbase's settings, in process."""
     from datasette.app import Datasette
 
-    from litbase.publish_helpers import database_name, metadata_for
-    from litbase.serve import settings
+    from litbase.publish.pages import database_name, metadata_for
+    from litbase.publish.serve import settings
 
     name = database_name(db)
 

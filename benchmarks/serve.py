@@ -127,7 +127,7 @@ def measure_server(port: int, name: str, n: int) -> dict:
 
 
 def measure(db: Path, n: int) -> dict:
-    from litbase.publish_helpers import database_name, metadata_for
+    from litbase.publish.pages import database_name, metadata_for
 
     if not db.exists():
         build_db(db)

@@ -2,4 +2,4 @@
 
 from litbase.cli import cli
 
-cli()
+cli(prog_name="litbase")

@@ -14,9 +14,9 @@ from lxml import etree
 from test_fetch import SEED, seed_corpus
 
 from litbase.cli import cli
-from litbase.datasette_changes import atom_feed
-from litbase.publish_helpers import metadata_for
-from litbase.serve import settings
+from litbase.publish.feed import atom_feed
+from litbase.publish.pages import metadata_for
+from litbase.publish.serve import settings
 
 PAGE = Path(__file__).parent / "fixtures" / "page" / "synthetic-page.txt"
 OWN = 40000099
@@ -133,9 +133,17 @@ def test_atom_feed_without_entries_is_valid():
 
 
 def test_feed_plugin_is_installed(db_path):
-    (plugins,) = serve(db_path, "/-/plugins.json")
-    hooks = [set(p["hooks"]) for p in plugins.json() if p["name"] == "litbase"]
-    assert {"register_routes"} in hooks
+    """One litbase plugin, registered by its entry point, and the feed is one of its routes."""
+    plugins, feed, unknown = serve(db_path, "/-/plugins.json", "/-/changes/litbase.atom",
+                                   "/-/changes/nosuchdb.atom")
+    litbase_plugins = [p for p in plugins.json() if p["name"].startswith("litbase")]
+    assert [(p["name"], sorted(p["hooks"])) for p in litbase_plugins] == [
+        ("litbase", ["extra_css_urls", "extra_template_vars", "prepare_jinja2_environment",
+                     "register_output_renderer", "register_routes", "render_cell"])]
+    assert feed.status_code == 200
+    assert feed.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    assert etree.fromstring(feed.content).tag == f"{ATOM}feed"
+    assert unknown.status_code == 404
 
 
 def test_budget_message_says_what_was_left(monkeypatch, tmp_path):

@@ -22,7 +22,7 @@ import pytest
 import requests
 from eutils_server import Corpus, FakeEutilsServer
 
-from litbase.schema import open_db
+from litbase.store.schema import open_db
 
 CORPUS = Corpus.random_graph(8000, mean_refs=10, seed=5, deposited_fraction=0)
 SEEDS = sorted(CORPUS.articles, key=lambda p: -(len(CORPUS.get(p).refs) + len(CORPUS.cited_by(p))))[:25]
@@ -51,7 +51,7 @@ def served(tmp_path):
     open_db(db_path).conn.close()
     assert sqlite3.connect(db_path).execute("pragma journal_mode").fetchone()[0] == "wal"
     port = free_port()
-    serve = subprocess.Popen([sys.executable, "-m", "litbase.cli", "serve", str(db_path), "--port", str(port)],
+    serve = subprocess.Popen([sys.executable, "-m", "litbase", "serve", str(db_path), "--port", str(port)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/-/versions.json", serve)
@@ -82,7 +82,7 @@ def test_reads_during_a_fetch_never_fail(served):
         env = {**os.environ, "LITBASE_EUTILS_URL": fake.base_url}
         env.pop("NCBI_API_KEY", None)
         fetch = subprocess.Popen(
-            [sys.executable, "-m", "litbase.cli", "fetch", str(db_path), *map(str, SEEDS), "--depth", "2",
+            [sys.executable, "-m", "litbase", "fetch", str(db_path), *map(str, SEEDS), "--depth", "2",
              "--no-progress", "--sources", "pubmed"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         while not fake.requests and fetch.poll() is None:

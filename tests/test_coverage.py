@@ -15,8 +15,8 @@ from test_fetch import SEED
 from test_sources import run, servers  # noqa: F401  (fixture)
 
 from litbase.cli import cli
-from litbase.coverage import DIFFERENCES_SQL, coverage, differences
-from litbase.store import add_to_collection, save_citations, save_collection
+from litbase.graph.coverage import DIFFERENCES_SQL, coverage, differences
+from litbase.store.articles import add_to_collection, save_citations, save_collection
 
 WHOLE = [
     {"source": "pubmed", "articles_asked": 1, "with_references": 1, "with_cited_by": 1,
@@ -130,11 +130,12 @@ def test_datasette_page_json_and_canned_query(db_path):
     assert canned.status_code == 200, canned.text[:300]
     assert canned.json()["rows"] == differences(conn, "pubmed", "icite")
     assert [r["pmid"] for r in sorted_rows.json()["rows"]] == [SEED]
-    # Its own entry point, loaded by Datasette among litbase's plugin modules.
+    # The page comes from litbase's one plugin, registered by its one entry point.
     from importlib.metadata import entry_points
 
-    assert entry_points(group="datasette")["litbase_coverage"].value == "litbase.datasette_coverage"
-    assert ["register_routes"] in [p["hooks"] for p in plugins.json() if p["name"] == "litbase"]
+    assert [(e.name, e.value) for e in entry_points(group="datasette") if e.name.startswith("litbase")] == [
+        ("litbase", "litbase.publish.plugin")]
+    assert [p["name"] for p in plugins.json() if p["name"].startswith("litbase")] == ["litbase"]
 
 
 def test_datasette_page_refuses_unknown_collection_and_sources(db_path):
@@ -145,6 +146,6 @@ def test_datasette_page_refuses_unknown_collection_and_sources(db_path):
 
 
 def test_canned_query_is_the_library_sql():
-    metadata = yaml.safe_load(open("litbase/metadata.yml", encoding="utf-8"))
+    metadata = yaml.safe_load(open("litbase/publish/metadata.yml", encoding="utf-8"))
     query = metadata["databases"]["litbase"]["queries"]["links_one_source_lacks"]["sql"]
     assert query == DIFFERENCES_SQL.strip()

@@ -1,7 +1,7 @@
 """kill -9 at random points: the database stays whole, holds no duplicate row, and the
 next run asks only for what was left, ending in the same database as a run never killed.
 
-Each trial starts `python -m litbase.cli fetch` on the database the previous trial left
+Each trial starts `python -m litbase fetch` on the database the previous trial left
 and kills it a random time after its first request (or, one time in six, at a random
 time during start-up, when the database is being opened and shaped). The times come
 from a seeded random generator, so a failure can be replayed with the same seed.
@@ -29,7 +29,7 @@ RANDOM_SEED = 20240607
 
 
 def command(db_path) -> list[str]:
-    return [sys.executable, "-m", "litbase.cli", "fetch", str(db_path), str(SEED), "--depth", "2",
+    return [sys.executable, "-m", "litbase", "fetch", str(db_path), str(SEED), "--depth", "2",
             "--similar", "2", "--no-progress", "--sources", "pubmed"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,14 +12,17 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from litbase.cli import cli
-from litbase.dataset import TABLES, DatasetError, load_dataset, snapshot
-from litbase.dataset_from_seed import (
+from litbase.store.dataset import TABLES, DatasetError, load_dataset, snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+# The seed converter is a script of the repository, not part of the installed package.
+sys.path.insert(0, str(ROOT / "scripts"))
+from build_dataset_from_seed import (  # noqa: E402
     build_seed_database,
     parse_mesh_term,
     parse_reference_line,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "datasets" / "peer-support"
 SEED_DIR = ROOT.parent / "shared" / "seed"
 SEED = 35392492
@@ -205,7 +209,7 @@ def test_snapshot_round_trip(built, tmp_path):
     run("snapshot", built.conn.execute("pragma database_list").fetchone()[2], tmp_path / "snap")
     assert dataset_files(tmp_path / "snap") == dataset_files(DATASET), (
         "the committed dataset no longer matches what litbase writes; re-run"
-        " python -m litbase.dataset_from_seed ../shared/seed datasets/peer-support")
+        " python scripts/build_dataset_from_seed.py ../shared/seed datasets/peer-support")
     run("build", tmp_path / "again.db", tmp_path / "snap")
     again = sqlite_utils.Database(tmp_path / "again.db")
     for table in TABLES:
@@ -285,8 +289,8 @@ def test_every_seed_fact_is_carried_over(built):
 
 
 def test_build_never_replaces_a_pubmed_record(tmp_path):
-    from litbase.schema import open_db
-    from litbase.store import save_articles
+    from litbase.store.schema import open_db
+    from litbase.store.articles import save_articles
 
     path = tmp_path / "fetched.db"
     db = open_db(path)

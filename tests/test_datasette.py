@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 
 from litbase.cli import cli
-from litbase.publish_helpers import metadata_for, render_cell_html
-from litbase.serve import datasette_args, settings
+from litbase.publish.pages import metadata_for, render_cell_html
+from litbase.publish.serve import datasette_args, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "datasets" / "peer-support"

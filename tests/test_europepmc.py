@@ -3,15 +3,15 @@
 import pytest
 from europepmc_server import FakeEuropePmcServer, work
 
-from litbase.europepmc import EuropePmcClient
-from litbase.eutils import RateLimiter
-from litbase.parse_europepmc import (
+from litbase.sources.europepmc import EuropePmcClient
+from litbase.sources.eutils import RateLimiter
+from litbase.parse.europepmc import (
     EuropePmcParseError,
     citation_text,
     parse_citations,
     parse_references,
 )
-from litbase.polite import SourceHTTPError, SourceRetriesExhausted
+from litbase.sources.json_api import SourceHTTPError, SourceRetriesExhausted
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_malformed_lists_are_refused():
     with pytest.raises(EuropePmcParseError, match="not a list of objects"):
         parse_references([{"hitCount": 1, "referenceList": {"reference": ["x"]}}])
     with pytest.raises(EuropePmcParseError, match="hitCount 'many'"):
-        from litbase.parse_europepmc import hit_count
+        from litbase.parse.europepmc import hit_count
         hit_count({"hitCount": "many"})
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from eutils_server import Corpus, FakeEutilsServer
 
-from litbase.eutils import (
+from litbase.sources.eutils import (
     EutilsClient,
     EutilsHTTPError,
     EutilsResponseError,
@@ -16,7 +16,7 @@ from litbase.eutils import (
     EutilsTransportError,
     RateLimiter,
 )
-from litbase.parse_eutils import parse_elink, parse_esearch
+from litbase.parse.eutils import parse_elink, parse_esearch
 
 KEY = "KEY-s3cret-0123456789"
 EMAIL = "dev@example.org"

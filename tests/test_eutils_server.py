@@ -8,7 +8,7 @@ import requests
 from eutils_server import Corpus, FakeEutilsServer
 from lxml import etree
 
-from litbase.parse_eutils import parse_elink, parse_esearch
+from litbase.parse.eutils import parse_elink, parse_esearch
 
 
 def get(server, endpoint, **params):

@@ -4,9 +4,9 @@ import bibtexparser
 import pybtex.database
 from bib_fixtures import PMIDS, bib_db  # noqa: F401  (fixture)
 
-from litbase.citekeys import disambiguate, key_base, suffix
-from litbase.export_load import load_articles
-from litbase.format_bibtex import braces_pair, latex_escape, write_bibtex
+from litbase.model.citekeys import disambiguate, key_base, suffix
+from litbase.store.load import load_articles
+from litbase.formats.writers.bibtex import braces_pair, latex_escape, write_bibtex
 
 FIRST_ENTRY = r"""@article{muller2021peera,
   author = {M{\"u}ller, Hans and Nilsen, {\O}yvind and Garc{\'i}a, Jos{\'e}},

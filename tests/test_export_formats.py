@@ -12,8 +12,8 @@ import rispy
 from bib_fixtures import PMIDS, bib_db  # noqa: F401  (fixture)
 from Bio import Medline
 
-from litbase.export_formats import export
-from litbase.export_load import load_articles
+from litbase.formats.registry import export
+from litbase.store.load import load_articles
 
 REVIEW_RIS = (
     "TY  - JOUR\r\nAU  - Smith, Anna B\r\nTI  - The review of synthetic reviews\r\n"

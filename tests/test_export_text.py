@@ -7,8 +7,8 @@ print italics, which plain text cannot carry.
 
 from bib_fixtures import PMIDS, bib_db  # noqa: F401  (fixture)
 
-from litbase.export_load import load_articles
-from litbase.format_text import format_references
+from litbase.store.load import load_articles
+from litbase.formats.writers.text import format_references
 
 
 def person(last, fore, initials):

@@ -3,7 +3,7 @@
 import networkx as nx
 import pytest
 
-from litbase.graph import (
+from litbase.graph.metrics import (
     EdgeList,
     citation_metrics,
     cocitation_counts,
@@ -12,9 +12,9 @@ from litbase.graph import (
     louvain,
     pagerank,
 )
-from litbase.graph_store import load_graph, update_graph
-from litbase.schema import open_db
-from litbase.store import add_to_collection, save_articles, save_collection
+from litbase.graph.tables import load_graph, update_graph
+from litbase.store.schema import open_db
+from litbase.store.articles import add_to_collection, save_articles, save_collection
 
 # 1 and 2 both cite 3 and 4; 2 also cites 5; 5 cites 3.
 EDGES = [(1, 3), (1, 4), (2, 3), (2, 4), (2, 5), (5, 3)]
@@ -141,7 +141,7 @@ def test_update_graph_writes_tables(tmp_path):
 def test_docstring_examples():
     import doctest
 
-    import litbase.graph
+    import litbase.graph.metrics
 
-    result = doctest.testmod(litbase.graph)
+    result = doctest.testmod(litbase.graph.metrics)
     assert (result.failed, result.attempted) == (0, 11)

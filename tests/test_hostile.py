@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from litbase.cli import cli
-from litbase.parse_pubmed import PubmedParseError, parse_pubmed_xml
-from litbase.schema import open_db
+from litbase.parse.pubmed import PubmedParseError, parse_pubmed_xml
+from litbase.store.schema import open_db
 
 SEED = 5000
 SECRET = "TOP-SECRET-FILE-CONTENT"
@@ -189,7 +189,7 @@ HUGE_MB = 100
 PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) // 1024"
 MEASURE = """
 import sys
-from litbase.parse_pubmed import PubmedParseError, parse_pubmed_xml
+from litbase.parse.pubmed import PubmedParseError, parse_pubmed_xml
 try:
     records = list(parse_pubmed_xml(sys.argv[1]))
     outcome = f"stored {len(records)}"
@@ -218,7 +218,7 @@ def watch():
 threading.Thread(target=watch, daemon=True).start()
 atexit.register(lambda: sys.stderr.write(f"\\npeak-rss-mb {""" + PEAK + """} {children[0]}\\n"))
 sys.argv = ["litbase", *sys.argv[1:]]
-runpy.run_module("litbase.cli", run_name="__main__")
+runpy.run_module("litbase", run_name="__main__")
 """
 
 

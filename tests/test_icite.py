@@ -3,10 +3,10 @@
 import pytest
 from icite_server import FakeIciteServer
 
-from litbase.eutils import RateLimiter
-from litbase.icite import FIELDS, IciteClient
-from litbase.parse_icite import IciteParseError, parse_icite_pubs, pmid_list, yes_no
-from litbase.polite import (
+from litbase.sources.eutils import RateLimiter
+from litbase.sources.icite import FIELDS, IciteClient
+from litbase.parse.icite import IciteParseError, parse_icite_pubs, pmid_list, yes_no
+from litbase.sources.json_api import (
     SourceFormatError,
     SourceHTTPError,
     SourceRetriesExhausted,

@@ -6,13 +6,13 @@ import pytest
 from bib_fixtures import bib_db, build_db  # noqa: F401  (fixture)
 from click.testing import CliRunner
 
-from litbase.bib_store import match_unmatched
+from litbase.store.merge import match_unmatched
 from litbase.cli import cli
-from litbase.export_load import load_articles
-from litbase.import_files import file_kind, import_file
-from litbase.parse_bibliography import BibliographyError
-from litbase.schema import ensure_db_shape, open_db
-from litbase.store import save_articles
+from litbase.store.load import load_articles
+from litbase.imports.files import file_kind, import_file
+from litbase.formats.reading import BibliographyError
+from litbase.store.schema import ensure_db_shape, open_db
+from litbase.store.articles import save_articles
 
 GOOD_RIS = ("TY  - JOUR\nAU  - Roe, Ann\nTI  - A synthetic first record\nPY  - 2020\n"
             "AN  - 990401\nER  - \n\n"

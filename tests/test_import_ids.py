@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from eutils_server import Corpus, FakeEutilsServer
 
 from litbase.cli import cli
-from litbase.parse_bibliography import BibliographyError
-from litbase.parse_idlists import SNIFF, parse_id_list
+from litbase.formats.reading import BibliographyError
+from litbase.parse.idlists import SNIFF, parse_id_list
 
 LIST = """# my reading list
 123456, 234567 345678

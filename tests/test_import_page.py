@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from eutils_server import Corpus, FakeEutilsServer
 
 from litbase.cli import cli
-from litbase.import_page import title_query
-from litbase.parse_page import parse_page, parse_reference_line
+from litbase.imports.page import title_query
+from litbase.parse.page import parse_page, parse_reference_line
 
 SEED_PAGE = Path(__file__).parents[2] / "shared" / "seed" / "seed-page-35392492.txt"
 FIXTURE = Path(__file__).parent / "fixtures" / "page" / "synthetic-page.txt"

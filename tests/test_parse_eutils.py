@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from litbase.eutils import EutilsResponseError
-from litbase.parse_eutils import parse_elink, parse_esearch
+from litbase.parse.eutils import EutilsReplyError, parse_elink, parse_esearch
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "entrez-samples"
 
@@ -98,9 +97,9 @@ def test_elink_scores_empty_linkset_and_per_id_error():
 
 
 def test_top_level_errors_raise():
-    with pytest.raises(EutilsResponseError, match="elink: NCBI error: Empty id list"):
+    with pytest.raises(EutilsReplyError, match="elink: NCBI error: Empty id list"):
         parse_elink(b"<eLinkResult><ERROR>Empty id list - nothing todo</ERROR></eLinkResult>")
-    with pytest.raises(EutilsResponseError, match="esearch: NCBI error: Invalid query"):
+    with pytest.raises(EutilsReplyError, match="esearch: NCBI error: Invalid query"):
         parse_esearch("<eSearchResult><ERROR>Invalid query</ERROR></eSearchResult>")
 
 

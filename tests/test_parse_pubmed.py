@@ -1,4 +1,4 @@
-"""Tests for litbase.parse_pubmed.
+"""Tests for litbase.parse.pubmed.
 
 Three kinds of input: hand-written synthetic fixtures in tests/fixtures/pubmed
 (made-up PMIDs 900000xx), real E-utilities responses read from
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from litbase.parse_pubmed import PubmedParseError, parse_pubmed_bytes, parse_pubmed_xml
-from litbase.records import Article
+from litbase.parse.pubmed import PubmedParseError, parse_pubmed_bytes, parse_pubmed_xml
+from litbase.model.records import Article
 
 REPO = Path(__file__).parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "pubmed"

@@ -2,7 +2,7 @@
 
 litbase parses PubMed XML with libxml2's remove_blank_text and re-reads the
 rare record where a blank between two inline elements may have gone
-(litbase.parse_pubmed_blanks). Synthetic records use made-up PMIDs 900009xx.
+(litbase.parse.pubmed_blanks). Synthetic records use made-up PMIDs 900009xx.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import io
 
 import pytest
 
-import litbase.parse_pubmed as parse_pubmed
-import litbase.parse_pubmed_blanks as parse_pubmed_blanks
-from litbase.parse_pubmed import parse_pubmed_bytes, parse_pubmed_xml
-from litbase.parse_pubmed_blanks import RecentBytes
+import litbase.parse.pubmed as parse_pubmed
+import litbase.parse.pubmed_blanks as parse_pubmed_blanks
+from litbase.parse.pubmed import parse_pubmed_bytes, parse_pubmed_xml
+from litbase.parse.pubmed_blanks import RecentBytes
 
 
 def article(pmid: int, title: str, abstract: str = "", extra: str = "") -> str:

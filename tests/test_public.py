@@ -35,7 +35,7 @@ def corpus() -> Corpus:
 
 
 def litbase(*args, env, cwd, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "litbase.cli", *map(str, args)], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "litbase", *map(str, args)], env=env, cwd=cwd,
                           capture_output=True, timeout=timeout)
 
 
@@ -65,7 +65,7 @@ def test_public_site_is_read_only_limited_and_closed(built):
     digest = hashlib.sha256(db_path.read_bytes()).hexdigest()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    serve = subprocess.Popen([sys.executable, "-m", "litbase.cli", "serve", str(db_path), "--public",
+    serve = subprocess.Popen([sys.executable, "-m", "litbase", "serve", str(db_path), "--public",
                               "--port", str(port)], env=env, cwd=folder,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

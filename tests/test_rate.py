@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from eutils_server import Corpus, FakeEutilsServer
 
 from litbase.cli import cli
-from litbase.crawl import EFETCH_BATCH, ELINK_BATCH
+from litbase.grow.crawl import EFETCH_BATCH, ELINK_BATCH
 
 # No deposited reference lists: every link comes from elink, so one pass over
 # the levels finds everything and the levels below can be computed from the

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from litbase.cli import cli
-from litbase.graph_store import update_graph
-from litbase.related import related, text_query
-from litbase.schema import open_db
-from litbase.store import save_articles, save_links
+from litbase.graph.tables import update_graph
+from litbase.graph.related import related, text_query
+from litbase.store.schema import open_db
+from litbase.store.articles import save_articles, save_links
 
 
 def article(pmid, refs, title, mesh=()):

@@ -7,9 +7,9 @@ import sqlite_utils
 from click.testing import CliRunner
 from eutils_server import Corpus, FakeEutilsServer
 
-from litbase import search as search_module
+from litbase.grow import search as search_module
 from litbase.cli import cli
-from litbase.search import SearchError, date_ranges, halves
+from litbase.grow.search import SearchError, date_ranges, halves
 
 TERM = "peer support residency"
 HITS = list(range(7000, 7100))  # 100 hits; the fake lists them newest (highest PMID) first

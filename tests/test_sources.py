@@ -199,9 +199,9 @@ def test_malformed_icite_answer_is_refused_cleanly(servers, tmp_path):
 
 
 def test_related_breaks_ties_by_relative_citation_ratio(tmp_path):
-    from litbase.related import related
-    from litbase.schema import open_db
-    from litbase.store import save_articles
+    from litbase.graph.related import related
+    from litbase.store.schema import open_db
+    from litbase.store.articles import save_articles
 
     db = open_db(tmp_path / "r.db")
     with db.conn:

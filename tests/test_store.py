@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from litbase.schema import open_db
-from litbase.store import (
+from litbase.store.schema import open_db
+from litbase.store.articles import (
     record_fetch,
     save_articles,
     save_links,

@@ -1,0 +1,125 @@
+"""``litbase export`` and ``litbase import``: bibliographies out of and into a database."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import sqlite_utils
+
+from litbase.cli.options import pmid_arguments
+from litbase.formats.registry import FORMATS, export
+from litbase.store.load import SelectionError, load_articles, select_pmids
+from litbase.formats.writers.text import STYLES
+from litbase.imports.files import import_file
+from litbase.imports.pubmed import bulk_import, import_order
+from litbase.formats.reading import BibliographyError
+from litbase.store.schema import open_db
+
+
+@click.command(name="export")
+@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("pmids", metavar="[PMID...]", nargs=-1)
+@click.option("--collection", help="Export the articles of this collection")
+@click.option("--sql", help="Export the articles a read-only SELECT returns (it needs a pmid column)")
+@click.option("-f", "--format", "format_name", type=click.Choice(list(FORMATS)),
+              default="bibtex", show_default=True, help="Output format")
+@click.option("--style", type=click.Choice(list(STYLES)), default="vancouver",
+              show_default=True, help="Reference style for --format text")
+@click.option("--spreadsheet-safe", is_flag=True,
+              help="CSV: prefix cells that a spreadsheet would run as a formula with '")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file [default: standard output]")
+def export_command(db_path, pmids, collection, sql, format_name, style, spreadsheet_safe,
+                   output):
+    """Export articles as BibTeX, RIS, CSL-JSON, MEDLINE, formatted text or CSV.
+
+    Choose articles by PMID, --collection and/or --sql (their union, in order):
+
+        litbase export litbase.db 35392492 --format ris
+        litbase export litbase.db --collection peer-support --format text --style apa
+        litbase export litbase.db --sql "select pmid from articles where year >= 2020"
+    """
+    if not (pmids or collection or sql):
+        raise click.UsageError("Choose articles: PMIDs, --collection NAME or --sql SELECT"
+                               " (all of them: --sql 'select pmid from articles')")
+    db = sqlite_utils.Database(db_path)
+    try:
+        chosen = select_pmids(db, pmid_arguments(pmids), collection, sql, db_path)
+    except SelectionError as error:
+        raise click.ClickException(str(error))
+    chunks = export(load_articles(db, chosen), format_name, style=style,
+                    spreadsheet_safe=spreadsheet_safe)
+    # newline="" so RIS and CSV keep the CR LF their specifications ask for.
+    stream = open(output, "w", encoding="utf-8", newline="") if output else None
+    try:
+        for chunk in chunks:
+            if stream:
+                stream.write(chunk)
+            else:
+                click.echo(chunk, nl=False)
+    finally:
+        if stream:
+            stream.close()
+
+
+@click.command(name="import")
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("paths", metavar="PATH...", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False))
+@click.option("--collection", help="Collection to record the articles in"
+              " [default: the file name; none for PubMed XML files]")
+@click.option("--pmid", help="PubMed page text: the PMID of the page's article"
+              " [default: a PMID in the file name, else PubMed by the page's title]")
+def import_command(db_path, paths, collection, pmid):
+    """Import MEDLINE/.nbib, RIS, BibTeX, CSL-JSON, PubMed XML, page text or ID lists.
+
+    PubMed XML is PubMed's baseline and update files (.xml.gz) or saved
+    efetch answers (.xml).
+
+    PubMed page text (copied from an article's page) becomes the article,
+    its numbered references and citation links (source seed_page). A list of
+    PMIDs, DOIs and PMCIDs (one a line, or separated by commas or spaces)
+    becomes a collection; DOIs and PMCIDs are resolved through NCBI's ID
+    converter and ESearch, and those that cannot be are kept and reported.
+
+    Records with a PMID are merged with what is stored (stored fields win,
+    the file fills gaps); records without one wait in unmatched_records and
+    join their article once one with the same DOI is stored. Each file is
+    stored whole or, if any of it cannot be read, not at all.
+
+    PubMed XML files are streamed and committed 250 records at a time, in
+    NLM's numbering order (baseline before updatefiles/), each parsed while the
+    one before it is stored; DeleteCitation removes articles. A rerun skips
+    files already imported and resumes one that was interrupted; the
+    pubmed_files table tracks them.
+
+    \b
+        litbase import litbase.db my-library.ris references.bib
+        litbase import litbase.db baseline/pubmed25n*.xml.gz updatefiles/pubmed25n*.xml.gz
+    """
+    db = open_db(db_path)
+    paths = import_order(paths)
+    with bulk_import(db, paths):
+        for path in paths:
+            _import_one(db, path, collection, pmid)
+    sys.stdout.flush()
+
+
+def _import_one(db, path, collection, pmid) -> None:
+    try:
+        report = import_file(db, Path(path), collection, **({"pmid": pmid} if pmid else {}))
+    except BibliographyError as error:
+        kept = getattr(error, "stored", None) or f"Nothing from {path} was stored."
+        raise click.ClickException(f"{error}\n{kept}")
+    if report.get("summary"):
+        click.echo(report["summary"], err=True)
+    else:
+        click.echo(
+            f"{path}: {report['records']} {report['format']} records; {report['stored']} stored"
+            f" by PMID ({report['merged']} merged with stored articles),"
+            f" {report['unmatched']} without PMID kept in unmatched_records,"
+            f" {report['matched_by_doi']} matched by DOI.",
+            err=True,
+        )

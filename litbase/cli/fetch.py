@@ -1,0 +1,118 @@
+"""``litbase fetch``: an article's neighbourhood from PubMed and the link sources."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from litbase.grow.crawl import CrawlPlan, crawl
+from litbase.sources.eutils import EutilsClient, EutilsError
+from litbase.sources.json_api import SourceError
+from litbase.cli.progress import CrawlProgress
+from litbase.store.schema import open_db
+from litbase.grow.links import make_clients
+from litbase.model.link_sources import DEFAULT_SOURCES, UnknownSource, parse_sources
+from litbase.store.articles import record_fetch
+
+
+from litbase.cli.options import left_over_detail, ncbi_options, pmid_arguments
+
+
+# Unknown options pass through as PMIDs so that "-1" is refused as a PMID
+# (with the rule it breaks), not as an option nobody meant to give.
+@click.command(name="fetch", context_settings={"ignore_unknown_options": True})
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("pmids", metavar="PMID...", nargs=-1, required=True)
+@click.option("--depth", default=1, show_default=True, type=click.IntRange(0, 5),
+              help="Hops from the seeds: 1 = their references, citing and similar articles")
+@click.option("--similar", default=0, show_default=True, type=click.IntRange(0, 500),
+              help="Also take the N articles PubMed ranks most similar to each article")
+@click.option("--direction", type=click.Choice(["backward", "forward", "both"]), default="both",
+              show_default=True,
+              help="Snowball backward (references), forward (citing articles) or both")
+@click.option("--no-references", is_flag=True, help="Do not follow reference lists (= --direction forward)")
+@click.option("--no-cited-by", is_flag=True, help="Do not follow citing articles (= --direction backward)")
+@click.option("--max-articles", type=click.IntRange(1), help="Stop once the collection holds N articles")
+@click.option("--collection", help="Collection to record the articles in [default: pmid-SEED]")
+@click.option("--retry-missing", is_flag=True,
+              help="Ask again for PMIDs PubMed had no record for in an earlier run (seeds always are)")
+@click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
+@click.option("--sources", default=",".join(DEFAULT_SOURCES), show_default=True,
+              help="Citation link sources to merge: pubmed, icite, europepmc (comma-separated);"
+                   " records always come from PubMed [env LITBASE_ICITE_URL, LITBASE_EUROPEPMC_URL]")
+@ncbi_options
+def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_cited_by, max_articles,
+          collection, retry_missing, progress, sources, api_key, email):
+    """Fetch articles, their references, citing and similar articles from PubMed.
+
+    Breadth-first from the seeds. Only what is not stored yet is asked for, so
+    an interrupted fetch resumes when run again, and a larger --max-articles
+    continues where a smaller one stopped.
+
+        litbase fetch litbase.db 35392492 --similar 20
+    """
+    plan = CrawlPlan(
+        seeds=pmid_arguments(pmids),
+        depth=depth,
+        similar=similar,
+        references=direction != "forward" and not no_references,
+        cited_by=direction != "backward" and not no_cited_by,
+        max_articles=max_articles,
+        collection=collection,
+        retry_missing=retry_missing,
+    )
+    try:
+        plan.sources = parse_sources(sources)
+    except UnknownSource as error:
+        raise click.BadParameter(str(error), param_hint="--sources")
+    db = open_db(db_path)
+    bar = CrawlProgress(enabled=progress)
+
+    def on_request(request: dict) -> None:
+        record_fetch(db, request)
+        bar.on_request(request)
+
+    client = EutilsClient(api_key=api_key, email=email, on_request=on_request)
+    source_clients = make_clients(plan.sources, email=email, on_request=on_request)
+    try:
+        report = crawl(db, client, plan, progress=bar, source_clients=source_clients)
+    except (EutilsError, SourceError) as error:
+        bar.close()
+        raise click.ClickException(
+            f"{error}\nEverything fetched so far is stored; run the same command again to resume."
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo("\nInterrupted. Everything fetched so far is stored; run the same command"
+                   " again to resume.", err=True)
+        sys.exit(130)
+    # networkx and scipy load here, so that other commands start without them.
+    from litbase.graph.tables import update_graph
+
+    update_graph(db)
+    click.echo(
+        f"{report.records_stored} records stored, {report.articles_linked} articles linked, "
+        f"{bar.requests} requests in {report.seconds:.1f} s; collection {report.collection!r}.",
+        err=True,
+    )
+    if report.left_over:
+        click.echo(
+            f"Stopped at --max-articles {max_articles}: {report.left_over} more articles were"
+            f" found and not fetched ({left_over_detail(report.left_over_by)})."
+            " Run again with a larger budget to continue.",
+            err=True,
+        )
+    problems = []
+    if report.missing:
+        problems.append("PubMed has no record for PMID " + ", ".join(map(str, report.missing))
+                        + " (a rerun with --retry-missing asks again).")
+    if report.missing_before:
+        problems.append("PubMed had no record for PMID " + ", ".join(map(str, report.missing_before))
+                        + " when last asked; not asked again (--retry-missing asks).")
+    if report.links_unknown:
+        # Not fatal for the crawl, but the user must know: these articles' links are absent.
+        problems.append("elink did not know PMID " + ", ".join(map(str, report.links_unknown))
+                        + ": its citing and similar articles are not stored.")
+    if problems:
+        raise click.ClickException(" ".join(problems) + " Everything else is stored.")

@@ -1,0 +1,65 @@
+"""``litbase build``, ``snapshot`` and ``serve``: offline building and publishing."""
+
+from __future__ import annotations
+
+import click
+import sqlite_utils
+
+from litbase.store.dataset import DatasetError
+from litbase.store.dataset import snapshot as snapshot_database
+from litbase.publish.serve import DEFAULT_HOST, DEFAULT_PORT
+from litbase.publish.serve import serve as serve_datasette
+
+DEFAULT_DATASET = "datasets/peer-support"
+
+
+@click.command()
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("dataset", metavar="[DATASET]", default=DEFAULT_DATASET,
+                type=click.Path(file_okay=False, exists=True))
+def build(db_path, dataset):
+    """Build a ready database from a dataset folder, offline; safe to run twice.
+
+        litbase build litbase.db datasets/peer-support
+    """
+    try:
+        # The graph step's networkx and scipy load here, not for every command.
+        from litbase.imports.build import build as build_database
+
+        loaded = build_database(db_path, dataset)
+    except DatasetError as error:
+        raise click.ClickException(str(error))
+    click.echo(
+        f"{db_path}: {loaded.get('articles', 0)} articles, {loaded.get('citations', 0)} citations,"
+        f" {loaded.get('article_references', 0)} reference lines from {dataset}",
+        err=True,
+    )
+
+
+@click.command()
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False, exists=True))
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
+def snapshot(db_path, folder):
+    """Write a database as a dataset folder (the format `litbase build` reads).
+
+        litbase snapshot litbase.db datasets/my-review
+    """
+    manifest = snapshot_database(sqlite_utils.Database(db_path), folder)
+    rows = sum(manifest["tables"].values())
+    click.echo(f"{folder}: {rows} rows in {len(manifest['tables'])} tables", err=True)
+
+
+@click.command()
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False, exists=True))
+@click.option("--host", default=DEFAULT_HOST, show_default=True,
+              help="Interface to listen on; 0.0.0.0 makes the site reachable from other machines")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port)")
+@click.option("--public", is_flag=True,
+              help="Read-only and immutable, SQL time limits, no arbitrary SQL, no database download")
+def serve(db_path, host, port, public):
+    """Browse a database in Datasette with litbase's metadata and plugin.
+
+        litbase serve litbase.db
+    """
+    serve_datasette([db_path], host=host, port=port, public=public)

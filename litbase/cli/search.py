@@ -1,0 +1,182 @@
+"""``litbase search``, ``litbase refresh`` and ``litbase collections``: grow and compare collections."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+import sqlite_utils
+
+from litbase.cli.options import ncbi_options
+from litbase.store.collections import (
+    CollectionError,
+    collection_summaries,
+    compare_collections,
+    members,
+)
+from litbase.sources.eutils import EutilsClient, EutilsError, EutilsResponseError
+from litbase.cli.progress import CrawlProgress
+from litbase.grow.refresh import refresh
+from litbase.store.schema import open_db
+from litbase.grow.search import SearchError, search
+from litbase.store.articles import record_fetch
+
+
+def _client(db, api_key, email, bar) -> EutilsClient:
+    def on_request(request: dict) -> None:
+        record_fetch(db, request)
+        bar.on_request(request)
+
+    return EutilsClient(api_key=api_key, email=email, on_request=on_request)
+
+
+def _network_failure(error: EutilsError, bar) -> click.ClickException:
+    bar.close()
+    if isinstance(error, EutilsResponseError):
+        # NCBI reports a bad query inside HTTP 200; it is the user's to fix, so say it plainly.
+        return click.ClickException(f"PubMed answered with an error: {error.ncbi_message}")
+    return click.ClickException(
+        f"{error}\nEverything fetched so far is stored; run the same command again to resume.")
+
+
+@click.command(name="search")
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("term")
+@click.option("--collection", help="Collection to record the hits in [default: search-TERM]")
+@click.option("--max", "max_results", type=click.IntRange(1),
+              help="Store only the N most recent hits")
+@click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
+@ncbi_options
+def search_command(db_path, term, collection, max_results, progress, api_key, email):
+    """Store every article a PubMed query finds, in a collection.
+
+    A query with more than 9,999 hits (ESearch's limit) is split by
+    publication date, so nothing is silently cut. Records already stored are
+    not asked for again.
+
+        litbase search litbase.db "peer support[tiab] AND residency[tiab]" --collection peer
+    """
+    db = open_db(db_path)
+    bar = CrawlProgress(enabled=progress)
+    client = _client(db, api_key, email, bar)
+    try:
+        report = search(db, client, term, collection=collection, max_results=max_results,
+                        progress=bar)
+    except SearchError as error:
+        bar.close()
+        raise click.ClickException(str(error))
+    except EutilsError as error:
+        raise _network_failure(error, bar)
+    for warning in report.warnings:
+        click.echo(f"PubMed: {warning}", err=True)
+    sliced = f" in {len(report.slices)} publication-date slices" if len(report.slices) > 1 else ""
+    click.echo(
+        f"PubMed reports {report.query_count} hits{sliced}; collection {report.collection!r} holds"
+        f" {report.members}, {report.stored_count} of them stored ({report.records_stored} records"
+        f" fetched now, {bar.requests} requests).",
+        err=True,
+    )
+    if report.missing:
+        raise click.ClickException(
+            "PubMed listed but did not return PMID " + ", ".join(map(str, report.missing))
+            + "; run the same command again to retry them.")
+
+
+@click.command(name="refresh")
+@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.option("--collection", help="Refresh this collection's members [default: every article]")
+@ncbi_options
+def refresh_command(db_path, collection, api_key, email):
+    """Ask PubMed again for what can change, and log each change in the changes table.
+
+    New citing articles, new similar articles (top 20), corrected records and
+    retractions. Members without a PubMed record yet (an imported ID list, a
+    page's references) get one. Browse the changes in Datasette; new citing
+    articles are also an Atom feed at /-/changes/DB.atom.
+
+    \b
+        litbase refresh litbase.db --collection pmid-35392492
+    """
+    db = open_db(db_path)
+    if collection:
+        try:
+            members(db, collection)
+        except CollectionError as error:
+            raise click.ClickException(str(error))
+    bar = CrawlProgress(enabled=False)
+    try:
+        report = refresh(db, _client(db, api_key, email, bar), collection)
+    except EutilsError as error:
+        raise _network_failure(error, bar)
+    found = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in sorted(report.changes.items()))
+    click.echo(
+        f"Asked PubMed again about {report.articles} articles ({bar.requests} requests):"
+        f" {found or 'no changes'}; {report.records_added} records stored for the first time.",
+        err=True,
+    )
+    if report.missing:
+        raise click.ClickException(
+            "PubMed has no record for PMID " + ", ".join(map(str, report.missing))
+            + ". Everything else is stored.")
+
+
+class _ListByDefault(click.Group):
+    """`litbase collections DB` lists; `litbase collections compare DB A B` compares."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(name="collections", cls=_ListByDefault)
+def collections_group():
+    """List and compare collections (export one with litbase export --collection).
+
+    In Datasette each collection browses as collection_members?collection=NAME.
+    """
+
+
+@collections_group.command(name="list")
+@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of lines of text")
+def list_command(db_path, as_json):
+    """Every collection: members, how many are stored, roles, where it came from."""
+    summaries = collection_summaries(sqlite_utils.Database(db_path))
+    if as_json:
+        click.echo(json.dumps(summaries, indent=2))
+        return
+    for c in summaries:
+        roles = ", ".join(f"{n} {role}" for role, n in c["roles"].items())
+        query = f"; query {c['query']!r}, {c['query_count']} hits at PubMed" if c["query"] else ""
+        click.echo(f"{c['name']}: {c['members']} articles ({roles}), {c['stored']} stored;"
+                   f" {c['source'] or 'source not recorded'}{query}")
+
+
+@collections_group.command(name="compare")
+@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("a")
+@click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="JSON with the PMIDs of each part")
+@click.option("--show", type=click.Choice(["only-a", "only-b", "both"]),
+              help="Also print these PMIDs, one a line (to feed fetch or import)")
+def compare_command(db_path, a, b, as_json, show):
+    """Which articles two collections share and which only one of them holds.
+
+    \b
+        litbase collections compare litbase.db pmid-35392492 search-peer-support --show only-b
+    """
+    try:
+        result = compare_collections(sqlite_utils.Database(db_path), a, b)
+    except CollectionError as error:
+        raise click.ClickException(str(error))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{len(result['both'])} in both, {len(result['only_a'])} only in {a!r},"
+               f" {len(result['only_b'])} only in {b!r}; Jaccard similarity {result['jaccard']}")
+    if show:
+        for pmid in result[show.replace("-", "_")]:
+            click.echo(pmid)
+    sys.stdout.flush()

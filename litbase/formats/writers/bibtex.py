@@ -1,0 +1,169 @@
+"""BibTeX writer: one entry per article, plain ASCII with LaTeX escapes.
+
+ASCII with LaTeX escapes is what both classic BibTeX (which is not Unicode
+aware) and biblatex read; characters LaTeX has no name for (CJK) stay UTF-8,
+which biber and bibtexu read. ``unicode=True`` keeps all non-ASCII text as
+UTF-8 for biblatex/biber users who prefer it. Brace balance is an invariant:
+BibTeX counts every brace, escaped or not, so literal braces are written as
+``\\{ \\}`` only when they pair up within the field, else as the math
+delimiters ``$\\lbrace$``/``$\\rbrace$`` (which LaTeX, pybtex and pandoc all
+read; pandoc drops ``\\textbraceright``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+from litbase.formats.vocab import BIBTEX_TYPE_OF, MONTHS, language_name, work_kind
+from litbase.model.citekeys import UniqueKeys
+
+_ENCODER = UnicodeToLatexEncoder(
+    non_ascii_only=True,
+    # {\"u} rather than \"u: BibTeX treats a braced group opening with a
+    # backslash as one letter when sorting and changing case.
+    replacement_latex_protection="braces-all",
+    unknown_char_policy="keep",
+    unknown_char_warning=False,
+)
+
+_DOTLESS = re.compile(r"(\\[`'^\"~=.uvH])\\([ij])(?![a-zA-Z])")
+
+_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "%": r"\%",
+    "&": r"\&",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def braces_pair(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def latex_escape(text: str, unicode: bool = False) -> str:
+    """Text as a BibTeX field value: specials escaped, braces balanced."""
+    paired = braces_pair(text)
+    braces = {"{": r"\{", "}": r"\}"} if paired else {
+        "{": r"$\lbrace$", "}": r"$\rbrace$"}
+    escaped = "".join(_SPECIALS.get(c) or braces.get(c) or c for c in text)
+    if unicode:
+        return escaped
+    # pylatexenc accents a dotless i (\'\i), which pandoc renders as ı plus
+    # a combining accent; the plain letter gives the precomposed í.
+    return _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(escaped))
+
+
+def raw_value(text: str) -> str:
+    """Identifiers (DOI, URL) stay verbatim, as biblatex reads them; only braces are tamed."""
+    return text if braces_pair(text) else text.replace("{", "%7B").replace("}", "%7D")
+
+
+def bibtex_name(author: dict, unicode: bool = False) -> str:
+    if author.get("collective_name"):
+        # Braces make a group one "last name", and protect any "and" in it.
+        return "{" + latex_escape(author["collective_name"], unicode) + "}"
+    last = latex_escape(author.get("last_name") or "", unicode)
+    given = latex_escape(author.get("fore_name") or author.get("initials") or "", unicode)
+    suffix = latex_escape(author.get("suffix") or "", unicode)
+    parts = [last] + ([suffix] if suffix else []) + ([given] if given else [])
+    return ", ".join(parts)
+
+
+def subject_terms(article: dict) -> list[str]:
+    """MeSH descriptors, then author keywords, each once."""
+    terms = [m["descriptor"] for m in article.get("mesh_headings") or []]
+    terms += article.get("keywords") or []
+    return list(dict.fromkeys(t for t in terms if t))
+
+
+def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]:
+    """(name, value-as-written) pairs; values include their delimiters."""
+    esc = lambda text: "{" + latex_escape(str(text), unicode) + "}"  # noqa: E731
+    journal = article.get("journal") or {}
+    kind = work_kind(article)
+    fields = []
+    if article.get("authors"):
+        names = " and ".join(bibtex_name(a, unicode) for a in article["authors"])
+        fields.append(("author", "{" + names + "}"))
+    title = article.get("title") if kind != "book" else article.get("book_title")
+    if title:
+        # The inner braces keep a bibliography style from lowercasing
+        # acronyms and proper names (COVID-19, Müller).
+        fields.append(("title", "{" + esc(title) + "}"))
+    if kind == "chapter":
+        fields.append(("booktitle", "{" + esc(article["book_title"]) + "}"))
+    if kind == "article" and journal.get("title"):
+        fields.append(("journal", esc(journal["title"])))
+    if kind == "article" and journal.get("iso_abbreviation"):
+        fields.append(("shortjournal", esc(journal["iso_abbreviation"])))
+    if article.get("publisher"):
+        fields.append(("publisher", esc(article["publisher"])))
+    year, month, day = article.get("year"), article.get("month"), article.get("day")
+    if year:
+        fields.append(("year", "{%d}" % year))
+    if year and month:
+        # The month macro (mar) is classic BibTeX's, and biblatex maps it too.
+        fields.append(("month", MONTHS[month - 1]))
+    if year:
+        date = f"{year:04d}" + (f"-{month:02d}" if month else "") + (
+            f"-{day:02d}" if month and day else "")
+        fields.append(("date", "{" + date + "}"))
+    for name, key in (("volume", "volume"), ("number", "issue")):
+        if article.get(key):
+            fields.append((name, esc(article[key])))
+    if article.get("pages"):
+        fields.append(("pages", esc(article["pages"].replace("-", "--"))))
+    elif article.get("article_number"):
+        # Styles print pages, not eid: an e-number goes in both.
+        fields.append(("pages", esc(article["article_number"])))
+    if article.get("article_number"):
+        fields.append(("eid", esc(article["article_number"])))
+    if article.get("doi"):
+        fields.append(("doi", "{" + raw_value(article["doi"]) + "}"))
+    if article.get("pmid"):
+        fields.append(("pmid", "{%d}" % article["pmid"]))
+        fields.append(("eprint", "{%d}" % article["pmid"]))
+        fields.append(("eprinttype", "{pubmed}"))
+    if article.get("pmcid"):
+        fields.append(("pmcid", "{" + raw_value(article["pmcid"]) + "}"))
+    if journal.get("issn"):
+        fields.append(("issn", esc(journal["issn"])))
+    if article.get("languages"):
+        fields.append(("language", esc(" and ".join(
+            language_name(code) for code in article["languages"]))))
+    terms = subject_terms(article)
+    if terms:
+        # MeSH descriptors hold commas ("Education, Medical"), so semicolons.
+        fields.append(("keywords", esc("; ".join(terms))))
+    if article.get("abstract"):
+        fields.append(("abstract", esc(article["abstract"])))
+    if article.get("pmid"):
+        fields.append(("url", "{https://pubmed.ncbi.nlm.nih.gov/%d/}" % article["pmid"]))
+    return fields
+
+
+def bibtex_entry(article: dict, key: str, unicode: bool = False) -> str:
+    entry_type = BIBTEX_TYPE_OF[work_kind(article)]
+    lines = [f"@{entry_type}{{{key},"]
+    lines += [f"  {name} = {value}," for name, value in bibtex_fields(article, unicode)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_bibtex(articles: Iterable[dict], unicode: bool = False) -> Iterator[str]:
+    """Yield one BibTeX entry per article, separated by blank lines."""
+    keys = UniqueKeys()
+    for index, article in enumerate(articles):
+        yield ("\n" if index else "") + bibtex_entry(article, keys(article), unicode)

@@ -1,0 +1,83 @@
+"""CSL-JSON writer: the item shape citeproc processors (pandoc, Zotero, citeproc-py) read.
+
+CSL has no variable for PubMed's publication types or for telling MeSH
+descriptors from author keywords; CSL-JSON 1.0.2 keeps such facts under
+``custom``, which processors ignore and litbase reads back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from litbase.formats.vocab import CSL_TYPE_OF, language_tag, publication_type_names, work_kind
+from litbase.model.citekeys import UniqueKeys
+from litbase.formats.writers.bibtex import subject_terms
+
+
+def csl_name(author: dict) -> dict:
+    if author.get("collective_name"):
+        return {"literal": author["collective_name"]}
+    name = {"family": author.get("last_name"),
+            "given": author.get("fore_name") or author.get("initials"),
+            "suffix": author.get("suffix")}
+    return {k: v for k, v in name.items() if v}
+
+
+def csl_item(article: dict, key: str) -> dict:
+    kind = work_kind(article)
+    journal = article.get("journal") or {}
+    item = {"id": key, "type": CSL_TYPE_OF[kind]}
+    if article.get("authors"):
+        item["author"] = [csl_name(a) for a in article["authors"]]
+    item["title"] = article.get("book_title") if kind == "book" else article.get("title")
+    if kind == "chapter":
+        item["container-title"] = article.get("book_title")
+    elif kind == "article":
+        item["container-title"] = journal.get("title")
+        item["container-title-short"] = journal.get("iso_abbreviation")
+    item["publisher"] = article.get("publisher")
+    parts = [article.get(p) for p in ("year", "month", "day")]
+    if parts[0]:
+        parts = parts[:1] + ([parts[1]] if parts[1] else []) + (
+            [parts[2]] if parts[1] and parts[2] else [])
+        item["issued"] = {"date-parts": [parts]}
+    item["volume"] = article.get("volume")
+    item["issue"] = article.get("issue")
+    # Styles print page; APA prints number as "Article e10728".
+    item["page"] = article.get("pages") or article.get("article_number")
+    item["number"] = article.get("article_number")
+    item["DOI"] = article.get("doi")
+    item["PMID"] = str(article["pmid"]) if article.get("pmid") else None
+    item["PMCID"] = article.get("pmcid")
+    item["ISSN"] = journal.get("issn")
+    languages = article.get("languages") or []
+    item["language"] = language_tag(languages[0]) if languages else None
+    item["keyword"] = "; ".join(subject_terms(article)) or None
+    item["abstract"] = article.get("abstract")
+    if article.get("pmid"):
+        item["URL"] = f"https://pubmed.ncbi.nlm.nih.gov/{article['pmid']}/"
+    custom = {
+        "publication_types": publication_type_names(article),
+        "mesh_terms": [m["descriptor"] for m in article.get("mesh_headings") or []],
+        "keywords": article.get("keywords") or [],
+        "languages": languages,
+        "journal_iso": journal.get("iso_abbreviation"),
+    }
+    item["custom"] = {k: v for k, v in custom.items() if v}
+    return {k: v for k, v in item.items() if v not in (None, "", [], {})}
+
+
+def csl_items(articles: Iterable[dict]) -> Iterator[dict]:
+    keys = UniqueKeys()
+    for article in articles:
+        yield csl_item(article, keys(article))
+
+
+def write_csljson(articles: Iterable[dict]) -> Iterator[str]:
+    """Yield a JSON array of CSL items, one item at a time."""
+    yield "["
+    for index, item in enumerate(csl_items(articles)):
+        text = json.dumps(item, ensure_ascii=False, indent=2)
+        yield ("," if index else "") + "\n" + "\n".join("  " + l for l in text.splitlines())
+    yield "\n]\n"

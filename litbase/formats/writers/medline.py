@@ -1,0 +1,121 @@
+"""MEDLINE (.nbib) writer: PubMed's own tagged display, what EndNote and Zotero import.
+
+Line rules, as PubMed writes them: a tag left-justified in four columns, then
+"- " and the value; long values wrap at 80 columns onto continuation lines
+indented six spaces (readers join them with one space, so words are never
+split, not even at hyphens); a blank line between records.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Iterator
+
+from litbase.formats.vocab import MONTHS, publication_type_names, work_kind
+
+WIDTH = 80
+
+
+def initials(author: dict) -> str:
+    if author.get("initials"):
+        return author["initials"]
+    return "".join(part[0] for part in (author.get("fore_name") or "").replace("-", " ").split())
+
+
+def mesh_line(heading: dict) -> str:
+    """PubMed's form: "*Peer Group/psychology" (major descriptor), "Burnout/*prevention"."""
+    text = ("*" if heading.get("major_topic") else "") + heading["descriptor"]
+    for qualifier in heading.get("qualifiers") or []:
+        text += "/" + ("*" + qualifier[:-1] if qualifier.endswith("*") else qualifier)
+    return text
+
+
+def display_date(article: dict) -> str | None:
+    if article.get("pub_date"):
+        return article["pub_date"]
+    year, month, day = article.get("year"), article.get("month"), article.get("day")
+    if not year:
+        return None
+    parts = [str(year)]
+    if month:
+        parts.append(MONTHS[month - 1].capitalize())
+        if day:
+            parts.append(str(day))
+    return " ".join(parts)
+
+
+def source_line(article: dict) -> str | None:
+    journal = (article.get("journal") or {}).get("iso_abbreviation")
+    if not journal:
+        return None
+    text = f"{journal}. {display_date(article) or ''}"
+    if article.get("volume"):
+        text += f";{article['volume']}"
+        if article.get("issue"):
+            text += f"({article['issue']})"
+    location = article.get("pages") or article.get("article_number")
+    if location:
+        text += f":{location}"
+    text += "."
+    if article.get("doi"):
+        text += f" doi: {article['doi']}."
+    return text
+
+
+def medline_fields(article: dict) -> list[tuple[str, str]]:
+    journal = article.get("journal") or {}
+    kind = work_kind(article)
+    fields = [("PMID", article.get("pmid")), ("STAT", article.get("medline_status"))]
+    if journal.get("issn"):
+        fields.append(("IS", f"{journal['issn']} ({journal.get('issn_type') or 'Print'})"))
+    fields += [("VI", article.get("volume")), ("IP", article.get("issue")),
+               ("DP", display_date(article))]
+    fields.append(("TI", article.get("title")))
+    if kind != "article":
+        fields += [("BTI", article.get("book_title")), ("PB", article.get("publisher"))]
+    # Pages, or the article number where PubMed has no pages (as it prints them).
+    fields.append(("PG", article.get("pages") or article.get("article_number")))
+    fields.append(("LID", f"{article['pii']} [pii]" if article.get("pii") else None))
+    fields.append(("LID", f"{article['doi']} [doi]" if article.get("doi") else None))
+    fields += [("AB", article.get("abstract")), ("CI", article.get("copyright"))]
+    for author in article.get("authors") or []:
+        if author.get("collective_name"):
+            fields.append(("CN", author["collective_name"]))
+            continue
+        full = author.get("last_name") or ""
+        if author.get("fore_name"):
+            full += ", " + author["fore_name"]
+        short = " ".join(p for p in (author.get("last_name"), initials(author)) if p)
+        if author.get("suffix"):
+            full += " " + author["suffix"]
+            short += " " + author["suffix"]
+        fields += [("FAU", full), ("AU", short)]
+        if author.get("orcid"):
+            fields.append(("AUID", f"ORCID: {author['orcid']}"))
+        fields += [("AD", affiliation) for affiliation in author.get("affiliations") or []]
+    fields += [("LA", code) for code in article.get("languages") or []]
+    fields += [("PT", name) for name in publication_type_names(article)]
+    fields += [("TA", journal.get("iso_abbreviation")), ("JT", journal.get("title"))]
+    fields += [("MH", mesh_line(h)) for h in article.get("mesh_headings") or []]
+    fields.append(("PMC", article.get("pmcid")))
+    fields += [("OT", keyword) for keyword in article.get("keywords") or []]
+    fields.append(("AID", f"{article['doi']} [doi]" if article.get("doi") else None))
+    fields += [("PST", article.get("publication_status")), ("SO", source_line(article))]
+    return [(tag, " ".join(str(value).split())) for tag, value in fields
+            if value is not None and str(value).strip()]
+
+
+def medline_record(article: dict) -> str:
+    lines = []
+    for tag, value in medline_fields(article):
+        wrapped = textwrap.wrap(value, WIDTH - 6, break_long_words=False,
+                                break_on_hyphens=False) or [value]
+        lines.append(f"{tag:<4}- {wrapped[0]}")
+        lines += ["      " + part for part in wrapped[1:]]
+    return "\n".join(lines) + "\n"
+
+
+def write_medline(articles: Iterable[dict]) -> Iterator[str]:
+    """Yield one MEDLINE record per article, a blank line before each (as PubMed does)."""
+    for article in articles:
+        yield "\n" + medline_record(article)

@@ -1,0 +1,93 @@
+"""RIS writer: the tagged format every reference manager imports.
+
+Line rules of the RIS specification: each line is a two-character tag, two
+spaces, a hyphen, a space and the value; TY opens a record and ``ER  -``
+closes it; a value never spans lines (so newlines inside an abstract become
+spaces); lines end with CR LF. Repeatable tags (AU, KW) take one value per
+line. Names are written "Last, First, Suffix".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from litbase.formats.vocab import RIS_TYPE_OF, language_name, publication_type_names, work_kind
+from litbase.formats.writers.bibtex import subject_terms
+
+EOL = "\r\n"
+
+
+def ris_name(author: dict) -> str:
+    if author.get("collective_name"):
+        return author["collective_name"]
+    parts = [author.get("last_name") or "", author.get("fore_name") or author.get("initials")]
+    if author.get("suffix"):
+        parts.append(author["suffix"])
+    return ", ".join(p or "" for p in parts)
+
+
+def one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
+def split_pages(pages: str) -> tuple[str, str | None]:
+    start, _, end = pages.partition("-")
+    return start.strip(), (end.strip() or None)
+
+
+def ris_lines(article: dict) -> list[tuple[str, str]]:
+    kind = work_kind(article)
+    journal = article.get("journal") or {}
+    lines = [("TY", RIS_TYPE_OF[kind])]
+    lines += [("AU", ris_name(a)) for a in article.get("authors") or []]
+    if kind == "book":
+        lines.append(("TI", article.get("book_title") or article.get("title")))
+    else:
+        lines.append(("TI", article.get("title")))
+    if kind == "chapter":
+        lines.append(("T2", article.get("book_title")))
+    else:
+        lines.append(("T2", journal.get("title")))
+        lines.append(("J2", journal.get("iso_abbreviation")))
+    lines.append(("PB", article.get("publisher")))
+    year, month, day = article.get("year"), article.get("month"), article.get("day")
+    lines.append(("PY", year))
+    if year:
+        # DA is YYYY/MM/DD/other-info, empty parts left empty.
+        parts = [f"{year:04d}", f"{month:02d}" if month else "",
+                 f"{day:02d}" if month and day else "", ""]
+        lines.append(("DA", "/".join(parts)))
+    lines.append(("VL", article.get("volume")))
+    lines.append(("IS", article.get("issue")))
+    if article.get("pages"):
+        start, end = split_pages(article["pages"])
+        lines += [("SP", start), ("EP", end)]
+    elif article.get("article_number"):
+        lines.append(("SP", article["article_number"]))
+    # C7 is the RIS specification's "Article Number" for journal articles.
+    lines.append(("C7", article.get("article_number")))
+    lines.append(("DO", article.get("doi")))
+    lines.append(("AN", article.get("pmid")))
+    lines.append(("DB", "PubMed" if article.get("pmid") else None))
+    # C2 is the specification's PMCID field.
+    lines.append(("C2", article.get("pmcid")))
+    lines.append(("SN", journal.get("issn")))
+    lines += [("LA", language_name(code)) for code in article.get("languages") or []]
+    lines.append(("M3", "; ".join(publication_type_names(article)) or None))
+    lines += [("KW", term) for term in subject_terms(article)]
+    lines.append(("AB", article.get("abstract")))
+    if article.get("pmid"):
+        lines.append(("UR", f"https://pubmed.ncbi.nlm.nih.gov/{article['pmid']}/"))
+    return [(tag, one_line(value)) for tag, value in lines
+            if value is not None and str(value).strip()]
+
+
+def ris_record(article: dict) -> str:
+    body = "".join(f"{tag}  - {value}{EOL}" for tag, value in ris_lines(article))
+    return body + "ER  - " + EOL
+
+
+def write_ris(articles: Iterable[dict]) -> Iterator[str]:
+    """Yield one RIS record per article, a blank line between records."""
+    for index, article in enumerate(articles):
+        yield (EOL if index else "") + ris_record(article)

@@ -1,0 +1,168 @@
+"""Ask PubMed again for what can change, and record each change in ``changes``.
+
+What can change after an article is stored: its record (corrections, a
+retraction notice), the articles citing it, the articles PubMed calls
+similar. So a refresh re-reads the records (efetch, compared field by field
+before anything is saved) and the links (elink), nothing else. Articles
+whose links are seen for the first time form the baseline: their citing and
+similar articles are stored but not announced as new. Members still without
+a PubMed record (an imported list, a page's references) get one first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from litbase.grow.crawl import EFETCH_BATCH, ELINK_BATCH, fetch_records, records_needed
+from litbase.model.ids import chunks
+from litbase.grow.answers import read_answer
+from litbase.parse.eutils import parse_elink
+from litbase.parse.pubmed import parse_pubmed_xml
+from litbase.store.articles import add_to_collection, article_row, save_articles, save_links, utc_now
+
+# Fields whose change makes a record "corrected"; retraction fields are reported on their own.
+COMPARED = ("title", "abstract", "authors", "journal", "journal_iso", "year", "month", "day",
+            "volume", "issue", "pages", "article_number", "doi", "pmcid", "mesh_terms",
+            "keywords", "date_revised")
+# A similar-articles list runs to hundreds and reshuffles; only newcomers near the top are news.
+SIMILAR_TOP = 20
+
+
+@dataclass
+class RefreshReport:
+    collection: str | None
+    articles: int = 0  # articles whose record and links were asked for again
+    records_added: int = 0  # members that had no PubMed record before
+    changes: Counter = field(default_factory=Counter)
+    missing: list[int] = field(default_factory=list)
+
+
+def targets(db: sqlite_utils.Database, collection: str | None) -> list[int]:
+    if collection is None:
+        return [r[0] for r in db.conn.execute("SELECT pmid FROM articles ORDER BY pmid")]
+    return [r[0] for r in db.conn.execute(
+        "SELECT DISTINCT pmid FROM collections_articles WHERE collection = ? ORDER BY pmid",
+        [collection])]
+
+
+def record_changes(db, rows: list[dict], collection: str | None, now: str) -> None:
+    db.conn.executemany(
+        "INSERT INTO changes (pmid, what, related_pmid, detail, collection, detected_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(r["pmid"], r["what"], r.get("related_pmid"), r.get("detail"), collection, now) for r in rows])
+
+
+def record_differences(stored: dict, article: dict, now: str) -> list[dict]:
+    """The changes between a stored articles row and a freshly parsed record."""
+    fresh = article_row(article, "efetch", now)
+    found = []
+    if fresh["is_retracted"] and not stored["is_retracted"]:
+        notices = [n.get("pmid") for n in article.get("related_notices") or []
+                   if n.get("ref_type") == "RetractionIn"]
+        found.append({"pmid": article["pmid"], "what": "retracted",
+                      "related_pmid": notices[0] if notices else None,
+                      "detail": "PubMed now marks this article as retracted"})
+    changed = [f for f in COMPARED if (stored.get(f) or None) != (fresh.get(f) or None)]
+    if changed:
+        # NLM bumps DateRevised for edits litbase does not show (MeSH qualifiers, say);
+        # that alone still counts, but the date is named once, not as a changed field.
+        named = [f for f in changed if f != "date_revised"]
+        revised = f"record revised {fresh['date_revised']}" if fresh.get("date_revised") else ""
+        detail = (", ".join(named) + " changed" + (f" ({revised})" if revised else "")
+                  if named else revised or "record revised")
+        found.append({"pmid": article["pmid"], "what": "record_corrected", "detail": detail})
+    return found
+
+
+def refresh_records(db, client, pmids: list[int], collection, report: RefreshReport) -> None:
+    """Re-read stored PubMed records; save and log only those that changed."""
+    for batch in chunks(pmids, EFETCH_BATCH):
+        now = utc_now()
+        marks = ",".join("?" * len(batch))
+        cursor = db.conn.execute(f"SELECT * FROM articles WHERE pmid IN ({marks})", batch)
+        names = [d[0] for d in cursor.description]
+        stored = {row[0]: dict(zip(names, row)) for row in cursor}
+        articles = [a for a in parse_pubmed_xml(client.efetch_pubmed(batch))
+                    if a.get("record_type") != "delete" and a["pmid"] in stored]
+        changed, rows = [], []
+        for article in articles:
+            found = record_differences(stored[article["pmid"]], article, now)
+            if found:
+                changed.append(article)
+                rows += found
+        with db.conn:
+            save_articles(db, changed, record_source="efetch", now=now)
+            record_changes(db, rows, collection, now)
+        report.changes.update(r["what"] for r in rows)
+
+
+def refresh_links(db, client, pmids: list[int], collection, report: RefreshReport) -> list[dict]:
+    """Re-ask elink; log citing and top similar articles that were not there before."""
+    new_citing = []
+    for batch in chunks(pmids, ELINK_BATCH):
+        now = utc_now()
+        linksets = read_answer("elink", parse_elink, client.elink_pubmed(batch))
+        rows = []
+        for linkset in linksets:
+            pmid = linkset["pmid"]
+            if linkset.get("error") or pmid is None or not _links_seen(db, pmid):
+                continue
+            citing = {r[0] for r in db.conn.execute(
+                "SELECT citing FROM citations WHERE cited = ?", [pmid])}
+            similar = {r[0] for r in db.conn.execute(
+                "SELECT similar_pmid FROM similar_articles WHERE pmid = ?", [pmid])}
+            rows += [{"pmid": pmid, "what": "new_citing", "related_pmid": c,
+                      "detail": "PubMed lists a new citing article"}
+                     for c in linkset["cited_by"] if c not in citing]
+            rows += [{"pmid": pmid, "what": "new_similar", "related_pmid": s,
+                      "detail": f"rank {rank}, score {score}"}
+                     for rank, (s, score) in enumerate(linkset["similar"][:SIMILAR_TOP], start=1)
+                     if s not in similar]
+        with db.conn:
+            save_links(db, linksets, now=now)
+            record_changes(db, rows, collection, now)
+        report.changes.update(r["what"] for r in rows)
+        new_citing += [r for r in rows if r["what"] == "new_citing"]
+    return new_citing
+
+
+def _links_seen(db, pmid: int) -> bool:
+    row = db.conn.execute("SELECT links_fetched_at FROM articles WHERE pmid = ?", [pmid]).fetchone()
+    return bool(row and row[0])
+
+
+def refresh(db: sqlite_utils.Database, client, collection: str | None = None) -> RefreshReport:
+    """Refresh a collection's members (or every article): records, then links."""
+    report = RefreshReport(collection=collection)
+    pmids = targets(db, collection)
+    need = records_needed(db, pmids, retry_missing=False)
+    report.records_added, report.missing = fetch_records(db, client, need)
+    fresh = set(need)
+    stored = {r[0] for batch in chunks(pmids, 900) for r in db.conn.execute(
+        f"SELECT pmid FROM articles WHERE record_source = 'efetch'"
+        f" AND pmid IN ({','.join('?' * len(batch))})", batch)}
+    again = [p for p in pmids if p in stored and p not in fresh]
+    report.articles = len(again)
+    refresh_records(db, client, again, collection, report)
+    new_citing = refresh_links(db, client, [p for p in pmids if p in stored], collection, report)
+    citers = list(dict.fromkeys(r["related_pmid"] for r in new_citing))
+    added, missing = fetch_records(db, client, records_needed(db, citers, retry_missing=False))
+    report.records_added += added
+    report.missing = sorted(set(report.missing) | set(missing))
+    if collection:
+        _grow_collection(db, collection, new_citing)
+    return report
+
+
+def _grow_collection(db, collection: str, new_citing: list[dict]) -> None:
+    """New citing articles of a collection's depth-0 members join it, one hop out."""
+    core = {r[0]: r[1] for r in db.conn.execute(
+        "SELECT pmid, coalesce(seed_pmid, pmid) FROM collections_articles"
+        " WHERE collection = ? AND depth = 0", [collection])}
+    with db.conn:
+        add_to_collection(db, collection, [
+            {"pmid": r["related_pmid"], "role": "citing", "depth": 1, "seed_pmid": core[r["pmid"]]}
+            for r in new_citing if r["pmid"] in core])

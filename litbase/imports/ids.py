@@ -1,0 +1,70 @@
+"""Import a list of PMIDs, DOIs and PMCIDs into a collection.
+
+DOIs and PMCIDs are resolved to PMIDs first (``idconv``), before anything is
+written, so the list lands in one transaction. A PMID not stored yet gets a
+placeholder row (record_source ``import``) whose completeness says what a
+networked fetch would add; ``litbase refresh --collection`` fetches them.
+An identifier that cannot be resolved is kept in ``unmatched_records`` (a DOI
+there joins its article as soon as one with that DOI is stored) and reported.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from litbase.store.collections import record_collection
+from litbase.sources.eutils import EutilsClient
+from litbase.grow.resolve import resolve_ids
+from litbase.sources.idconv import IdconvClient
+from litbase.formats.reading import BibliographyError
+from litbase.store.schema import ensure_db_shape
+from litbase.store.articles import add_to_collection, refresh_reference_status, utc_now
+
+
+def default_clients():
+    # Two attempts, not five: a list import should not hang for long when offline.
+    return IdconvClient(max_attempts=2), EutilsClient(max_attempts=2)
+
+
+def import_ids(db, path: Path, items: list[dict], collection: str | None, pmid=None,
+               client_factory=None) -> dict:
+    """Resolve, then store the list's PMIDs as collection members in one transaction."""
+    if pmid is not None:
+        raise BibliographyError(str(path), None, "--pmid applies to PubMed page text only")
+    dois = [i["value"] for i in items if i["kind"] == "doi"]
+    pmcids = [i["value"] for i in items if i["kind"] == "pmcid"]
+    resolved, failed = {}, {}
+    if dois or pmcids:
+        idconv, eutils = (client_factory or default_clients)()
+        resolved, failed = resolve_ids(dois, pmcids, idconv, eutils)
+    pmids = list(dict.fromkeys(
+        i["value"] if i["kind"] == "pmid" else resolved[i["value"]]
+        for i in items if i["kind"] == "pmid" or i["value"] in resolved))
+    name = collection or path.stem
+    now = utc_now()
+    ensure_db_shape(db)  # creates tables, which commits: before the transaction
+    with db.conn:
+        before = {r[0] for r in db.conn.execute(
+            f"SELECT pmid FROM articles WHERE pmid IN ({','.join('?' * len(pmids))})", pmids)}
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO articles (pmid, record_source, updated_at) VALUES (?, 'import', ?)",
+            [(p, now) for p in pmids])
+        refresh_reference_status(db, [p for p in pmids if p not in before])
+        record_collection(db, name, f"import of {path}", f"identifiers listed in {path.name}")
+        add_to_collection(db, name, [{"pmid": p, "role": "import", "depth": 0} for p in pmids])
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO unmatched_records (id, doi, source_file, line, format,"
+            " collection, record, imported_at) VALUES (?, ?, ?, ?, 'id_list', ?, ?, ?)",
+            [(f"{i['kind']}:{i['value'].lower()}", i["value"] if i["kind"] == "doi" else None,
+              str(path), i["line"], name, json.dumps({i["kind"]: i["value"], "unresolved": failed[i["value"]]}),
+              now) for i in items if i["value"] in failed])
+    counts = {k: sum(1 for i in items if i["kind"] == k) for k in ("pmid", "doi", "pmcid")}
+    summary = (f"{path}: {counts['pmid']} PMIDs, {counts['doi']} DOIs and {counts['pmcid']} PMCIDs;"
+               f" {len(resolved)} resolved to PMIDs; {len(pmids)} articles in collection {name!r}"
+               f" ({len(pmids) - len(before)} not stored before).")
+    if failed:
+        summary += "\nNot resolved, kept in unmatched_records:" + "".join(
+            f"\n  {value}: {why}" for value, why in failed.items())
+    return {"format": "id_list", "records": len(items), "stored": len(pmids), "merged": len(before),
+            "unmatched": len(failed), "matched_by_doi": 0, "summary": summary}

@@ -1,0 +1,142 @@
+"""The pages litbase adds to Datasette: overview, year chart, network (SVG, JSON, page), static files.
+
+Each page checks the same permissions as the database's own page
+(``requested_database``); the SQL and HTML live in ``pages``, ``charts``,
+``network_svg`` and ``network_data``.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from datasette.utils.asgi import BadRequest, NotFound, Response
+from markupsafe import Markup
+
+from litbase.publish import pages as helpers
+from litbase.publish.charts import year_chart_svg
+from litbase.publish.network_data import network_data
+from litbase.publish.network_svg import network_svg
+
+
+def article_url(datasette, database):
+    """pmid -> the article page's path in this database."""
+    return lambda pmid: datasette.urls.row(database, "articles", str(pmid))
+
+
+async def static_file(request):
+    name = request.url_vars["name"]
+    path = resources.files("litbase.publish").joinpath("static", name)
+    if not path.is_file():
+        raise NotFound(name)
+    content_type = "text/css" if name.endswith(".css") else "text/javascript"
+    return Response(path.read_text(encoding="utf-8"), content_type=f"{content_type}; charset=utf-8")
+
+
+async def requested_database(datasette, request, table: str = "articles",
+                             missing: str = "{name} is not a litbase database"):
+    """The database named in the URL, after the same permission checks as its own page.
+
+    Used by every litbase page; ``missing`` is the 404 message when ``table`` is absent.
+    """
+    name = request.url_vars["database"]
+    try:
+        db = datasette.get_database(name)
+    except KeyError:
+        raise NotFound(f"Database not found: {name}")
+    await datasette.ensure_permissions(request.actor, [("view-database", name), "view-instance"])
+    if not await db.table_exists(table):
+        raise NotFound(missing.format(name=name))
+    return name, db
+
+
+async def _year_chart(datasette, name, db) -> str:
+    counts = {row["year"]: row["n"] for row in await db.execute(helpers.YEARS_SQL)}
+    return year_chart_svg(counts, link=lambda year: datasette.urls.table(name, "articles") + f"?year={year}")
+
+
+async def _network(datasette, name, db) -> str:
+    nodes = [dict(r) for r in await db.execute(helpers.NODES_SQL)]
+    edges = [(r["citing"], r["cited"]) for r in await db.execute(helpers.EDGES_SQL)]
+    config = datasette.plugin_config("litbase") or {}
+    return network_svg(nodes, edges, link=article_url(datasette, name),
+                       max_nodes=int(config.get("max_network_nodes", 300)))
+
+
+async def years_svg(datasette, request):
+    name, db = await requested_database(datasette, request)
+    return Response(await _year_chart(datasette, name, db), content_type="image/svg+xml; charset=utf-8")
+
+
+async def network_view(datasette, request):
+    name, db = await requested_database(datasette, request)
+    return Response(await _network(datasette, name, db), content_type="image/svg+xml; charset=utf-8")
+
+
+async def _interactive_network(datasette, request):
+    """The network around ?pmid=, of ?collection=, or of the whole database."""
+    name, db = await requested_database(datasette, request)
+    pmid = request.args.get("pmid")
+    if pmid is not None and not pmid.isdigit():
+        raise BadRequest(f"pmid must be a PMID, not {pmid!r}")
+    pmid = int(pmid) if pmid else None
+    collection = request.args.get("collection")
+    config = datasette.plugin_config("litbase") or {}
+    data = await db.execute_fn(lambda conn: network_data(
+        conn, pmid=pmid, collection=collection, max_nodes=int(config.get("max_network_nodes", 300))))
+    url_of = article_url(datasette, name)
+    for node in data["nodes"]:
+        node["url"] = url_of(node["id"])
+    return name, data
+
+
+async def network_json(datasette, request):
+    _, data = await _interactive_network(datasette, request)
+    return Response.json(data)
+
+
+async def network_page(datasette, request):
+    name, data = await _interactive_network(datasette, request)
+    if data["focus"] is not None:
+        heading = f"Citation network of PMID {data['focus']}"
+    elif data["collection"] is not None:
+        heading = f"Citation network of the collection {data['collection']}"
+    else:
+        heading = f"Citation network of {name}"
+    # "</" cannot end the <script> block the data sits in.
+    data_json = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    html = await datasette.render_template(
+        "litbase_network.html",
+        {"database": name, "heading": heading, "data": data, "data_json": Markup(data_json),
+         "json_url": request.path + ".json" + (f"?{request.query_string}" if request.query_string else "")},
+        request=request,
+    )
+    return Response.html(html)
+
+
+async def overview(datasette, request):
+    name, db = await requested_database(datasette, request)
+    html = await datasette.render_template(
+        "litbase_overview.html",
+        {
+            "database": name,
+            "year_chart": Markup(await _year_chart(datasette, name, db)),
+            "network": Markup(await _network(datasette, name, db)),
+            "articles_count": (await db.execute("select count(*) from articles")).single_value(),
+            "collections": [r[0] for r in await db.execute("select name from collections order by name")],
+            "citations_count": (await db.execute(
+                "select count(*) from (select distinct citing, cited from citations)")).single_value(),
+        },
+        request=request,
+    )
+    return Response.html(html)
+
+
+ROUTES = [
+        (r"^/-/litbase/static/(?P<name>[a-z0-9_-]+\.(css|js))$", static_file),
+        (r"^/-/litbase/(?P<database>[^/]+)/years\.svg$", years_svg),
+        (r"^/-/litbase/(?P<database>[^/]+)/network\.svg$", network_view),
+        (r"^/-/litbase/(?P<database>[^/]+)/network\.json$", network_json),
+        (r"^/-/litbase/(?P<database>[^/]+)/network$", network_page),
+        (r"^/-/litbase/(?P<database>[^/]+)$", overview),
+    ]

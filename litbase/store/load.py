@@ -1,0 +1,215 @@
+"""Choose articles (PMIDs, a collection, a SQL query) and load them as full records.
+
+``load_articles`` turns stored rows back into the ``records.Article`` shape the
+parsers produce, authors in byline order, so every writer reads one shape
+whether a record came from PubMed or from a file. It yields in batches, so
+an export of a whole database never holds it in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+
+import sqlite_utils
+
+from litbase.model.citekeys import disambiguate, key_base
+
+BATCH = 500
+
+
+class SelectionError(ValueError):
+    """The selection cannot be made: unknown collection, bad or non-SELECT SQL."""
+
+
+def collection_pmids(db: sqlite_utils.Database, name: str) -> list[int]:
+    if not db["collections"].exists() or not db["collections"].count_where("name = ?", [name]):
+        raise SelectionError(f"No collection named {name!r}")
+    rows = db.conn.execute(
+        "SELECT pmid FROM collections_articles WHERE collection = ?"
+        " GROUP BY pmid ORDER BY min(depth), min(rowid)",
+        [name],
+    )
+    return [row[0] for row in rows]
+
+
+# Only reading is authorised: a read-only connection already refuses writes,
+# and this also refuses ATTACH, PRAGMA and anything else that is not a read.
+_ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
+            sqlite3.SQLITE_RECURSIVE}
+
+
+def _authorize(action, *args):
+    return sqlite3.SQLITE_OK if action in _ALLOWED else sqlite3.SQLITE_DENY
+
+
+def sql_pmids(db_path: str, sql: str) -> list[int]:
+    """PMIDs from a read-only SELECT that has a ``pmid`` column, in its order."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        conn.set_authorizer(_authorize)
+        try:
+            cursor = conn.execute(sql)
+        except sqlite3.Error as error:
+            raise SelectionError(f"--sql must be a single read-only SELECT: {error}")
+        names = [d[0].lower() for d in cursor.description or []]
+        if "pmid" not in names:
+            raise SelectionError("--sql must return a column named pmid")
+        index = names.index("pmid")
+        pmids = [row[index] for row in cursor if row[index] is not None]
+    finally:
+        conn.close()
+    return list(dict.fromkeys(int(p) for p in pmids))
+
+
+def select_pmids(db, pmids: Iterable[int] = (), collection: str | None = None,
+                 sql: str | None = None, db_path: str | None = None) -> list[int]:
+    """The union of every selection given, in order, each PMID once."""
+    chosen = list(pmids)
+    if collection:
+        chosen += collection_pmids(db, collection)
+    if sql:
+        chosen += sql_pmids(db_path, sql)
+    return list(dict.fromkeys(chosen))
+
+
+def _loads(value, default):
+    return json.loads(value) if value else default
+
+
+def _split(value: str | None) -> list[str]:
+    return [part for part in (value or "").split("; ") if part]
+
+
+class CiteKeyIndex:
+    """Cite keys disambiguated against every stored article of the same year.
+
+    Loaded a year at a time and kept, so a large export asks once per year.
+    """
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        self.keys: dict[int, str] = {}
+        self.years: set = set()
+
+    def _load_year(self, year) -> None:
+        rows = self.db.conn.execute(
+            "SELECT a.pmid, a.year, a.title, coalesce(au.last_name, au.collective_name)"
+            " FROM articles a LEFT JOIN articles_authors aa ON aa.pmid = a.pmid AND aa.position = 1"
+            " LEFT JOIN authors au ON au.id = aa.author_id WHERE a.year IS ?",
+            [year],
+        )
+        bases = {pmid: key_base(name, y, title) for pmid, y, title, name in rows}
+        self.keys.update(disambiguate(bases))
+        self.years.add(year)
+
+    def __call__(self, pmid: int, year) -> str | None:
+        if year not in self.years:
+            self._load_year(year)
+        return self.keys.get(pmid)
+
+
+def load_articles(db: sqlite_utils.Database, pmids: Iterable[int],
+                  cite_keys: bool = True) -> Iterator[dict]:
+    """Full Article dicts for these PMIDs, in the order given; unknown PMIDs are skipped."""
+    keys = CiteKeyIndex(db) if cite_keys else None
+    pmids = list(pmids)
+    for start in range(0, len(pmids), BATCH):
+        batch = pmids[start:start + BATCH]
+        loaded = _load_batch(db, batch)
+        for pmid in batch:
+            if pmid in loaded:
+                article = loaded[pmid]
+                if keys:
+                    article["cite_key"] = keys(pmid, article.get("year"))
+                yield article
+
+
+def _load_batch(db, pmids: list[int]) -> dict[int, dict]:
+    marks = ",".join("?" for _ in pmids)
+    conn = db.conn
+    conn_rows = conn.execute(
+        f"SELECT a.*, j.issn_linking, j.nlm_unique_id, j.country FROM articles a"
+        f" LEFT JOIN journals j ON j.id = a.journal_id WHERE a.pmid IN ({marks})",
+        pmids,
+    )
+    names = [d[0] for d in conn_rows.description]
+    articles = {}
+    for values in conn_rows:
+        row = dict(zip(names, values))
+        articles[row["pmid"]] = _article(row)
+    for pmid, position, *author in conn.execute(
+        "SELECT aa.pmid, aa.position, au.last_name, au.fore_name, au.initials, au.suffix,"
+        " au.collective_name, au.orcid, aa.affiliation FROM articles_authors aa"
+        f" JOIN authors au ON au.id = aa.author_id WHERE aa.pmid IN ({marks})"
+        " ORDER BY aa.pmid, aa.position",
+        pmids,
+    ):
+        last, fore, initials, suffix, collective, orcid, affiliation = author
+        person = {"position": position, "last_name": last, "fore_name": fore,
+                  "initials": initials, "suffix": suffix, "collective_name": collective,
+                  "orcid": orcid, "affiliations": _split(affiliation)}
+        articles[pmid]["authors"].append(person)
+    for pmid, ui, name, major, qualifiers in conn.execute(
+        "SELECT am.pmid, am.mesh_id, m.name, am.major_topic, am.qualifiers"
+        " FROM articles_mesh_terms am JOIN mesh_terms m ON m.id = am.mesh_id"
+        f" WHERE am.pmid IN ({marks}) ORDER BY am.pmid, am.rowid",
+        pmids,
+    ):
+        articles[pmid]["mesh_headings"].append({
+            "descriptor_ui": None if ui.startswith("name:") else ui,
+            "descriptor": name,
+            "major_topic": bool(major),
+            "qualifiers": _loads(qualifiers, []),
+        })
+    return articles
+
+
+def _article(row: dict) -> dict:
+    """An ``articles`` row (with its journal) back in the parser's Article shape."""
+    return {
+        "record_type": row.get("record_type") or "article",
+        "pmid": row["pmid"],
+        "title": row["title"],
+        "abstract": row["abstract"],
+        "abstract_sections": _loads(row.get("abstract_sections"), []),
+        "copyright": row.get("copyright"),
+        "journal": {
+            "title": row["journal"],
+            "iso_abbreviation": row["journal_iso"],
+            "issn": row["issn"],
+            "issn_linking": row.get("issn_linking"),
+            "nlm_unique_id": row.get("nlm_unique_id"),
+            "country": row.get("country"),
+        },
+        "year": row["year"],
+        "month": row["month"],
+        "day": row["day"],
+        "pub_date": row["pub_date"],
+        "volume": row["volume"],
+        "issue": row["issue"],
+        "pages": row["pages"],
+        "article_number": row["article_number"],
+        "doi": row["doi"],
+        "pmcid": row["pmcid"],
+        "pii": row["pii"],
+        "languages": _split(row["language"]),
+        "publication_types": [{"ui": None, "name": n}
+                              for n in _loads(row["publication_types"], [])],
+        "mesh_headings": [],
+        "keywords": _loads(row["keywords"], []),
+        "authors": [],
+        "related_notices": _loads(row.get("related_notices"), []),
+        "is_retracted": bool(row.get("is_retracted")),
+        "is_retraction_notice": bool(row.get("is_retraction_notice")),
+        "medline_status": row.get("medline_status"),
+        "publication_status": row.get("publication_status"),
+        "date_revised": row.get("date_revised"),
+        "source_url": row.get("source_url"),
+        "field_sources": _loads(row.get("field_sources"), {}),
+        "record_source": row.get("record_source"),
+        # articles.book_title and publisher, for chapters and PubMed book records.
+        "book_title": row.get("book_title"),
+        "publisher": row.get("publisher"),
+    }
