@@ -13,4 +13,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "litbase: installing Debian's ${missing[*]}" >&2
   apt_install "${missing[@]}"
 fi
+# The layer contracts in pyproject.toml ([tool.importlinter]) first: a change that
+# breaks a layer fails here before any test runs.
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest -q "$@"

@@ -10,7 +10,7 @@ from litbase.store.merge import match_unmatched
 from litbase.cli import cli
 from litbase.store.load import load_articles
 from litbase.imports.files import file_kind, import_file
-from litbase.formats.reading import BibliographyError
+from litbase.model.errors import BibliographyError
 from litbase.store.schema import ensure_db_shape, open_db
 from litbase.store.articles import save_articles
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from eutils_server import Corpus, FakeEutilsServer
 
 from litbase.cli import cli
-from litbase.formats.reading import BibliographyError
+from litbase.model.errors import BibliographyError
 from litbase.parse.idlists import SNIFF, parse_id_list
 
 LIST = """# my reading list

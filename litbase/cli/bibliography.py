@@ -14,7 +14,7 @@ from litbase.store.load import SelectionError, load_articles, select_pmids
 from litbase.formats.writers.text import STYLES
 from litbase.imports.files import import_file
 from litbase.imports.pubmed import bulk_import, import_order
-from litbase.formats.reading import BibliographyError
+from litbase.model.errors import BibliographyError
 from litbase.store.schema import open_db
 
 

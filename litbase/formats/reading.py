@@ -12,14 +12,8 @@ from __future__ import annotations
 
 import re
 
+from litbase.model.errors import BibliographyError
 from litbase.formats.vocab import DEFAULT_PUBLICATION_TYPE, MONTHS
-
-
-class BibliographyError(ValueError):
-    def __init__(self, path: str, line: int | None, message: str):
-        self.path, self.line, self.message = path, line, message
-        where = f"{path}, line {line}" if line else str(path)
-        super().__init__(f"{where}: {message}")
 
 
 def empty_article(kind: str = "article") -> dict:

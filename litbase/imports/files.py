@@ -18,7 +18,7 @@ from litbase.imports.ids import import_ids
 from litbase.imports.page import import_page, parse_page_file
 from litbase.imports.pubmed import SUFFIXES as PUBMED_SUFFIXES
 from litbase.imports.pubmed import import_pubmed
-from litbase.formats.reading import BibliographyError
+from litbase.model.errors import BibliographyError
 from litbase.formats.readers.bibtex import parse_bibtex
 from litbase.formats.readers.csljson import parse_csljson
 from litbase.parse.idlists import SNIFF as ID_LIST_SNIFF

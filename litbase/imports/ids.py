@@ -17,7 +17,7 @@ from litbase.store.collections import record_collection
 from litbase.sources.eutils import EutilsClient
 from litbase.grow.resolve import resolve_ids
 from litbase.sources.idconv import IdconvClient
-from litbase.formats.reading import BibliographyError
+from litbase.model.errors import BibliographyError
 from litbase.store.schema import ensure_db_shape
 from litbase.store.articles import add_to_collection, refresh_reference_status, utc_now
 

@@ -19,7 +19,7 @@ from litbase.store.collections import record_collection
 from litbase.model.ids import InvalidPmid, parse_pmid
 from litbase.sources.eutils import EutilsClient, EutilsError
 from litbase.store.load import load_articles
-from litbase.formats.reading import BibliographyError
+from litbase.model.errors import BibliographyError
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_esearch
 from litbase.parse.page import PageError, parse_page

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from litbase.store import fts
 from litbase.imports.prefetch import PARSE_AHEAD, ParseAhead
-from litbase.formats.reading import BibliographyError
+from litbase.model.errors import BibliographyError
 from litbase.parse.pubmed import PubmedParseError
 from litbase.imports.pubmed_batches import BATCH, batches
 from litbase.store.schema import FTS_CONFIG, INDEXES, ensure_indexes, index_name

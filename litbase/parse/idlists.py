@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from litbase.model.ids import InvalidPmid, parse_pmid
-from litbase.formats.reading import BibliographyError
+from litbase.model.errors import BibliographyError
 
 # Semicolons are not separators: old SICI DOIs contain them.
 _SEPARATORS = re.compile(r"[\s,]+")
