@@ -26,7 +26,11 @@ from build_dataset_from_seed import (  # noqa: E402
 DATASET = ROOT / "datasets" / "peer-support"
 SEED_DIR = ROOT.parent / "shared" / "seed"
 SEED = 35392492
-GATHERED = "2026-11-26T12:14:32+00:00"
+# When this version of the seed facts was gathered: the date the converter
+# records for it (SEED_VERSIONS), stamped on every timestamp of the dataset.
+GATHERED = "2026-12-05T02:36:02+00:00"
+# The three references the seed marks as probable matches (lines 3, 22, 23).
+PROBABLE = {26226526, 29843841, 28826752}
 
 
 def run(*args):
@@ -55,8 +59,13 @@ def all_rows(db, table):
 
 def test_build_counts(built):
     counts = {t: built[t].count for t in TABLES if built[t].count}
+    # From the seed facts: 130 authorships (the seed's 5 and the references' lists); 123
+    # distinct names (Dyrbye LN and Shanafelt TD on 3 references, Shapiro J, West CP and
+    # Sloan JA on 2). 34 journal abbreviations, but J Grad Med Educ and CJEM are each stored
+    # twice: the store keys a journal by ISSN, else full title, else abbreviation, and one
+    # record gives the ISSN (line 30) or the full title (line 22) where the others do not.
     assert counts == {
-        "articles": 51, "journals": 35, "authors": 92, "articles_authors": 99,
+        "articles": 51, "journals": 36, "authors": 123, "articles_authors": 130,
         "mesh_terms": 11, "articles_mesh_terms": 11, "citations": 50,
         "article_references": 51, "citing_works": 2,
         "collections": 1, "collections_articles": 51, "article_provenance": 51,
@@ -106,7 +115,7 @@ def test_reference_titles_known_and_unknown(built):
     )
     assert second["source_url"] == "https://ngdc.cncb.ac.cn:443/openlb/publication/OLB-PM-35392492"
     titled = built.execute("select count(*) from articles where title is not null").fetchone()[0]
-    assert titled == 25  # the seed and 24 of its 50 references; nothing invented
+    assert titled == 32  # the seed and 31 of its 50 references; nothing invented
     assert built.execute("select count(*) from articles where abstract is not null").fetchone()[0] == 1
 
 
@@ -132,9 +141,18 @@ def test_status_provenance_and_record_source(built):
     affiliations = [r["affiliation"] for r in built.query(
         "select affiliation from articles_authors where pmid = ? order by position", [SEED])]
     assert len(affiliations) == 5 and affiliations[3].startswith("Department of Health Systems Science")
+    confidence = {r["pmid"]: r["match_confidence"] for r in all_rows(built, "article_provenance")}
+    assert {p for p, c in confidence.items() if c == "probable"} == PROBABLE
+    assert sorted(confidence.values()).count("not_found") == 19  # the untitled references
     probable = built["article_provenance"].get(28826752)
-    assert probable["match_confidence"] == "probable"
     assert "Verify with E-utilities" in json.loads(probable["notes"])[0]
+    # Line 3 is titled from a page that never shows its PMID, and says so.
+    veterans = built["articles"].get(26226526)
+    assert veterans["title"] == ("Veterans' Perspectives on Benefits and Drawbacks of Peer"
+                                 " Support for Posttraumatic Stress Disorder")
+    assert veterans["journal"] is None  # not printed on the pages seen: left empty
+    assert json.loads(built["article_provenance"].get(26226526)["notes"])[0].startswith(
+        "No stored page seen that shows PMID 26226526")
     extra = json.loads(built["article_provenance"].get(SEED)["extra"])
     assert extra["reference_count_reported_by_scite"] == 52
     assert extra["orcid_link_shown_on_seed_page"] == ["Jain A", "Riddell J"]
@@ -163,8 +181,10 @@ def test_citing_works_and_collection(built):
     assert all(w["source_url"] and w["evidence"] for w in works)
     collection = built["collections"].get("peer-support")
     assert collection["seed_pmids"] == "[35392492]"
-    assert collection["facts_gathered_on"] == "2026-11-26"
+    assert collection["facts_gathered_on"] == "2026-12-05"
+    assert (collection["created_at"], collection["updated_at"]) == (GATHERED, GATHERED)
     assert "state no date of gathering" in collection["description"]
+    assert "3 references (lines 3, 22, 23) are probable matches" in collection["description"]
     assert collection["stored_count"] == 51
     roles = built.execute(
         "select role, depth, count(*) from collections_articles group by role, depth order by role"
@@ -175,8 +195,10 @@ def test_citing_works_and_collection(built):
 def test_full_text_index(built):
     found = [r[0] for r in built.execute(
         "select rowid from articles_fts where articles_fts match 'peer support' order by rank")]
-    assert SEED in found and 27092397 in found
-    assert len(found) == 7
+    # Every record with both words in its title (the seed's abstract too), as the seed
+    # facts give them: 4 of them titled only since the facts of 2026-12-05.
+    assert sorted(found) == sorted([SEED, 27092397, 26226526, 27355784, 29878948, 32232665,
+                                    29843841, 34249197, 19632979, 22106247, 22430901])
 
 
 def test_build_is_idempotent(tmp_path):
@@ -257,15 +279,10 @@ def test_reference_line_and_mesh_parsing():
 
 @pytest.mark.skipif(not SEED_DIR.is_dir(), reason="../shared/seed is not beside the project")
 def test_converter_reproduces_the_committed_dataset(tmp_path):
-    db = build_seed_database(SEED_DIR)
-    snapshot(db, tmp_path / "fresh")
-    stamp = db["collections"].get("peer-support")["created_at"]
-    fresh = dataset_files(tmp_path / "fresh")
-    # The converter dates the facts by the seed files' own date; a copy of
-    # ../shared made on another day differs only there.
-    fresh = {name: text.replace(stamp, GATHERED).replace(stamp[:10], GATHERED[:10])
-             for name, text in fresh.items()}
-    assert fresh == dataset_files(DATASET)
+    # Byte for byte, dates included: the converter dates the facts from
+    # SEED_VERSIONS, never the clock or the files' modification times.
+    snapshot(build_seed_database(SEED_DIR), tmp_path / "fresh")
+    assert dataset_files(tmp_path / "fresh") == dataset_files(DATASET)
 
 
 @pytest.mark.skipif(not SEED_DIR.is_dir(), reason="../shared/seed is not beside the project")
