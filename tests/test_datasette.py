@@ -17,6 +17,7 @@ from litbase.publish.serve import datasette_args, settings
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "datasets" / "peer-support"
 SEED = 35392492
+PROBABLE = [26226526, 29843841, 28826752]  # lines 3, 22 and 23 of the seed's list
 FIRST_TITLE = "A Peer-Support and Mindfulness Program to Improve the Mental Health of Medical Students"
 # The 11 articles with "peer" and "support" in their title (or, for the seed, its abstract),
 # most relevant first (bm25: short titles first, the seed's long abstract last).
@@ -209,6 +210,16 @@ def test_article_page(db_path):
     assert "The title of this article is not in the gathered facts." in unknown.text
     assert "Not known yet: nobody has looked up this article's reference list" in unknown.text
     assert "match to this PMID: not_found" in unknown.text
+    # The three references the seed marks as probable matches carry a labelled note; no other page does.
+    pages = dict(zip(PROBABLE + [27092397, 29467969, SEED], fetch(
+        db_path, *[f"/litbase/articles/{p}" for p in PROBABLE + [27092397, 29467969, SEED]])))
+    for pmid, page in pages.items():
+        assert ('<p class="litbase-missing litbase-probable"><strong>Probable match.</strong>'
+                in page.text) == (pmid in PROBABLE), pmid
+    assert ("The pages these facts were read on do not confirm that they belong to PMID 26226526;"
+            " the notes on the facts below say what the match rests on.") in pages[26226526].text
+    assert "No stored page seen that shows PMID 26226526" in pages[26226526].text
+    assert "match to this PMID: probable" in pages[29843841].text
 
 
 def test_overview_and_svgs(db_path):
