@@ -5,9 +5,10 @@
 Re-run whenever the seed facts change; the folder it writes is committed,
 because a newcomer has no ../shared. The output is byte-identical on every run:
 the one date in it (when the facts were gathered) comes from SEED_VERSIONS,
-never from the clock or from file modification times. The facts go through the store exactly as a fetch's would (so
-``references_status`` and ``completeness`` are the store's verdicts), into an
-in-memory database that is then snapshotted. Every field of the seed files
+never from the clock or from file modification times. The facts go through
+the store exactly as a fetch's would (so ``references_status`` and
+``completeness`` are the store's verdicts), into an in-memory database that is
+then snapshotted. Every field of the seed files
 lands somewhere (see the *_FIELDS maps; an unmapped field stops the run) and a
 field nobody could confirm stays NULL.
 """
@@ -342,6 +343,11 @@ def collection_record(seed: dict, now: str, refs: list[dict], stored: int, citin
     day = now[:10]
     self_lines = [r["position"] for r in refs if int(r["pmid"]) == int(seed["pmid"])]
     probable = [r["position"] for r in refs if r.get("match_confidence") == "probable"]
+    probable_text = (
+        f" {len(probable)} references (lines {', '.join(map(str, probable))}) are probable"
+        " matches: their title and other facts were read on pages that do not show the PMID"
+        " (article_provenance.match_confidence = 'probable'; its notes say why)."
+    ) if probable else ""
     return {
         "name": COLLECTION,
         "title": "Peer support during residency training",
@@ -353,10 +359,7 @@ def collection_record(seed: dict, now: str, refs: list[dict], stored: int, citin
             " a self-reference, not a citation),"
             f" plus {citing} publications without PMIDs known to cite it. Facts come from the"
             " seed's PubMed page and public web pages, each with its source URL; a field nobody"
-            " could confirm is NULL."
-            f" {len(probable)} references (lines {', '.join(map(str, probable))}) are probable"
-            " matches: their title and other facts were read on pages that do not show the PMID"
-            " (article_provenance.match_confidence = 'probable'; its notes say why)."
+            f" could confirm is NULL.{probable_text}"
             " The seed files state no date of gathering: facts_gathered_on"
             f" ({day}) is the day this version of them was delivered."
         ),
@@ -381,7 +384,10 @@ def main(argv=None) -> None:
                         " needed only for seed files SEED_VERSIONS does not list")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.gathered_at is not None:
-        moment = dt.datetime.fromisoformat(args.gathered_at)
+        try:
+            moment = dt.datetime.fromisoformat(args.gathered_at)
+        except ValueError:
+            parser.error(f"--gathered-at {args.gathered_at!r} is not an ISO 8601 date and time")
         if moment.utcoffset() is None:
             parser.error("--gathered-at needs a UTC offset, e.g. 2026-12-05T02:36:02+00:00")
         args.gathered_at = moment.astimezone(dt.timezone.utc).isoformat()
