@@ -83,8 +83,8 @@ class EutilsClient(PoliteClient):
     """Talks to E-utilities politely: identity, one shared limiter, retries, POST for long lists.
 
     Keyword arguments after ``base_url`` (session, limiter, timeout,
-    max_attempts, backoff_base, backoff_cap, on_request, sleep, random) are
-    http_client.PoliteClient's.
+    max_attempts, backoff_base, backoff_cap, on_request, sleep, random, clock)
+    are ``litbase.sources.http.PoliteClient``'s.
     """
 
     transport_error = EutilsTransportError
