@@ -104,10 +104,6 @@ class EutilsClient(PoliteClient):
     def __repr__(self) -> str:  # never show the key
         return f"EutilsClient(base_url={self.base_url!r}, has_api_key={self._api_key is not None})"
 
-    @property
-    def has_api_key(self) -> bool:
-        return self._api_key is not None
-
     # --- endpoints -------------------------------------------------------------------------
 
     def efetch_pubmed(self, pmids: list[int]) -> bytes:
