@@ -1,4 +1,10 @@
-"""NCBI E-utilities client: every rule of NCBI etiquette in one class (STYLE point 9)."""
+"""NCBI E-utilities client: every rule of NCBI etiquette in one class.
+
+Identity (tool, email, api_key) on every request, one rate limiter per server
+and key kind, retries for 429, 5xx and timeouts and never for other 4xx, POST
+for long ID lists, repeated ``id=`` for elink; a rule changed here holds for
+every caller.
+"""
 
 from __future__ import annotations
 
