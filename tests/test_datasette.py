@@ -247,13 +247,19 @@ def test_public_mode(db_path):
         public=True,
     )
     assert sql.status_code == 403
-    assert download.status_code in (403, 404)
+    assert download.status_code == 403
     assert canned.status_code == 200 and len(canned.json()) == 51
+    # Tables still browse: every article, counted and listed.
     assert table.status_code == 200
-    args = datasette_args(["x.db"], "m.yml", public=True)
-    assert args[:2] == ["-i", "x.db"] and "--cors" not in args
-    assert ["--setting", "allow_download", "off"] == args[args.index("allow_download") - 1:][:3]
-    assert "sql_time_limit_ms" in args and "default_allow_sql" in args
+    assert (table.json()["filtered_table_rows_count"], len(table.json()["rows"])) == (51, 51)
+    # Immutable (-i), local only, no CORS, no download, no arbitrary SQL, time and size limits.
+    assert datasette_args(["x.db"], "m.yml", public=True) == [
+        "-i", "x.db", "--host", "127.0.0.1", "--port", "8001", "--metadata", "m.yml",
+        "--setting", "suggest_facets", "off", "--setting", "truncate_cells_html", "200",
+        "--setting", "default_facet_size", "10", "--setting", "sql_time_limit_ms", "1000",
+        "--setting", "facet_time_limit_ms", "200", "--setting", "max_returned_rows", "1000",
+        "--setting", "allow_download", "off", "--setting", "default_allow_sql", "off",
+        "--setting", "max_csv_mb", "20"]
     assert datasette_args(["x.db"], "m.yml")[:5] == ["x.db", "--host", "127.0.0.1", "--port", "8001"]
 
 
