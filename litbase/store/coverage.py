@@ -10,7 +10,7 @@ publish/metadata.yml (a test keeps the two equal).
 from __future__ import annotations
 
 from litbase.model.link_sources import SOURCE_KINDS
-from litbase.store.sql import dict_rows
+from litbase.store.rows import dict_rows
 
 _KINDS = ",\n  ".join(f"('{s}', '{svc}', '{kind}')" for s, (svc, kind) in SOURCE_KINDS.items())
 KINDS_CTE = f"kinds(source, service, kind) AS (VALUES\n  {_KINDS})"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from litbase.store.sql import in_batches
+from litbase.store.sql import select_in
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -93,5 +93,4 @@ def relative_citation_ratios(db: sqlite_utils.Database, pmids: list[int]) -> dic
 def titles_and_years(db: sqlite_utils.Database, pmids: list[int]) -> dict[int, tuple]:
     """(title, year) of each stored article of ``pmids``."""
     return {r[0]: (r[1], r[2])
-            for marks, values in in_batches(pmids)
-            for r in db.conn.execute(f"SELECT pmid, title, year FROM articles WHERE pmid IN {marks}", values)}
+            for r in select_in(db, "SELECT pmid, title, year FROM articles WHERE pmid IN ({ids})", pmids)}

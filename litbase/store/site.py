@@ -12,7 +12,9 @@ the same function on a plain ``sqlite3`` connection.
 
 from __future__ import annotations
 
-from litbase.store.sql import dict_rows, in_batches, table_exists
+from litbase.model.ids import chunks
+from litbase.store.rows import dict_rows, first_row, table_exists
+from litbase.store.sql import CHUNK, placeholders
 
 # The article page, for one PMID.
 ARTICLE_SQL = "select * from articles where pmid = :pmid"
@@ -62,22 +64,17 @@ limit :limit
 """
 
 
-def _first(cursor) -> dict | None:
-    rows = dict_rows(cursor)
-    return rows[0] if rows else None
-
-
 def article_page_rows(conn, pmid: int) -> dict | None:
     """The article's row, its provenance, references, citing articles and citing works; None if not stored."""
     params = {"pmid": pmid}
-    article = _first(conn.execute(ARTICLE_SQL, params))
+    article = first_row(conn.execute(ARTICLE_SQL, params))
     if article is None:
         return None
     # Databases made before article_provenance existed still show their articles.
     has_provenance = table_exists(conn, "article_provenance")
     return {
         "article": article,
-        "provenance": _first(conn.execute(PROVENANCE_SQL, params)) if has_provenance else None,
+        "provenance": first_row(conn.execute(PROVENANCE_SQL, params)) if has_provenance else None,
         "references": dict_rows(conn.execute(REFERENCES_SQL, params)),
         "cited_by": dict_rows(conn.execute(CITED_BY_SQL, params)),
         "citing_works": dict_rows(conn.execute(CITING_WORKS_SQL, params)),
@@ -139,10 +136,10 @@ def network_nodes(conn, pmids: list[int]) -> list[dict]:
     )
     return [
         row
-        for marks, batch in in_batches(pmids)
+        for batch in chunks(pmids, CHUNK)
         for row in dict_rows(conn.execute(
             "SELECT a.pmid, a.title, a.year, a.authors, a.journal_iso, m.citations_received, m.community"
-            f" FROM articles a {metrics_join} WHERE a.pmid IN {marks}",
+            f" FROM articles a {metrics_join} WHERE a.pmid IN ({placeholders(batch)})",
             batch,
         ))
     ]
@@ -152,9 +149,11 @@ def links_from(conn, pmids: list[int]) -> list[tuple[int, int]]:
     """Distinct (citing, cited) links leaving ``pmids``; in that order when ``pmids`` is sorted."""
     return [
         (a, b)
-        for marks, batch in in_batches(pmids)
+        for batch in chunks(pmids, CHUNK)
         for a, b in conn.execute(
-            f"SELECT DISTINCT citing, cited FROM citations WHERE citing IN {marks} ORDER BY citing, cited",
+            f"SELECT DISTINCT citing, cited FROM citations WHERE citing IN ({placeholders(batch)})"
+            " ORDER BY citing, cited",
             batch,
         )
     ]
+

@@ -1,43 +1,46 @@
-"""Small pieces of SQL every store module builds the same way.
+"""Lists of parameters in SQL: ``?`` marks for a list of values, and statements run over long ID lists.
 
-Values are always bound, never formatted into the statement: only the
-placeholder list is built here.
+Values always go in as parameters, never into the SQL text. SQLite caps the
+parameters of one statement (999 before version 3.32, and a build may lower
+it), so a statement over an ID list of any length runs once per chunk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence, Sized
+from typing import TYPE_CHECKING
 
 from litbase.model.ids import chunks
 
-# Below SQLite's oldest limit on bound variables (999 before 3.32), leaving
-# room for a statement's other parameters.
-IN_BATCH = 900
+if TYPE_CHECKING:  # store.articles uses this module in a bulk import's parsing process, which needs no sqlite_utils
+    import sqlite_utils
+
+# IDs a statement: under the old cap of 999 parameters, with room for the few
+# others a statement adds (a source name, a list of sources).
+CHUNK = 500
+IDS = "{ids}"  # where a statement's ID list goes: "... WHERE pmid IN ({ids})"
 
 
-def in_clause(values: Iterable) -> tuple[str, list]:
-    """``("(?,?,?)", [a, b, c])``: the placeholder list for ``x IN ...`` and the values to bind.
+def placeholders(values: Sized) -> str:
+    """``?,?,?``: one parameter mark per value, for an ``IN (...)`` or ``VALUES (...)`` list."""
+    return ",".join("?" * len(values))
 
-    >>> in_clause([3, 5])
-    ('(?,?)', [3, 5])
+
+def select_in(db: sqlite_utils.Database, sql: str, ids: Iterable, params: Sequence = (),
+              size: int = CHUNK) -> list[tuple]:
+    """The rows of ``sql`` for every chunk of ``ids``, chunk after chunk.
+
+    ``sql`` names the ID list once, as ``({ids})``; its other parameters
+    (``params``) come after the list in the statement. An ORDER BY holds
+    within a chunk only.
     """
-    values = list(values)
-    return "(" + ",".join("?" * len(values)) + ")", values
+    rows = []
+    for chunk in chunks(list(ids), size):
+        rows += db.conn.execute(sql.replace(IDS, placeholders(chunk)), [*chunk, *params]).fetchall()
+    return rows
 
 
-def in_batches(values: Iterable, size: int = IN_BATCH) -> Iterator[tuple[str, list]]:
-    """``in_clause`` for consecutive slices of at most ``size`` values (none for no values)."""
-    for batch in chunks(list(values), size):
-        yield in_clause(batch)
-
-
-def table_exists(conn, name: str) -> bool:
-    """Whether ``name`` is a table, on any DB-API connection (also Datasette's read-only one)."""
-    return conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
-
-
-def dict_rows(cursor) -> list[dict]:
-    """A cursor's rows as dicts, whatever the connection's row factory."""
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+def execute_in(db: sqlite_utils.Database, sql: str, ids: Iterable, params: Sequence = (),
+               size: int = CHUNK) -> None:
+    """Run a write (``DELETE ... WHERE pmid IN ({ids})``) for every chunk of ``ids``."""
+    select_in(db, sql, ids, params, size)
