@@ -157,3 +157,12 @@ def links_from(conn, pmids: list[int]) -> list[tuple[int, int]]:
         )
     ]
 
+
+def query_rows(conn, sql: str, params: dict) -> tuple[list[str], list]:
+    """Columns and every row of a page's own SQL (a canned or ``?sql=`` query), to export it whole.
+
+    The SQL is the page's, already allowed by Datasette; Datasette's read
+    connection is read-only, so it cannot write.
+    """
+    cursor = conn.execute(sql, params)
+    return [d[0] for d in cursor.description or ()], cursor.fetchall()
