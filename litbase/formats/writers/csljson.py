@@ -8,11 +8,19 @@ descriptors from author keywords; CSL-JSON 1.0.2 keeps such facts under
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from litbase.formats.vocab import CSL_TYPE_OF, language_tag, publication_type_names, work_kind
 from litbase.model.citekeys import UniqueKeys
 from litbase.formats.writers.bibtex import subject_terms
+from litbase.formats.writers.notes import retraction_note
+from litbase.formats.writers.pages import expand_pages
+
+# JSON lets these stand raw inside a string, but str.splitlines, line-based
+# tools and pre-2019 JavaScript treat them as line ends; escaped, the text is
+# the same to every JSON reader and a record can no longer cut a file in two.
+_LINE_BREAK_RE = re.compile("[\\u2028\\u2029\\u0085]")
 
 
 def csl_name(author: dict) -> dict:
@@ -45,7 +53,7 @@ def csl_item(article: dict, key: str) -> dict:
     item["volume"] = article.get("volume")
     item["issue"] = article.get("issue")
     # Styles print page; APA prints number as "Article e10728".
-    item["page"] = article.get("pages") or article.get("article_number")
+    item["page"] = expand_pages(article.get("pages")) or article.get("article_number")
     item["number"] = article.get("article_number")
     item["DOI"] = article.get("doi")
     item["PMID"] = str(article["pmid"]) if article.get("pmid") else None
@@ -55,6 +63,7 @@ def csl_item(article: dict, key: str) -> dict:
     item["language"] = language_tag(languages[0]) if languages else None
     item["keyword"] = "; ".join(subject_terms(article)) or None
     item["abstract"] = article.get("abstract")
+    item["note"] = retraction_note(article)
     if article.get("pmid"):
         item["URL"] = f"https://pubmed.ncbi.nlm.nih.gov/{article['pmid']}/"
     custom = {
@@ -79,5 +88,7 @@ def write_csljson(articles: Iterable[dict]) -> Iterator[str]:
     yield "["
     for index, item in enumerate(csl_items(articles)):
         text = json.dumps(item, ensure_ascii=False, indent=2)
-        yield ("," if index else "") + "\n" + "\n".join("  " + l for l in text.splitlines())
+        text = _LINE_BREAK_RE.sub(lambda m: "\\u%04x" % ord(m.group()), text)
+        # split("\n"), not splitlines(): only json's own line ends are indented.
+        yield ("," if index else "") + "\n" + "\n".join("  " + l for l in text.split("\n"))
     yield "\n]\n"
