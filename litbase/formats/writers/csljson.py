@@ -3,6 +3,13 @@
 CSL has no variable for PubMed's publication types or for telling MeSH
 descriptors from author keywords; CSL-JSON 1.0.2 keeps such facts under
 ``custom``, which processors ignore and litbase reads back.
+
+Many PubMed records name their journal only by its ISO abbreviation. CSL
+styles test ``container-title`` before they print a journal at all (the NLM
+style otherwise takes the item for a book: "[Internet]. Vol. 30." in pandoc),
+so the abbreviation is written as ``container-title`` too, and
+``custom.journal_title_unknown`` says so for a reader that wants the
+difference back.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ def csl_item(article: dict, key: str) -> dict:
     if kind == "chapter":
         item["container-title"] = article.get("book_title")
     elif kind == "article":
-        item["container-title"] = journal.get("title")
+        item["container-title"] = journal.get("title") or journal.get("iso_abbreviation")
         item["container-title-short"] = journal.get("iso_abbreviation")
     item["publisher"] = article.get("publisher")
     parts = [article.get(p) for p in ("year", "month", "day")]
@@ -72,6 +79,8 @@ def csl_item(article: dict, key: str) -> dict:
         "keywords": article.get("keywords") or [],
         "languages": languages,
         "journal_iso": journal.get("iso_abbreviation"),
+        "journal_title_unknown": kind == "article" and bool(
+            journal.get("iso_abbreviation") and not journal.get("title")),
     }
     item["custom"] = {k: v for k, v in custom.items() if v}
     return {k: v for k, v in item.items() if v not in (None, "", [], {})}

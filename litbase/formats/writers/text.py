@@ -12,13 +12,10 @@ CSL specification or from the style's own guide:
 * Citing Medicine (Vancouver) separates page ranges with a hyphen ("284-7"),
   which the NLM style leaves to the processor's en dash default.
 
-Two more fixes concern the items, not the styles:
+Two more fixes concern the items, not the styles (the CSL-JSON writer
+already gives a journal known only by its abbreviation that abbreviation as
+``container-title``, which the styles need before they print a journal):
 
-* many PubMed records name their journal only by its ISO abbreviation. The
-  styles test ``container-title`` before printing a journal (the NLM style
-  otherwise takes the item for a book and prints "Vol. 30."), so the
-  abbreviation stands in as the title too; Vancouver and AMA print the short
-  form anyway, and APA, which wants the full title, prints the only name known;
 * APA puts a "[Description of work]" where a title is missing (Publication
   Manual 7th ed., 9.19); an untitled journal article is "[Journal article]";
 * Citing Medicine turns a roman-numeral name suffix into an ordinal
@@ -124,8 +121,6 @@ def load_style(name: str) -> CitationStylesStyle:
 def style_item(item: dict, style: str) -> dict:
     """A CSL-JSON item as handed to citeproc for this style (see the module notes)."""
     item = {k: v for k, v in item.items() if k not in _OMIT}
-    if item.get("container-title-short") and not item.get("container-title"):
-        item["container-title"] = item["container-title-short"]
     if style == "vancouver" and item.get("author"):
         item["author"] = [dict(name, suffix=_ORDINALS.get(name.get("suffix"), name.get("suffix")))
                           if name.get("suffix") else name for name in item["author"]]
