@@ -53,7 +53,9 @@ def ris_lines(article: dict) -> list[tuple[str, str]]:
     if kind == "chapter":
         lines.append(("T2", article.get("book_title")))
     else:
-        lines.append(("T2", journal.get("title")))
+        # Zotero and EndNote format the journal from T2; J2 alone prints none
+        # (the NLM style then says "Vol. 30."), so the abbreviation stands in.
+        lines.append(("T2", journal.get("title") or journal.get("iso_abbreviation")))
         lines.append(("J2", journal.get("iso_abbreviation")))
     lines.append(("PB", article.get("publisher")))
     year, month, day = article.get("year"), article.get("month"), article.get("day")
