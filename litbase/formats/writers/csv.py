@@ -6,10 +6,11 @@ return) as a formula, and titles and abstracts come from outside. Such cells
 get a leading apostrophe, which spreadsheets show as text and do not display.
 
 The last columns say how litbase reached each record, as citation-chasing
-tools report it (citationchaser's users asked for the seed and direction of
-each hit): ``seed_pmid``, ``hop`` and ``direction`` (backward = a reference
-of the seed, forward = a citing article), "; "-joined where several ways led
-to the record, and a retraction note.
+tools are asked to (citationchaser issue 38: which input article each hit
+came from, and whether backward or forward): ``collection``, ``seed_pmid``,
+``hop`` and ``direction`` (backward = a reference of the seed, forward = a
+citing article), "; "-joined where several ways led to the record; and a
+retraction note.
 """
 
 from __future__ import annotations
