@@ -144,7 +144,6 @@ DOCUMENT = r"""\documentclass{article}
 """
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not (PDFLATEX and BIBTEX), reason="pdflatex and bibtex are not installed")
 @pytest.mark.parametrize("style", ["plain", "unsrt"])
 def test_bibtex_compiles_in_pdflatex(tmp_path, style):
