@@ -20,13 +20,12 @@ FIRST_ENTRY = r"""@article{muller2021peera,
   number = {3},
   pages = {100--110},
   doi = {10.5555/synth.990101},
-  pmid = {990101},
   eprint = {990101},
   eprinttype = {pubmed},
-  pmcid = {PMC9990101},
+  note = {PMCID: PMC9990101.},
   issn = {1234-5678},
   language = {English},
-  keywords = {Internship and Residency; Education, Medical, Graduate; peer support},
+  keywords = {Internship and Residency, Education{\quotesinglbase} Medical{\quotesinglbase} Graduate, peer support},
   abstract = {BACKGROUND: Made up for a test.
 RESULTS: None at all.},
   url = {https://pubmed.ncbi.nlm.nih.gov/990101/},
@@ -65,7 +64,9 @@ def test_chapter_group_author_suffix_and_article_number(bib_db):
 def test_every_field_has_balanced_braces(bib_db):
     library = bibtexparser.parse_string(bibtex(bib_db))
     values = [field.value for entry in library.entries for field in entry.fields]
-    assert len(values) == 81
+    # 81 before: five pmid fields and a pmcid left (biber's data model has
+    # neither), the PMCID went to a note.
+    assert len(values) == 76
     assert [v for v in values if not braces_pair(v)] == []
 
 

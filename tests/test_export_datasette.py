@@ -71,7 +71,7 @@ def test_canned_and_arbitrary_queries_return_every_row(datasette):
     assert len(json.loads(canned.text)) == COUNT // 2
     sql = get(datasette, "/big.bib?sql=select+pmid+from+articles+order+by+pmid+desc")
     assert sql.text.count("@article{") == COUNT
-    assert sql.text.index("pmid = {980249}") < sql.text.index("pmid = {980000}")
+    assert sql.text.index("eprint = {980249}") < sql.text.index("eprint = {980000}")
 
 
 def test_child_table_rows_export_their_articles(datasette):

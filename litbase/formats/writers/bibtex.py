@@ -8,24 +8,55 @@ BibTeX counts every brace, escaped or not, so literal braces are written as
 ``\\{ \\}`` only when they pair up within the field, else as the math
 delimiters ``$\\lbrace$``/``$\\rbrace$`` (which LaTeX, pybtex and pandoc all
 read; pandoc drops ``\\textbraceright``).
+
+A character with no LaTeX name is written as its compatibility decomposition
+when that has one ("℡" as "TEL", "ﬁ" as "fi"), since pdflatex stops at an
+unmapped UTF-8 character; letters without one (CJK) stay UTF-8 as above.
+
+Only fields of biblatex's data model are written, so biber validates the
+file without warnings: the PMID as ``eprint`` with ``eprinttype = {pubmed}``
+(biblatex prints it as "PMID: 123"), the PMCID and a retraction in ``note``
+(which every style prints; NIH asks for the PMCID in reference lists).
+
+Keywords are one comma-separated list, because biblatex's ``keywords`` is a
+separated-value field and Zotero splits the field on commas and semicolons.
+MeSH descriptors hold commas themselves ("Adaptation, Psychological"), so the
+comma inside a term is written as U+201A SINGLE LOW-9 QUOTATION MARK
+(``{\\quotesinglbase}`` in ASCII, which Zotero's BibTeX import maps back to
+U+201A): it looks the same and no reader splits on it. Braces would not
+do: Zotero removes them before it splits.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
 from litbase.formats.vocab import BIBTEX_TYPE_OF, MONTHS, language_name, work_kind
+from litbase.formats.writers.notes import retraction_note
+from litbase.formats.writers.pages import expand_pages
 from litbase.model.citekeys import UniqueKeys
+
+KEYWORD_COMMA = "\u201a"
+
+
+def _decomposed(char: str, u2lobj=None) -> str:
+    """An unmapped character as its compatibility decomposition, if that is mapped."""
+    decomposed = unicodedata.normalize("NFKD", char)
+    if decomposed == char or u2lobj is None:
+        return char
+    return u2lobj.unicode_to_latex(decomposed)
+
 
 _ENCODER = UnicodeToLatexEncoder(
     non_ascii_only=True,
     # {\"u} rather than \"u: BibTeX treats a braced group opening with a
     # backslash as one letter when sorting and changing case.
     replacement_latex_protection="braces-all",
-    unknown_char_policy="keep",
+    unknown_char_policy=_decomposed,
     unknown_char_warning=False,
 )
 
@@ -54,6 +85,9 @@ def braces_pair(text: str) -> bool:
 
 def latex_escape(text: str, unicode: bool = False) -> str:
     """Text as a BibTeX field value: specials escaped, braces balanced."""
+    # Line breaks other than \n (U+2028, U+2029, U+0085, \v, \f...) are
+    # nothing pdflatex can set; as \n they are whitespace BibTeX folds.
+    text = "\n".join(text.splitlines())
     paired = braces_pair(text)
     braces = {"{": r"\{", "}": r"\}"} if paired else {
         "{": r"$\lbrace$", "}": r"$\rbrace$"}
@@ -104,8 +138,10 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
         fields.append(("title", "{" + esc(title) + "}"))
     if kind == "chapter":
         fields.append(("booktitle", "{" + esc(article["book_title"]) + "}"))
-    if kind == "article" and journal.get("title"):
-        fields.append(("journal", esc(journal["title"])))
+    if kind == "article" and (journal.get("title") or journal.get("iso_abbreviation")):
+        # A mandatory field of @article, and the only journal field classic
+        # styles print: where PubMed gives only the abbreviation, that is the name.
+        fields.append(("journal", esc(journal.get("title") or journal["iso_abbreviation"])))
     if kind == "article" and journal.get("iso_abbreviation"):
         fields.append(("shortjournal", esc(journal["iso_abbreviation"])))
     if article.get("publisher"):
@@ -124,7 +160,7 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
         if article.get(key):
             fields.append((name, esc(article[key])))
     if article.get("pages"):
-        fields.append(("pages", esc(article["pages"].replace("-", "--"))))
+        fields.append(("pages", esc(expand_pages(article["pages"]).replace("-", "--"))))
     elif article.get("article_number"):
         # Styles print pages, not eid: an e-number goes in both.
         fields.append(("pages", esc(article["article_number"])))
@@ -133,11 +169,13 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
     if article.get("doi"):
         fields.append(("doi", "{" + raw_value(article["doi"]) + "}"))
     if article.get("pmid"):
-        fields.append(("pmid", "{%d}" % article["pmid"]))
         fields.append(("eprint", "{%d}" % article["pmid"]))
         fields.append(("eprinttype", "{pubmed}"))
+    notes = [retraction_note(article)]
     if article.get("pmcid"):
-        fields.append(("pmcid", "{" + raw_value(article["pmcid"]) + "}"))
+        notes.append(f"PMCID: {article['pmcid']}.")
+    if any(notes):
+        fields.append(("note", esc(" ".join(n for n in notes if n))))
     if journal.get("issn"):
         fields.append(("issn", esc(journal["issn"])))
     if article.get("languages"):
@@ -145,8 +183,8 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
             language_name(code) for code in article["languages"]))))
     terms = subject_terms(article)
     if terms:
-        # MeSH descriptors hold commas ("Education, Medical"), so semicolons.
-        fields.append(("keywords", esc("; ".join(terms))))
+        fields.append(("keywords", esc(", ".join(
+            t.replace(",", KEYWORD_COMMA) for t in terms))))
     if article.get("abstract"):
         fields.append(("abstract", esc(article["abstract"])))
     if article.get("pmid"):

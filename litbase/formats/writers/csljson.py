@@ -3,16 +3,31 @@
 CSL has no variable for PubMed's publication types or for telling MeSH
 descriptors from author keywords; CSL-JSON 1.0.2 keeps such facts under
 ``custom``, which processors ignore and litbase reads back.
+
+Many PubMed records name their journal only by its ISO abbreviation. CSL
+styles test ``container-title`` before they print a journal at all (the NLM
+style otherwise takes the item for a book: "[Internet]. Vol. 30." in pandoc),
+so the abbreviation is written as ``container-title`` too, and
+``custom.journal_title_unknown`` says so for a reader that wants the
+difference back.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from litbase.formats.vocab import CSL_TYPE_OF, language_tag, publication_type_names, work_kind
 from litbase.model.citekeys import UniqueKeys
 from litbase.formats.writers.bibtex import subject_terms
+from litbase.formats.writers.notes import retraction_note
+from litbase.formats.writers.pages import expand_pages
+
+# JSON lets these stand raw inside a string, but str.splitlines, line-based
+# tools and pre-2019 JavaScript treat them as line ends; escaped, the text is
+# the same to every JSON reader and a record can no longer cut a file in two.
+_LINE_BREAK_RE = re.compile("[\\u2028\\u2029\\u0085]")
 
 
 def csl_name(author: dict) -> dict:
@@ -34,7 +49,7 @@ def csl_item(article: dict, key: str) -> dict:
     if kind == "chapter":
         item["container-title"] = article.get("book_title")
     elif kind == "article":
-        item["container-title"] = journal.get("title")
+        item["container-title"] = journal.get("title") or journal.get("iso_abbreviation")
         item["container-title-short"] = journal.get("iso_abbreviation")
     item["publisher"] = article.get("publisher")
     parts = [article.get(p) for p in ("year", "month", "day")]
@@ -45,7 +60,7 @@ def csl_item(article: dict, key: str) -> dict:
     item["volume"] = article.get("volume")
     item["issue"] = article.get("issue")
     # Styles print page; APA prints number as "Article e10728".
-    item["page"] = article.get("pages") or article.get("article_number")
+    item["page"] = expand_pages(article.get("pages")) or article.get("article_number")
     item["number"] = article.get("article_number")
     item["DOI"] = article.get("doi")
     item["PMID"] = str(article["pmid"]) if article.get("pmid") else None
@@ -55,6 +70,7 @@ def csl_item(article: dict, key: str) -> dict:
     item["language"] = language_tag(languages[0]) if languages else None
     item["keyword"] = "; ".join(subject_terms(article)) or None
     item["abstract"] = article.get("abstract")
+    item["note"] = retraction_note(article)
     if article.get("pmid"):
         item["URL"] = f"https://pubmed.ncbi.nlm.nih.gov/{article['pmid']}/"
     custom = {
@@ -63,6 +79,8 @@ def csl_item(article: dict, key: str) -> dict:
         "keywords": article.get("keywords") or [],
         "languages": languages,
         "journal_iso": journal.get("iso_abbreviation"),
+        "journal_title_unknown": kind == "article" and bool(
+            journal.get("iso_abbreviation") and not journal.get("title")),
     }
     item["custom"] = {k: v for k, v in custom.items() if v}
     return {k: v for k, v in item.items() if v not in (None, "", [], {})}
@@ -79,5 +97,7 @@ def write_csljson(articles: Iterable[dict]) -> Iterator[str]:
     yield "["
     for index, item in enumerate(csl_items(articles)):
         text = json.dumps(item, ensure_ascii=False, indent=2)
-        yield ("," if index else "") + "\n" + "\n".join("  " + l for l in text.splitlines())
+        text = _LINE_BREAK_RE.sub(lambda m: "\\u%04x" % ord(m.group()), text)
+        # split("\n"), not splitlines(): only json's own line ends are indented.
+        yield ("," if index else "") + "\n" + "\n".join("  " + l for l in text.split("\n"))
     yield "\n]\n"

@@ -4,6 +4,11 @@ Line rules, as PubMed writes them: a tag left-justified in four columns, then
 "- " and the value; long values wrap at 80 columns onto continuation lines
 indented six spaces (readers join them with one space, so words are never
 split, not even at hyphens); a blank line between records.
+
+Comments and corrections go out as PubMed writes them, one line per notice
+("RIN - Lancet. 2010 Feb 6;375(9713):445. PMID: 20137807"), and a retracted
+record always carries the publication type "Retracted Publication", which is
+how PubMed marks one, even when it came from a file that only said so.
 """
 
 from __future__ import annotations
@@ -12,8 +17,18 @@ import textwrap
 from collections.abc import Iterable, Iterator
 
 from litbase.formats.vocab import MONTHS, publication_type_names, work_kind
+from litbase.formats.writers.notes import is_retracted, notice_line
 
 WIDTH = 80
+# PubMed's MEDLINE tags for CommentsCorrections RefTypes.
+NOTICE_TAGS = {
+    "CommentIn": "CIN", "CommentOn": "CON", "ErratumIn": "EIN", "ErratumFor": "EFR",
+    "ExpressionOfConcernIn": "ECI", "ExpressionOfConcernFor": "ECF",
+    "RepublishedIn": "RPI", "RepublishedFrom": "RPF", "RetractionIn": "RIN",
+    "RetractionOf": "ROF", "UpdateIn": "UIN", "UpdateOf": "UOF",
+    "RetractedandRepublishedIn": "RRI", "RetractedandRepublishedFrom": "RRF",
+    "SummaryForPatientsIn": "SPIN", "OriginalReportIn": "ORI",
+}
 
 
 def initials(author: dict) -> str:
@@ -94,8 +109,13 @@ def medline_fields(article: dict) -> list[tuple[str, str]]:
             fields.append(("AUID", f"ORCID: {author['orcid']}"))
         fields += [("AD", affiliation) for affiliation in author.get("affiliations") or []]
     fields += [("LA", code) for code in article.get("languages") or []]
-    fields += [("PT", name) for name in publication_type_names(article)]
+    types = publication_type_names(article)
+    if is_retracted(article) and "Retracted Publication" not in types:
+        types.append("Retracted Publication")
+    fields += [("PT", name) for name in types]
     fields += [("TA", journal.get("iso_abbreviation")), ("JT", journal.get("title"))]
+    fields += [(NOTICE_TAGS[n["ref_type"]], notice_line(n))
+               for n in article.get("related_notices") or [] if n.get("ref_type") in NOTICE_TAGS]
     fields += [("MH", mesh_line(h)) for h in article.get("mesh_headings") or []]
     fields.append(("PMC", article.get("pmcid")))
     fields += [("OT", keyword) for keyword in article.get("keywords") or []]

@@ -5,6 +5,10 @@ spaces, a hyphen, a space and the value; TY opens a record and ``ER  -``
 closes it; a value never spans lines (so newlines inside an abstract become
 spaces); lines end with CR LF. Repeatable tags (AU, KW) take one value per
 line. Names are written "Last, First, Suffix".
+
+``SP``/``EP`` are whole page numbers, so PubMed's "233-41" goes out as
+``SP 233``/``EP 241``. ``N1`` notes carry a retraction and the way litbase
+reached the record (collection, seed, hop, direction), one note each.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from collections.abc import Iterable, Iterator
 
 from litbase.formats.vocab import RIS_TYPE_OF, language_name, publication_type_names, work_kind
 from litbase.formats.writers.bibtex import subject_terms
+from litbase.formats.writers.notes import provenance_note, retraction_note
+from litbase.formats.writers.pages import expand_pages
 
 EOL = "\r\n"
 
@@ -47,7 +53,9 @@ def ris_lines(article: dict) -> list[tuple[str, str]]:
     if kind == "chapter":
         lines.append(("T2", article.get("book_title")))
     else:
-        lines.append(("T2", journal.get("title")))
+        # Zotero and EndNote format the journal from T2; J2 alone prints none
+        # (the NLM style then says "Vol. 30."), so the abbreviation stands in.
+        lines.append(("T2", journal.get("title") or journal.get("iso_abbreviation")))
         lines.append(("J2", journal.get("iso_abbreviation")))
     lines.append(("PB", article.get("publisher")))
     year, month, day = article.get("year"), article.get("month"), article.get("day")
@@ -60,7 +68,7 @@ def ris_lines(article: dict) -> list[tuple[str, str]]:
     lines.append(("VL", article.get("volume")))
     lines.append(("IS", article.get("issue")))
     if article.get("pages"):
-        start, end = split_pages(article["pages"])
+        start, end = split_pages(expand_pages(article["pages"]))
         lines += [("SP", start), ("EP", end)]
     elif article.get("article_number"):
         lines.append(("SP", article["article_number"]))
@@ -76,6 +84,8 @@ def ris_lines(article: dict) -> list[tuple[str, str]]:
     lines.append(("M3", "; ".join(publication_type_names(article)) or None))
     lines += [("KW", term) for term in subject_terms(article)]
     lines.append(("AB", article.get("abstract")))
+    lines.append(("N1", retraction_note(article)))
+    lines.append(("N1", provenance_note(article)))
     if article.get("pmid"):
         lines.append(("UR", f"https://pubmed.ncbi.nlm.nih.gov/{article['pmid']}/"))
     return [(tag, one_line(value)) for tag, value in lines

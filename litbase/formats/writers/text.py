@@ -12,6 +12,21 @@ CSL specification or from the style's own guide:
 * Citing Medicine (Vancouver) separates page ranges with a hyphen ("284-7"),
   which the NLM style leaves to the processor's en dash default.
 
+Two more fixes concern the items, not the styles (the CSL-JSON writer
+already gives a journal known only by its abbreviation that abbreviation as
+``container-title``, which the styles need before they print a journal):
+
+* APA puts a "[Description of work]" where a title is missing (Publication
+  Manual 7th ed., 9.19); an untitled journal article is "[Journal article]";
+* Citing Medicine turns a roman-numeral name suffix into an ordinal
+  ("Bynum WE 4th"); AMA and APA keep "IV".
+
+And one in citeproc-py itself: CSL says a variable a ``cs:substitute`` has
+printed in the author's place is empty for the rest of the reference, but
+citeproc-py 0.11 only remembers it when the substitute names the variable
+directly; AMA and APA substitute through a title macro, so an author-less
+article printed its title twice. ``_repress_substituted_title`` remembers it.
+
 Reference lists print no PMID or PMCID: the guides' reference forms do not
 carry them (a DOI they do).
 """
@@ -30,6 +45,7 @@ from citeproc import (
     CitationStylesStyle,
     formatter,
 )
+from citeproc.model import Substitute
 from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
@@ -42,7 +58,30 @@ STYLES = {
 }
 CSL = "{http://purl.org/net/xbiblio/csl}"
 # Item variables handed to citeproc; what styles do not print stays out.
-_OMIT = {"PMID", "PMCID", "custom", "keyword", "abstract", "URL", "ISSN", "language"}
+_OMIT = {"PMID", "PMCID", "custom", "keyword", "abstract", "URL", "ISSN", "language", "note"}
+# APA's description of a work without a title, by CSL type.
+_APA_DESCRIPTIONS = {"article-journal": "[Journal article]", "chapter": "[Book chapter]",
+                     "book": "[Book]"}
+
+_ORDINALS = {"II": "2nd", "III": "3rd", "IV": "4th", "V": "5th", "VI": "6th", "VII": "7th",
+             "VIII": "8th", "IX": "9th", "X": "10th"}
+
+
+def _repress_substituted_title(render):
+    def substitute_render(self, item, context=None, **kwargs):
+        text = render(self, item, context=context, **kwargs)
+        title = item.reference.get("title") if text and context is not None else None
+        if title and str(title).casefold() in str(text).casefold():
+            # The same bookkeeping citeproc-py does for a directly named variable.
+            repressed = context.get_layout().repressed
+            repressed.setdefault(CSL + "text", []).append("title")
+        return text
+    substitute_render.litbase_patched = True
+    return substitute_render
+
+
+if not getattr(Substitute.render, "litbase_patched", False):
+    Substitute.render = _repress_substituted_title(Substitute.render)
 
 
 def patched_style_xml(name: str) -> bytes:
@@ -79,9 +118,20 @@ def load_style(name: str) -> CitationStylesStyle:
     return _STYLE_CACHE[name]
 
 
+def style_item(item: dict, style: str) -> dict:
+    """A CSL-JSON item as handed to citeproc for this style (see the module notes)."""
+    item = {k: v for k, v in item.items() if k not in _OMIT}
+    if style == "vancouver" and item.get("author"):
+        item["author"] = [dict(name, suffix=_ORDINALS.get(name.get("suffix"), name.get("suffix")))
+                          if name.get("suffix") else name for name in item["author"]]
+    if style == "apa" and not item.get("title") and item["type"] in _APA_DESCRIPTIONS:
+        item["title"] = _APA_DESCRIPTIONS[item["type"]]
+    return item
+
+
 def format_references(articles: Iterable[dict], style: str = "vancouver") -> list[str]:
     """One formatted reference per article, in the style's order (APA sorts by author)."""
-    items = [{k: v for k, v in item.items() if k not in _OMIT} for item in csl_items(articles)]
+    items = [style_item(item, style) for item in csl_items(articles)]
     if not items:
         return []
     # citeproc-py looks items up by lowercased id; keys are lowercase already.
