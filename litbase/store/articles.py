@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
+from litbase.model.ids import chunks
 from litbase.model.records import Article, Author, Reference
+from litbase.store.sql import CHUNK, IDS, execute_in, placeholders
 
 if TYPE_CHECKING:  # the parsing process of a bulk import needs no sqlite_utils (nor its numpy)
     import sqlite_utils
@@ -149,7 +151,7 @@ def article_row(article: Article, record_source: str, now: str, bylines: list[st
 
 def _upsert_sql(table: str, columns: list[str], pk: tuple[str, ...]) -> str:
     names = ", ".join(f"[{c}]" for c in columns)
-    marks = ", ".join("?" for _ in columns)
+    marks = placeholders(columns)
     updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in pk)
     conflict = ", ".join(pk)
     return (
@@ -241,9 +243,8 @@ def save_article_rows(db: sqlite_utils.Database, rows: dict[str, TableRows]) -> 
 
 
 def _replace_children(db, pmids: list[int]) -> None:
-    marks = ",".join("?" for _ in pmids)
     for table in ("articles_authors", "articles_mesh_terms"):
-        db.conn.execute(f"DELETE FROM [{table}] WHERE pmid IN ({marks})", pmids)
+        execute_in(db, f"DELETE FROM [{table}] WHERE pmid IN ({IDS})", pmids)
 
 
 def _reference_values(citing: int, references: list[Reference], now: str) -> list[tuple]:
@@ -320,18 +321,13 @@ def refresh_reference_status(db: sqlite_utils.Database, pmids: list[int]) -> Non
     """Recompute references_status, _sources, _count and completeness for these articles."""
     # Set-based, a few hundred PMIDs per query: one query per article cost
     # four round trips each and dominated a baseline import.
-    for chunk in _chunks(list(dict.fromkeys(pmids)), 500):
+    for chunk in chunks(list(dict.fromkeys(pmids)), CHUNK):
         _refresh_chunk(db, chunk)
 
 
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _refresh_chunk(db: sqlite_utils.Database, pmids: list[int]) -> None:
-    ids = ",".join("?" for _ in pmids)
-    lists = ",".join("?" for _ in REFERENCE_LIST_SOURCES)
+    ids = placeholders(pmids)
+    lists = placeholders(REFERENCE_LIST_SOURCES)
     sources: dict[int, set[str]] = {}
     for pmid, source in db.conn.execute(
         # "+source": the index on source would scan every link of those sources.

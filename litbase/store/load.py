@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 import sqlite_utils
 
 from litbase.model.citekeys import disambiguate, key_base
+from litbase.store.sql import placeholders
 
 BATCH = 500
 
@@ -127,7 +128,7 @@ def load_articles(db: sqlite_utils.Database, pmids: Iterable[int],
 
 
 def _load_batch(db, pmids: list[int]) -> dict[int, dict]:
-    marks = ",".join("?" for _ in pmids)
+    marks = placeholders(pmids)
     conn = db.conn
     conn_rows = conn.execute(
         f"SELECT a.*, j.issn_linking, j.nlm_unique_id, j.country FROM articles a"

@@ -21,6 +21,7 @@ import sqlite_utils
 from litbase.model.citekeys import ascii_fold
 from litbase.store.load import load_articles
 from litbase.store.schema import TABLES
+from litbase.store.sql import placeholders
 from litbase.store.articles import add_to_collection, save_articles, utc_now
 
 
@@ -62,7 +63,7 @@ def save_records(db: sqlite_utils.Database, records: list[dict], collection: str
         columns = list(TABLES["unmatched_records"]["columns"])
         db.conn.executemany(
             f"INSERT OR REPLACE INTO unmatched_records ({', '.join(columns)})"
-            f" VALUES ({', '.join('?' for _ in columns)})",
+            f" VALUES ({placeholders(columns)})",
             [[row[c] for c in columns] for row in rows],
         )
     matched = match_unmatched(db)
