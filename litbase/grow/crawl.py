@@ -26,13 +26,12 @@ from litbase.grow.links import fetch_source_links
 from litbase.model.ids import chunks
 from litbase.store.articles import (
     REFERENCE_LIST_SOURCES,
-    add_to_collection,
     forget_missing,
     save_articles,
-    save_collection,
     save_links,
     save_missing,
 )
+from litbase.store.collections import add_to_collection, save_collection, update_stored_count
 
 # NCBI's own examples fetch 500 records a request; elink answers grow with
 # the similar-article lists, so it takes fewer IDs at a time.
@@ -247,12 +246,7 @@ def crawl(
             break
         frontiers = found
     with db.conn:
-        db.conn.execute(
-            "UPDATE collections SET stored_count = (SELECT count(DISTINCT ca.pmid)"
-            " FROM collections_articles ca JOIN articles a ON a.pmid = ca.pmid"
-            " WHERE ca.collection = ?) WHERE name = ?",
-            [name, name],
-        )
+        update_stored_count(db, name)
     progress.close()
     report.seconds = time.monotonic() - started
     report.missing = sorted(set(report.missing))

@@ -21,7 +21,8 @@ from litbase.model.ids import chunks
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_elink
 from litbase.parse.pubmed import parse_pubmed_xml
-from litbase.store.articles import add_to_collection, article_row, save_articles, save_links, utc_now
+from litbase.store.articles import article_row, save_articles, save_links, utc_now
+from litbase.store.collections import add_to_collection, core_members, member_pmids
 
 # Fields whose change makes a record "corrected"; retraction fields are reported on their own.
 COMPARED = ("title", "abstract", "authors", "journal", "journal_iso", "year", "month", "day",
@@ -43,9 +44,7 @@ class RefreshReport:
 def targets(db: sqlite_utils.Database, collection: str | None) -> list[int]:
     if collection is None:
         return [r[0] for r in db.conn.execute("SELECT pmid FROM articles ORDER BY pmid")]
-    return [r[0] for r in db.conn.execute(
-        "SELECT DISTINCT pmid FROM collections_articles WHERE collection = ? ORDER BY pmid",
-        [collection])]
+    return member_pmids(db, collection)
 
 
 def record_changes(db, rows: list[dict], collection: str | None, now: str) -> None:
@@ -159,9 +158,7 @@ def refresh(db: sqlite_utils.Database, client, collection: str | None = None) ->
 
 def _grow_collection(db, collection: str, new_citing: list[dict]) -> None:
     """New citing articles of a collection's depth-0 members join it, one hop out."""
-    core = {r[0]: r[1] for r in db.conn.execute(
-        "SELECT pmid, coalesce(seed_pmid, pmid) FROM collections_articles"
-        " WHERE collection = ? AND depth = 0", [collection])}
+    core = core_members(db, collection)
     with db.conn:
         add_to_collection(db, collection, [
             {"pmid": r["related_pmid"], "role": "citing", "depth": 1, "seed_pmid": core[r["pmid"]]}

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from litbase.store.collections import record_collection
+from litbase.store.collections import add_to_collection, save_collection
 from litbase.sources.eutils import EutilsClient
 from litbase.grow.resolve import resolve_ids
 from litbase.sources.idconv import IdconvClient
 from litbase.model.errors import BibliographyError
 from litbase.store.schema import ensure_db_shape
-from litbase.store.articles import add_to_collection, refresh_reference_status, utc_now
+from litbase.store.articles import refresh_reference_status, utc_now
 
 
 def default_clients():
@@ -51,7 +51,8 @@ def import_ids(db, path: Path, items: list[dict], collection: str | None, pmid=N
             "INSERT OR IGNORE INTO articles (pmid, record_source, updated_at) VALUES (?, 'import', ?)",
             [(p, now) for p in pmids])
         refresh_reference_status(db, [p for p in pmids if p not in before])
-        record_collection(db, name, f"import of {path}", f"identifiers listed in {path.name}")
+        save_collection(db, {"name": name, "source": f"import of {path}",
+                             "description": f"identifiers listed in {path.name}"}, keep_stored=True)
         add_to_collection(db, name, [{"pmid": p, "role": "import", "depth": 0} for p in pmids])
         db.conn.executemany(
             "INSERT OR REPLACE INTO unmatched_records (id, doi, source_file, line, format,"

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from litbase.store.merge import merge
-from litbase.store.collections import record_collection
+from litbase.store.collections import add_to_collection, save_collection
 from litbase.model.ids import InvalidPmid, parse_pmid
 from litbase.sources.eutils import EutilsClient, EutilsError
 from litbase.store.load import load_articles
@@ -24,7 +24,6 @@ from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_esearch
 from litbase.parse.page import PageError, parse_page
 from litbase.store.articles import (
-    add_to_collection,
     refresh_reference_status,
     save_articles,
     save_reference_rows,
@@ -149,8 +148,9 @@ def import_page(db, path: Path, page: dict, collection: str | None, pmid=None,
         merged = save_merged(db, [page_article(page, seed)] + cited)
         save_reference_rows(db, rows)
         refresh_reference_status(db, [seed] + [a["pmid"] for a in cited])
-        record_collection(db, name, f"import of {path}", f"PubMed page of PMID {seed}",
-                          json.dumps([seed]))
+        save_collection(db, {"name": name, "source": f"import of {path}",
+                             "description": f"PubMed page of PMID {seed}",
+                             "seed_pmids": json.dumps([seed])}, keep_stored=True)
         add_to_collection(db, name, [{"pmid": seed, "role": "seed", "depth": 0, "seed_pmid": seed}]
                           + [{"pmid": a["pmid"], "role": "reference", "depth": 1, "seed_pmid": seed}
                              for a in cited])

@@ -32,7 +32,8 @@ from litbase.model.errors import BibliographyError
 from litbase.parse.pubmed import PubmedParseError
 from litbase.imports.pubmed_batches import BATCH, batches
 from litbase.store.schema import FTS_CONFIG, INDEXES, ensure_indexes, index_name
-from litbase.store.articles import add_to_collection, save_article_rows, save_collection, utc_now
+from litbase.store.articles import save_article_rows, utc_now
+from litbase.store.collections import add_to_collection, save_collection
 
 SUFFIXES = (".xml", ".gz")
 NUMBERED = re.compile(r"pubmed(\d{2})n(\d+)", re.IGNORECASE)

@@ -391,33 +391,6 @@ def describe_completeness(title, abstract, references_status, record_source, lin
     return "; ".join(missing)
 
 
-def save_collection(db: sqlite_utils.Database, collection: dict) -> str:
-    """Create or update a collection record; returns its name."""
-    now = utc_now()
-    existing = db["collections"].count_where("name = ?", [collection["name"]])
-    row = {**collection, "updated_at": now}
-    if not existing:
-        row.setdefault("created_at", now)
-    db["collections"].upsert(row, pk="name", alter=False)
-    return collection["name"]
-
-
-def add_to_collection(db: sqlite_utils.Database, collection: str, members: Iterable[dict]) -> None:
-    """Record articles in a collection; the first (shallowest) depth for a role wins."""
-    now = utc_now()
-    db.conn.executemany(
-        "INSERT INTO collections_articles (collection, pmid, role, depth, seed_pmid, added_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT(collection, pmid, role) DO UPDATE SET"
-        "  depth = min(depth, excluded.depth),"
-        "  seed_pmid = CASE WHEN excluded.depth < depth THEN excluded.seed_pmid ELSE seed_pmid END",
-        [
-            (collection, m["pmid"], m["role"], m.get("depth", 0), m.get("seed_pmid"), now)
-            for m in members
-        ],
-    )
-
-
 def save_missing(db: sqlite_utils.Database, pmids: Iterable[int], reason: str) -> None:
     now = utc_now()
     db.conn.executemany(

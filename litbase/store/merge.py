@@ -22,7 +22,8 @@ from litbase.model.citekeys import ascii_fold
 from litbase.store.load import load_articles
 from litbase.store.schema import TABLES
 from litbase.store.sql import placeholders
-from litbase.store.articles import add_to_collection, save_articles, utc_now
+from litbase.store.articles import save_articles, utc_now
+from litbase.store.collections import add_to_collection, save_collection
 
 
 def _empty(value) -> bool:
@@ -55,7 +56,7 @@ def save_records(db: sqlite_utils.Database, records: list[dict], collection: str
     merged = _save_with_pmid(db, with_pmid)
     now = utc_now()
     if collection:
-        _save_collection(db, collection, f"import of {source_file}", now)
+        save_collection(db, {"name": collection, "source": f"import of {source_file}"}, keep_stored=True)
         add_to_collection(db, collection, [{"pmid": r["pmid"], "role": "import"}
                                            for r in with_pmid])
     rows = [_unmatched_row(r, collection, source_file, file_format, now) for r in without]
@@ -69,16 +70,6 @@ def save_records(db: sqlite_utils.Database, records: list[dict], collection: str
     matched = match_unmatched(db)
     return {"stored": len(with_pmid), "merged": merged, "unmatched": len(without),
             "matched_by_doi": matched}
-
-
-def _save_collection(db, name: str, source: str, now: str) -> None:
-    # Plain SQL, not store.save_collection: sqlite-utils' upsert commits, and
-    # an import must land in one transaction.
-    db.conn.execute(
-        "INSERT INTO collections (name, source, created_at, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at",
-        [name, source, now, now],
-    )
 
 
 def _save_with_pmid(db, records: list[dict]) -> int:
