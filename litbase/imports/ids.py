@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from litbase.store.collections import add_to_collection, save_collection
+from litbase.store.merge import save_unmatched
 from litbase.sources.eutils import EutilsClient
 from litbase.grow.resolve import resolve_ids
 from litbase.sources.idconv import IdconvClient
@@ -54,12 +55,11 @@ def import_ids(db, path: Path, items: list[dict], collection: str | None, pmid=N
         save_collection(db, {"name": name, "source": f"import of {path}",
                              "description": f"identifiers listed in {path.name}"}, keep_stored=True)
         add_to_collection(db, name, [{"pmid": p, "role": "import", "depth": 0} for p in pmids])
-        db.conn.executemany(
-            "INSERT OR REPLACE INTO unmatched_records (id, doi, source_file, line, format,"
-            " collection, record, imported_at) VALUES (?, ?, ?, ?, 'id_list', ?, ?, ?)",
-            [(f"{i['kind']}:{i['value'].lower()}", i["value"] if i["kind"] == "doi" else None,
-              str(path), i["line"], name, json.dumps({i["kind"]: i["value"], "unresolved": failed[i["value"]]}),
-              now) for i in items if i["value"] in failed])
+        save_unmatched(db, [
+            {"id": f"{i['kind']}:{i['value'].lower()}", "doi": i["value"] if i["kind"] == "doi" else None,
+             "source_file": str(path), "line": i["line"], "format": "id_list", "collection": name,
+             "record": json.dumps({i["kind"]: i["value"], "unresolved": failed[i["value"]]}),
+             "imported_at": now} for i in items if i["value"] in failed])
     counts = {k: sum(1 for i in items if i["kind"] == k) for k in ("pmid", "doi", "pmcid")}
     summary = (f"{path}: {counts['pmid']} PMIDs, {counts['doi']} DOIs and {counts['pmcid']} PMCIDs;"
                f" {len(resolved)} resolved to PMIDs; {len(pmids)} articles in collection {name!r}"

@@ -53,26 +53,32 @@ def save_records(db: sqlite_utils.Database, records: list[dict], collection: str
     """
     with_pmid = [r for r in records if r.get("pmid")]
     without = [r for r in records if not r.get("pmid")]
-    merged = _save_with_pmid(db, with_pmid)
+    merged = save_merged(db, with_pmid)
     now = utc_now()
     if collection:
         save_collection(db, {"name": collection, "source": f"import of {source_file}"}, keep_stored=True)
         add_to_collection(db, collection, [{"pmid": r["pmid"], "role": "import"}
                                            for r in with_pmid])
-    rows = [_unmatched_row(r, collection, source_file, file_format, now) for r in without]
-    if rows:
-        columns = list(TABLES["unmatched_records"]["columns"])
-        db.conn.executemany(
-            f"INSERT OR REPLACE INTO unmatched_records ({', '.join(columns)})"
-            f" VALUES ({placeholders(columns)})",
-            [[row[c] for c in columns] for row in rows],
-        )
+    save_unmatched(db, [_unmatched_row(r, collection, source_file, file_format, now) for r in without])
     matched = match_unmatched(db)
     return {"stored": len(with_pmid), "merged": merged, "unmatched": len(without),
             "matched_by_doi": matched}
 
 
-def _save_with_pmid(db, records: list[dict]) -> int:
+def save_unmatched(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    """Keep records that have no PMID yet (``unmatched_records`` rows; a column left out is NULL)."""
+    if rows:
+        columns = list(TABLES["unmatched_records"]["columns"])
+        db.conn.executemany(
+            f"INSERT OR REPLACE INTO unmatched_records ({', '.join(columns)})"
+            f" VALUES ({placeholders(columns)})",
+            [[row.get(c) for c in columns] for row in rows],
+        )
+
+
+def save_merged(db: sqlite_utils.Database, records: list[dict], record_source: str = "import") -> int:
+    """Save records by PMID, stored fields winning and the file filling their gaps; returns how
+    many were stored before. A stored record keeps its record_source; a new one gets ``record_source``."""
     stored = {a["pmid"]: a for a in load_articles(db, [r["pmid"] for r in records], cite_keys=False)}
     merged_count = 0
     by_source: dict[str, list[dict]] = {}
@@ -82,9 +88,9 @@ def _save_with_pmid(db, records: list[dict]) -> int:
             old = stored[record["pmid"]]
             record = merge(old, record)
             merged_count += 1
-            source = old.get("record_source") or "import"
+            source = old.get("record_source") or record_source
         else:
-            source = "import"
+            source = record_source
         by_source.setdefault(source, []).append(record)
     for source, batch in by_source.items():
         save_articles(db, batch, record_source=source)
@@ -126,7 +132,7 @@ def match_unmatched(db: sqlite_utils.Database) -> int:
     ).fetchall()
     for key, pmid, record, collection in pairs:
         incoming = {**json.loads(record), "pmid": pmid}
-        _save_with_pmid(db, [incoming])
+        save_merged(db, [incoming])
         if collection:
             add_to_collection(db, collection, [{"pmid": pmid, "role": "import"}])
         db.conn.execute("DELETE FROM unmatched_records WHERE id = ?", [key])
