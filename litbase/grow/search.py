@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from litbase.grow.crawl import EFETCH_BATCH, fetch_records, records_needed
+from litbase.grow.crawl import EFETCH_BATCH, fetch_records
 from litbase.model.ids import chunks
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_esearch
 from litbase.parse.pubmed import parse_pubmed_xml
-from litbase.store.articles import forget_missing, save_articles
+from litbase.store.articles import save_articles
 from litbase.store.collections import add_to_collection, save_collection, update_stored_count
+from litbase.store.frontier import forget_missing, records_needed
 
 ESEARCH_CAP = 9_999
 # PubMed's oldest records are from the late 18th century; the bisection

@@ -14,13 +14,15 @@ import json
 from pathlib import Path
 
 from litbase.store.collections import add_to_collection, save_collection
+from litbase.store.frontier import stored_pmids
 from litbase.store.merge import save_unmatched
 from litbase.sources.eutils import EutilsClient
 from litbase.grow.resolve import resolve_ids
 from litbase.sources.idconv import IdconvClient
 from litbase.model.errors import BibliographyError
 from litbase.store.schema import ensure_db_shape
-from litbase.store.articles import refresh_reference_status, utc_now
+from litbase.store.articles import save_placeholders, utc_now
+from litbase.store.completeness import refresh_reference_status
 
 
 def default_clients():
@@ -46,11 +48,8 @@ def import_ids(db, path: Path, items: list[dict], collection: str | None, pmid=N
     now = utc_now()
     ensure_db_shape(db)  # creates tables, which commits: before the transaction
     with db.conn:
-        before = {r[0] for r in db.conn.execute(
-            f"SELECT pmid FROM articles WHERE pmid IN ({','.join('?' * len(pmids))})", pmids)}
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO articles (pmid, record_source, updated_at) VALUES (?, 'import', ?)",
-            [(p, now) for p in pmids])
+        before = stored_pmids(db, pmids)
+        save_placeholders(db, pmids, now)
         refresh_reference_status(db, [p for p in pmids if p not in before])
         save_collection(db, {"name": name, "source": f"import of {path}",
                              "description": f"identifiers listed in {path.name}"}, keep_stored=True)

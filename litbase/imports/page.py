@@ -22,11 +22,8 @@ from litbase.model.errors import BibliographyError
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_esearch
 from litbase.parse.page import PageError, parse_page
-from litbase.store.articles import (
-    refresh_reference_status,
-    save_reference_rows,
-    utc_now,
-)
+from litbase.store.articles import save_reference_rows, utc_now
+from litbase.store.completeness import refresh_reference_status
 
 SOURCE = "seed_page"
 # A PMID in a file name is a run of 5 to 9 digits: shorter runs are more often dates or counters.

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 import sqlite_utils
 
 from litbase.model.citekeys import disambiguate, key_base
+from litbase.model.ids import chunks
 from litbase.store.sql import placeholders
 
 BATCH = 500
@@ -22,6 +23,21 @@ BATCH = 500
 
 class SelectionError(ValueError):
     """The selection cannot be made: unknown collection, bad or non-SELECT SQL."""
+
+
+def all_pmids(db: sqlite_utils.Database) -> list[int]:
+    """Every stored article's PMID, in PMID order."""
+    return [row[0] for row in db.conn.execute("SELECT pmid FROM articles ORDER BY pmid")]
+
+
+def stored_rows(db: sqlite_utils.Database, pmids: Iterable[int]) -> dict[int, dict]:
+    """The ``articles`` rows of these PMIDs as dicts, by PMID (unknown PMIDs are left out)."""
+    rows = {}
+    for chunk in chunks(list(pmids), BATCH):
+        cursor = db.conn.execute(f"SELECT * FROM articles WHERE pmid IN ({placeholders(chunk)})", chunk)
+        names = [d[0] for d in cursor.description]
+        rows.update((row[0], dict(zip(names, row))) for row in cursor)
+    return rows
 
 
 def collection_pmids(db: sqlite_utils.Database, name: str) -> list[int]:
