@@ -104,6 +104,11 @@ def in_step(db: sqlite_utils.Database, table: str) -> bool:
     return indexed == db.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
 
 
+def optimize(db: sqlite_utils.Database, table: str) -> None:
+    """Merge the segments of a table's full-text index (a bulk load writes many small ones)."""
+    db[table].optimize()
+
+
 def _names(columns: list[str]) -> str:
     return ", ".join(f"[{c}]" for c in columns)
 
