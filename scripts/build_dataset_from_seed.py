@@ -26,6 +26,7 @@ from pathlib import Path
 import sqlite_utils
 
 from litbase.store import articles as store
+from litbase.store.collections import add_to_collection, save_collection
 from litbase.store.dataset import snapshot
 from litbase.store.schema import ensure_db_shape
 
@@ -324,11 +325,10 @@ def build_seed_database(seed_dir, now: str | None = None) -> sqlite_utils.Databa
         provenance += [provenance_row(int(r["pmid"]), r) for r in others]
         db["article_provenance"].insert_all(provenance)
         db["citing_works"].insert_all(citing_work_row(w, seed_pmid) for w in citing["citing"])
-        store.save_collection(db, collection_record(seed, now, refs, len(articles),
-                                                    len(citing["citing"])))
-        store.add_to_collection(db, COLLECTION, [{"pmid": seed_pmid, "role": "seed", "depth": 0,
-                                                  "seed_pmid": seed_pmid}])
-        store.add_to_collection(db, COLLECTION, [
+        save_collection(db, collection_record(seed, now, refs, len(articles), len(citing["citing"])))
+        add_to_collection(db, COLLECTION, [{"pmid": seed_pmid, "role": "seed", "depth": 0,
+                                            "seed_pmid": seed_pmid}])
+        add_to_collection(db, COLLECTION, [
             {"pmid": int(r["pmid"]), "role": "reference", "depth": 1, "seed_pmid": seed_pmid}
             for r in others
         ])

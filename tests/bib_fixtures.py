@@ -9,7 +9,8 @@ number, a book chapter, a group author and a name suffix.
 import pytest
 
 from litbase.store.schema import open_db
-from litbase.store.articles import add_to_collection, save_articles, save_collection
+from litbase.store.articles import save_articles
+from litbase.store.collections import add_to_collection, save_collection
 
 
 def person(last, fore, initials, **extra):

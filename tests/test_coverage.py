@@ -16,8 +16,9 @@ from test_sources import run, servers  # noqa: F401  (fixture)
 
 from litbase.cli import cli
 from litbase.graph.coverage import coverage, differences
+from litbase.store.articles import save_citations
+from litbase.store.collections import add_to_collection, save_collection
 from litbase.store.coverage import DIFFERENCES_SQL
-from litbase.store.articles import add_to_collection, save_citations, save_collection
 
 WHOLE = [
     {"source": "pubmed", "articles_asked": 1, "with_references": 1, "with_cited_by": 1,

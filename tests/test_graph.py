@@ -17,7 +17,8 @@ from litbase.graph.metrics import (
 )
 from litbase.graph.tables import load_graph, update_graph
 from litbase.store.schema import open_db
-from litbase.store.articles import add_to_collection, save_articles, save_collection
+from litbase.store.articles import save_articles
+from litbase.store.collections import add_to_collection, save_collection
 
 # 1 and 2 both cite 3 and 4; 2 also cites 5; 5 cites 3.
 EDGES = [(1, 3), (1, 4), (2, 3), (2, 4), (2, 5), (5, 3)]

@@ -9,7 +9,8 @@ from test_datasette import SEED, db_path, fetch  # noqa: F401  (db_path is a fix
 from litbase.graph.tables import update_graph
 from litbase.publish.network_data import network_data
 from litbase.store.schema import open_db
-from litbase.store.articles import add_to_collection, save_articles, save_collection
+from litbase.store.articles import save_articles
+from litbase.store.collections import add_to_collection, save_collection
 
 STATIC = Path(__file__).resolve().parents[1] / "litbase" / "publish" / "static"
 

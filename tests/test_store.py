@@ -6,11 +6,14 @@ import pytest
 
 from litbase.store.schema import open_db
 from litbase.store.articles import (
+    delete_articles,
     record_fetch,
     save_articles,
     save_links,
     stable_id,
 )
+from litbase.store.collections import add_to_collection, member_pmids, save_collection, update_stored_count
+from litbase.store.merge import save_merged
 
 
 def synthetic_article(pmid, **overrides):
@@ -160,3 +163,53 @@ def test_fetch_log_never_holds_the_key(db):
     row = db["fetches"].get(1)
     assert json.loads(row["params"]) == {"db": "pubmed", "id": "1"}
     assert "SECRET123" not in json.dumps(list(db.query("select * from fetches")))
+
+
+def test_a_crawl_or_search_redescribes_its_collection_and_an_import_keeps_what_is_stored(db):
+    with db.conn:
+        save_collection(db, {"name": "c", "source": "litbase fetch", "description": "first"})
+    created = db["collections"].get("c")["created_at"]
+    with db.conn:
+        save_collection(db, {"name": "c", "description": "second", "query": "peer"})
+    row = db["collections"].get("c")
+    assert (row["source"], row["description"], row["query"], row["created_at"]) == (
+        "litbase fetch", "second", "peer", created)
+    with db.conn:
+        # An import fills only what the collection lacks.
+        save_collection(db, {"name": "c", "description": "import", "seed_pmids": "[1]",
+                             "source": "import of x.ris"}, keep_stored=True)
+    row = db["collections"].get("c")
+    assert (row["source"], row["description"], row["seed_pmids"]) == ("litbase fetch", "second", "[1]")
+    with pytest.raises(ValueError, match="no column colour"):
+        save_collection(db, {"name": "c", "colour": "red"})
+
+
+def test_stored_count_counts_members_with_an_article(db):
+    with db.conn:
+        save_articles(db, [synthetic_article(900001)])
+        save_collection(db, {"name": "c"})
+        add_to_collection(db, "c", [{"pmid": 900001, "role": "seed"}, {"pmid": 900002, "role": "reference"}])
+        assert update_stored_count(db, "c") == 1
+    assert member_pmids(db, "c") == [900001, 900002]
+
+
+def test_merging_keeps_stored_fields_and_their_record_source(db):
+    with db.conn:
+        save_articles(db, [synthetic_article(900001, volume=None)], record_source="efetch")
+        merged = save_merged(db, [{"pmid": 900001, "title": "From a file", "volume": "12"},
+                                  {"pmid": 900003, "title": "Only in the file"}], record_source="seed_page")
+    assert merged == 1
+    stored = db["articles"].get(900001)
+    assert (stored["title"], stored["volume"], stored["record_source"]) == (
+        "Synthetic record 900001", "12", "efetch")
+    assert db["articles"].get(900003)["record_source"] == "seed_page"
+
+
+def test_deleting_articles_takes_their_rows_and_logs_each(db):
+    with db.conn:
+        save_articles(db, [synthetic_article(900001), synthetic_article(900004)])
+        assert delete_articles(db, [900001, 900005], "DeleteCitation in test", "2025-01-01T00:00:00+00:00") == 2
+    assert [r["pmid"] for r in db["articles"].rows] == [900004]
+    assert db["articles_authors"].count_where("pmid = 900001") == 0
+    assert db["citations"].count_where("citing = 900001") == 0
+    assert [(r["pmid"], r["what"]) for r in db["changes"].rows] == [(900001, "deleted"), (900005, "deleted")]

@@ -101,15 +101,16 @@ def import_command(db_path, paths, collection, pmid):
     """
     db = open_db(db_path)
     paths = import_order(paths)
-    with bulk_import(db, paths):
+    with bulk_import(db, paths) as parse_ahead:
         for path in paths:
-            _import_one(db, path, collection, pmid)
+            _import_one(db, path, collection, pmid, parse_ahead)
     sys.stdout.flush()
 
 
-def _import_one(db, path, collection, pmid) -> None:
+def _import_one(db, path, collection, pmid, parse_ahead) -> None:
     try:
-        report = import_file(db, Path(path), collection, **({"pmid": pmid} if pmid else {}))
+        report = import_file(db, Path(path), collection, parse_ahead=parse_ahead,
+                             **({"pmid": pmid} if pmid else {}))
     except BibliographyError as error:
         kept = getattr(error, "stored", None) or f"Nothing from {path} was stored."
         raise click.ClickException(f"{error}\n{kept}")

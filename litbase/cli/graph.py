@@ -9,6 +9,7 @@ import click
 from litbase.cli.options import pmid_arguments
 from litbase.graph.export import FORMATS, write_graph
 from litbase.graph.related import COMPONENTS, related
+from litbase.store.frontier import stored_pmids
 from litbase.store.schema import open_db
 
 
@@ -39,7 +40,7 @@ def related_command(db_path, pmid, limit, as_json):
     similarity and text, with each component shown."""
     (pmid,) = pmid_arguments([pmid])
     db = open_db(db_path)
-    if not db["articles"].count_where("pmid = ?", [pmid]):
+    if pmid not in stored_pmids(db, [pmid]):
         raise click.ClickException(f"PMID {pmid} is not in {db_path}; fetch it first")
     rows = related(db, pmid, limit=limit)
     if as_json:
@@ -59,10 +60,7 @@ def related_command(db_path, pmid, limit, as_json):
               help="graphml/gexf for Gephi, vosviewer (PATH_map.txt + PATH_network.txt), csv, json")
 def graph_export(db_path, path, fmt):
     """Write the citation graph for Gephi, VOSviewer, a spreadsheet or a browser."""
-    from litbase.graph.tables import load_graph, update_graph
+    from litbase.graph.tables import load_graph
 
-    db = open_db(db_path)
-    if not db["article_metrics"].exists():
-        update_graph(db)
-    for written in write_graph(load_graph(db), path, fmt):
+    for written in write_graph(load_graph(open_db(db_path)), path, fmt):
         click.echo(f"wrote {written}", err=True)

@@ -13,7 +13,7 @@ A level costs one efetch per ``EFETCH_BATCH`` records and one elink per
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlite_utils
@@ -24,14 +24,16 @@ from litbase.parse.eutils import parse_elink
 from litbase.parse.pubmed import parse_pubmed_xml
 from litbase.grow.links import fetch_source_links
 from litbase.model.ids import chunks
-from litbase.store.articles import (
-    REFERENCE_LIST_SOURCES,
-    add_to_collection,
+from litbase.store.articles import save_articles, save_links
+from litbase.store.collections import add_to_collection, save_collection, update_stored_count
+from litbase.store.frontier import (
+    citing_pmids,
     forget_missing,
-    save_articles,
-    save_collection,
-    save_links,
+    links_needed,
+    records_needed,
+    reference_pmids,
     save_missing,
+    similar_pmids,
 )
 
 # NCBI's own examples fetch 500 records a request; elink answers grow with
@@ -81,42 +83,6 @@ class CrawlReport:
     # The same, counted by "<role> at depth <n>" (a PMID once, under its first role).
     left_over_by: dict = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def records_needed(db: sqlite_utils.Database, pmids: Iterable[int], retry_missing: bool) -> list[int]:
-    """PMIDs with no PubMed record stored yet (dataset stubs count as not stored)."""
-    have = {
-        row[0]
-        for batch in chunks(list(pmids), 900)
-        for row in db.conn.execute(
-            f"SELECT pmid FROM articles WHERE record_source = 'efetch'"
-            f" AND pmid IN ({','.join('?' * len(batch))})",
-            batch,
-        )
-    }
-    missing = set() if retry_missing else known_missing(db)
-    return [p for p in dict.fromkeys(pmids) if p not in have and p not in missing]
-
-
-def known_missing(db: sqlite_utils.Database) -> set[int]:
-    """PMIDs PubMed had no record (or no links) for when last asked."""
-    return {r[0] for r in db.conn.execute("SELECT pmid FROM missing_pmids")}
-
-
-def links_needed(db: sqlite_utils.Database, pmids: Iterable[int]) -> list[int]:
-    """Stored articles that elink has not been asked about yet."""
-    pmids = list(dict.fromkeys(pmids))
-    need = set()
-    for batch in chunks(pmids, 900):
-        need.update(
-            row[0]
-            for row in db.conn.execute(
-                f"SELECT pmid FROM articles WHERE links_fetched_at IS NULL"
-                f" AND pmid IN ({','.join('?' * len(batch))})",
-                batch,
-            )
-        )
-    return [p for p in pmids if p in need]
 
 
 def fetch_records(db, client, pmids: list[int], on_batch: Callable[[int], None] = lambda n: None):
@@ -172,34 +138,15 @@ def fetch_links(db, client, pmids: list[int], on_batch: Callable[[int], None] = 
 def neighbours(db, pmids: list[int], plan: CrawlPlan, seed_of: dict[int, int]) -> list[dict]:
     """The next level: references, then citing articles, then the top similar ones."""
     found: dict[tuple[int, str], dict] = {}
-    sources = ",".join("?" * len(REFERENCE_LIST_SOURCES))
     for pmid in pmids:
         seed = seed_of.get(pmid, pmid)
         rows = []
         if plan.references:
-            rows += [
-                (r[0], "reference")
-                for r in db.conn.execute(
-                    f"SELECT DISTINCT cited FROM citations WHERE citing = ? AND source IN ({sources})"
-                    " ORDER BY cited",
-                    [pmid, *REFERENCE_LIST_SOURCES],
-                )
-            ]
+            rows += [(other, "reference") for other in reference_pmids(db, pmid)]
         if plan.cited_by:
-            rows += [
-                (r[0], "citing")
-                for r in db.conn.execute(
-                    "SELECT DISTINCT citing FROM citations WHERE cited = ? ORDER BY citing", [pmid]
-                )
-            ]
+            rows += [(other, "citing") for other in citing_pmids(db, pmid)]
         if plan.similar:
-            rows += [
-                (r[0], "similar")
-                for r in db.conn.execute(
-                    "SELECT similar_pmid FROM similar_articles WHERE pmid = ? ORDER BY rank LIMIT ?",
-                    [pmid, plan.similar],
-                )
-            ]
+            rows += [(other, "similar") for other in similar_pmids(db, pmid, plan.similar)]
         for other, role in rows:
             found.setdefault((other, role), {"pmid": other, "role": role, "seed_pmid": seed})
     return list(found.values())
@@ -247,12 +194,7 @@ def crawl(
             break
         frontiers = found
     with db.conn:
-        db.conn.execute(
-            "UPDATE collections SET stored_count = (SELECT count(DISTINCT ca.pmid)"
-            " FROM collections_articles ca JOIN articles a ON a.pmid = ca.pmid"
-            " WHERE ca.collection = ?) WHERE name = ?",
-            [name, name],
-        )
+        update_stored_count(db, name)
     progress.close()
     report.seconds = time.monotonic() - started
     report.missing = sorted(set(report.missing))

@@ -14,7 +14,8 @@ from litbase.sources.icite import IciteClient
 from litbase.parse.europepmc import EuropePmcParseError, parse_citations, parse_references
 from litbase.parse.icite import IciteParseError, parse_icite_pubs
 from litbase.sources.json_api import SourceFormatError
-from litbase.store.links import save_europepmc, save_icite, sources_needed
+from litbase.store.frontier import sources_needed
+from litbase.store.links import save_europepmc, save_icite
 
 CLIENTS = {"icite": IciteClient, "europepmc": EuropePmcClient}
 

@@ -16,12 +16,16 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from litbase.grow.crawl import EFETCH_BATCH, ELINK_BATCH, fetch_records, records_needed
+from litbase.grow.crawl import EFETCH_BATCH, ELINK_BATCH, fetch_records
 from litbase.model.ids import chunks
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_elink
 from litbase.parse.pubmed import parse_pubmed_xml
-from litbase.store.articles import add_to_collection, article_row, save_articles, save_links, utc_now
+from litbase.store.articles import article_row, save_articles, save_links, utc_now
+from litbase.store.changes import record_changes
+from litbase.store.collections import add_to_collection, core_members, member_pmids
+from litbase.store.frontier import citing_pmids, links_seen, pubmed_records, records_needed, similar_pmids
+from litbase.store.load import all_pmids, stored_rows
 
 # Fields whose change makes a record "corrected"; retraction fields are reported on their own.
 COMPARED = ("title", "abstract", "authors", "journal", "journal_iso", "year", "month", "day",
@@ -42,17 +46,8 @@ class RefreshReport:
 
 def targets(db: sqlite_utils.Database, collection: str | None) -> list[int]:
     if collection is None:
-        return [r[0] for r in db.conn.execute("SELECT pmid FROM articles ORDER BY pmid")]
-    return [r[0] for r in db.conn.execute(
-        "SELECT DISTINCT pmid FROM collections_articles WHERE collection = ? ORDER BY pmid",
-        [collection])]
-
-
-def record_changes(db, rows: list[dict], collection: str | None, now: str) -> None:
-    db.conn.executemany(
-        "INSERT INTO changes (pmid, what, related_pmid, detail, collection, detected_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [(r["pmid"], r["what"], r.get("related_pmid"), r.get("detail"), collection, now) for r in rows])
+        return all_pmids(db)
+    return member_pmids(db, collection)
 
 
 def record_differences(stored: dict, article: dict, now: str) -> list[dict]:
@@ -81,10 +76,7 @@ def refresh_records(db, client, pmids: list[int], collection, report: RefreshRep
     """Re-read stored PubMed records; save and log only those that changed."""
     for batch in chunks(pmids, EFETCH_BATCH):
         now = utc_now()
-        marks = ",".join("?" * len(batch))
-        cursor = db.conn.execute(f"SELECT * FROM articles WHERE pmid IN ({marks})", batch)
-        names = [d[0] for d in cursor.description]
-        stored = {row[0]: dict(zip(names, row)) for row in cursor}
+        stored = stored_rows(db, batch)
         articles = [a for a in parse_pubmed_xml(client.efetch_pubmed(batch))
                     if a.get("record_type") != "delete" and a["pmid"] in stored]
         changed, rows = [], []
@@ -108,12 +100,10 @@ def refresh_links(db, client, pmids: list[int], collection, report: RefreshRepor
         rows = []
         for linkset in linksets:
             pmid = linkset["pmid"]
-            if linkset.get("error") or pmid is None or not _links_seen(db, pmid):
+            if linkset.get("error") or pmid is None or not links_seen(db, pmid):
                 continue
-            citing = {r[0] for r in db.conn.execute(
-                "SELECT citing FROM citations WHERE cited = ?", [pmid])}
-            similar = {r[0] for r in db.conn.execute(
-                "SELECT similar_pmid FROM similar_articles WHERE pmid = ?", [pmid])}
+            citing = set(citing_pmids(db, pmid))
+            similar = set(similar_pmids(db, pmid))
             rows += [{"pmid": pmid, "what": "new_citing", "related_pmid": c,
                       "detail": "PubMed lists a new citing article"}
                      for c in linkset["cited_by"] if c not in citing]
@@ -129,11 +119,6 @@ def refresh_links(db, client, pmids: list[int], collection, report: RefreshRepor
     return new_citing
 
 
-def _links_seen(db, pmid: int) -> bool:
-    row = db.conn.execute("SELECT links_fetched_at FROM articles WHERE pmid = ?", [pmid]).fetchone()
-    return bool(row and row[0])
-
-
 def refresh(db: sqlite_utils.Database, client, collection: str | None = None) -> RefreshReport:
     """Refresh a collection's members (or every article): records, then links."""
     report = RefreshReport(collection=collection)
@@ -141,9 +126,7 @@ def refresh(db: sqlite_utils.Database, client, collection: str | None = None) ->
     need = records_needed(db, pmids, retry_missing=False)
     report.records_added, report.missing = fetch_records(db, client, need)
     fresh = set(need)
-    stored = {r[0] for batch in chunks(pmids, 900) for r in db.conn.execute(
-        f"SELECT pmid FROM articles WHERE record_source = 'efetch'"
-        f" AND pmid IN ({','.join('?' * len(batch))})", batch)}
+    stored = pubmed_records(db, pmids)
     again = [p for p in pmids if p in stored and p not in fresh]
     report.articles = len(again)
     refresh_records(db, client, again, collection, report)
@@ -159,9 +142,7 @@ def refresh(db: sqlite_utils.Database, client, collection: str | None = None) ->
 
 def _grow_collection(db, collection: str, new_citing: list[dict]) -> None:
     """New citing articles of a collection's depth-0 members join it, one hop out."""
-    core = {r[0]: r[1] for r in db.conn.execute(
-        "SELECT pmid, coalesce(seed_pmid, pmid) FROM collections_articles"
-        " WHERE collection = ? AND depth = 0", [collection])}
+    core = core_members(db, collection)
     with db.conn:
         add_to_collection(db, collection, [
             {"pmid": r["related_pmid"], "role": "citing", "depth": 1, "seed_pmid": core[r["pmid"]]}

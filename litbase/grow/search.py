@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from litbase.grow.crawl import EFETCH_BATCH, fetch_records, records_needed
+from litbase.grow.crawl import EFETCH_BATCH, fetch_records
 from litbase.model.ids import chunks
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_esearch
 from litbase.parse.pubmed import parse_pubmed_xml
-from litbase.store.articles import add_to_collection, forget_missing, save_articles, save_collection
+from litbase.store.articles import save_articles
+from litbase.store.collections import add_to_collection, save_collection, update_stored_count
+from litbase.store.frontier import forget_missing, records_needed
 
 ESEARCH_CAP = 9_999
 # PubMed's oldest records are from the late 18th century; the bisection
@@ -213,13 +215,3 @@ def search(db: sqlite_utils.Database, client, term: str, *, collection: str | No
     report.missing = sorted(set(report.missing))
     return report
 
-
-def update_stored_count(db: sqlite_utils.Database, name: str) -> int:
-    """Set and return a collection's count of members that have a stored article."""
-    db.conn.execute(
-        "UPDATE collections SET stored_count = (SELECT count(DISTINCT ca.pmid)"
-        " FROM collections_articles ca JOIN articles a ON a.pmid = ca.pmid"
-        " WHERE ca.collection = ?) WHERE name = ?",
-        [name, name],
-    )
-    return db.conn.execute("SELECT stored_count FROM collections WHERE name = ?", [name]).fetchone()[0]

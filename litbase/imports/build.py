@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from litbase.store import fts
+from litbase.store.bulk import fold_write_ahead_log
 from litbase.store.dataset import load_dataset
 from litbase.graph.tables import update_graph
 
@@ -19,7 +21,7 @@ def build(db_path, folder) -> dict:
     derive(db)
     # Fold the write-ahead log into the file and close, so the database can be
     # served immutable (immutable readers ignore a -wal file) or copied as one file.
-    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    fold_write_ahead_log(db)
     db.close()
     return loaded
 
@@ -31,4 +33,4 @@ def derive(db: sqlite_utils.Database) -> None:
     coupling and communities, then the full-text index's segments merged.
     """
     update_graph(db)
-    db["articles"].optimize()  # merge the FTS index segments the load wrote
+    fts.optimize(db, "articles")

@@ -33,7 +33,8 @@ class FileKind:
     name: str
     suffixes: tuple[str, ...]
     sniff: re.Pattern
-    # None: the importer reads the file itself, streaming (PubMed baseline files are GBs).
+    # None: the importer reads the file itself, streaming (PubMed baseline files are GBs),
+    # and takes the bulk import's parse_ahead.
     parse: Callable[[str, str], list[dict]] | None
     # A kind that is not a bibliography stores itself: importer(db, path, parsed,
     # collection, **options), or importer(db, path, collection, **options) when parse
@@ -75,11 +76,12 @@ def read_text(path: Path) -> str:
         raise BibliographyError(str(path), line, "not UTF-8 text")
 
 
-def import_file(db, path, collection: str | None = None, **options) -> dict:
+def import_file(db, path, collection: str | None = None, parse_ahead=None, **options) -> dict:
     """Parse the whole file, then store every record in one transaction.
 
     A file that fails to parse stores nothing; ``collection`` defaults to the
-    file's name without its suffix.
+    file's name without its suffix. ``parse_ahead``: a bulk import's parsers
+    working ahead (``imports.pubmed.bulk_import``), for the kinds that stream.
     """
     path = Path(path)
     # Decide the kind from the suffix or the first bytes before reading the whole
@@ -88,7 +90,7 @@ def import_file(db, path, collection: str | None = None, **options) -> dict:
         head = stream.read(4096).decode("utf-8-sig", "ignore")
     kind = file_kind(path, head)
     if kind.parse is None:  # the importer reads the file itself, batch by batch
-        return kind.importer(db, path, collection, **options)
+        return kind.importer(db, path, collection, parse_ahead=parse_ahead, **options)
     text = read_text(path)
     if kind.importer is not None:
         return kind.importer(db, path, kind.parse(text, str(path)), collection, **options)

@@ -13,13 +13,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from litbase.store.collections import record_collection
+from litbase.store.collections import add_to_collection, save_collection
+from litbase.store.frontier import stored_pmids
+from litbase.store.merge import save_unmatched
 from litbase.sources.eutils import EutilsClient
 from litbase.grow.resolve import resolve_ids
 from litbase.sources.idconv import IdconvClient
 from litbase.model.errors import BibliographyError
 from litbase.store.schema import ensure_db_shape
-from litbase.store.articles import add_to_collection, refresh_reference_status, utc_now
+from litbase.store.articles import save_placeholders, utc_now
+from litbase.store.completeness import refresh_reference_status
 
 
 def default_clients():
@@ -45,20 +48,17 @@ def import_ids(db, path: Path, items: list[dict], collection: str | None, pmid=N
     now = utc_now()
     ensure_db_shape(db)  # creates tables, which commits: before the transaction
     with db.conn:
-        before = {r[0] for r in db.conn.execute(
-            f"SELECT pmid FROM articles WHERE pmid IN ({','.join('?' * len(pmids))})", pmids)}
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO articles (pmid, record_source, updated_at) VALUES (?, 'import', ?)",
-            [(p, now) for p in pmids])
+        before = stored_pmids(db, pmids)
+        save_placeholders(db, pmids, now)
         refresh_reference_status(db, [p for p in pmids if p not in before])
-        record_collection(db, name, f"import of {path}", f"identifiers listed in {path.name}")
+        save_collection(db, {"name": name, "source": f"import of {path}",
+                             "description": f"identifiers listed in {path.name}"}, keep_stored=True)
         add_to_collection(db, name, [{"pmid": p, "role": "import", "depth": 0} for p in pmids])
-        db.conn.executemany(
-            "INSERT OR REPLACE INTO unmatched_records (id, doi, source_file, line, format,"
-            " collection, record, imported_at) VALUES (?, ?, ?, ?, 'id_list', ?, ?, ?)",
-            [(f"{i['kind']}:{i['value'].lower()}", i["value"] if i["kind"] == "doi" else None,
-              str(path), i["line"], name, json.dumps({i["kind"]: i["value"], "unresolved": failed[i["value"]]}),
-              now) for i in items if i["value"] in failed])
+        save_unmatched(db, [
+            {"id": f"{i['kind']}:{i['value'].lower()}", "doi": i["value"] if i["kind"] == "doi" else None,
+             "source_file": str(path), "line": i["line"], "format": "id_list", "collection": name,
+             "record": json.dumps({i["kind"]: i["value"], "unresolved": failed[i["value"]]}),
+             "imported_at": now} for i in items if i["value"] in failed])
     counts = {k: sum(1 for i in items if i["kind"] == k) for k in ("pmid", "doi", "pmcid")}
     summary = (f"{path}: {counts['pmid']} PMIDs, {counts['doi']} DOIs and {counts['pmcid']} PMCIDs;"
                f" {len(resolved)} resolved to PMIDs; {len(pmids)} articles in collection {name!r}"

@@ -14,22 +14,16 @@ import json
 import re
 from pathlib import Path
 
-from litbase.store.merge import merge
-from litbase.store.collections import record_collection
+from litbase.store.merge import save_merged
+from litbase.store.collections import add_to_collection, save_collection
 from litbase.model.ids import InvalidPmid, parse_pmid
 from litbase.sources.eutils import EutilsClient, EutilsError
-from litbase.store.load import load_articles
 from litbase.model.errors import BibliographyError
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_esearch
 from litbase.parse.page import PageError, parse_page
-from litbase.store.articles import (
-    add_to_collection,
-    refresh_reference_status,
-    save_articles,
-    save_reference_rows,
-    utc_now,
-)
+from litbase.store.articles import save_reference_rows, utc_now
+from litbase.store.completeness import refresh_reference_status
 
 SOURCE = "seed_page"
 # A PMID in a file name is a run of 5 to 9 digits: shorter runs are more often dates or counters.
@@ -119,20 +113,6 @@ def reference_articles(page: dict, pmid: int) -> list[dict]:
     return list(articles.values())
 
 
-def save_merged(db, articles: list[dict]) -> int:
-    """Save articles, stored fields winning; returns how many were already stored."""
-    stored = {a["pmid"]: a for a in load_articles(db, [a["pmid"] for a in articles], cite_keys=False)}
-    groups: dict[str, list[dict]] = {}
-    for article in articles:
-        old = stored.get(article["pmid"])
-        merged = merge(old, article) if old else article
-        source = (old or {}).get("record_source") or SOURCE
-        groups.setdefault(source, []).append(merged)
-    for source, batch in groups.items():
-        save_articles(db, batch, record_source=source)
-    return sum(1 for a in articles if a["pmid"] in stored)
-
-
 def import_page(db, path: Path, page: dict, collection: str | None, pmid=None,
                 client_factory=None) -> dict:
     """Store the page's article, its reference list and citation links in one transaction."""
@@ -146,11 +126,12 @@ def import_page(db, path: Path, page: dict, collection: str | None, pmid=None,
     cited = reference_articles(page, seed)
     name = collection or path.stem
     with db.conn:
-        merged = save_merged(db, [page_article(page, seed)] + cited)
+        merged = save_merged(db, [page_article(page, seed)] + cited, record_source=SOURCE)
         save_reference_rows(db, rows)
         refresh_reference_status(db, [seed] + [a["pmid"] for a in cited])
-        record_collection(db, name, f"import of {path}", f"PubMed page of PMID {seed}",
-                          json.dumps([seed]))
+        save_collection(db, {"name": name, "source": f"import of {path}",
+                             "description": f"PubMed page of PMID {seed}",
+                             "seed_pmids": json.dumps([seed])}, keep_stored=True)
         add_to_collection(db, name, [{"pmid": seed, "role": "seed", "depth": 0, "seed_pmid": seed}]
                           + [{"pmid": a["pmid"], "role": "reference", "depth": 1, "seed_pmid": seed}
                              for a in cited])

@@ -3,8 +3,9 @@
 A bulk import has two processes: the importer writes, a child parses. The
 importer waits on the parser about a third of the time, and that share of a
 core is idle. With several files the parser of the next file can use it:
-``bulk_import`` names the files to come (``ParseAhead``), and when
-``pubmed_batches.batches`` starts a file it starts the parser of the next one,
+``bulk_import`` names the files to come (``ParseAhead``) and hands it down
+to each file's import; when ``pubmed_batches.batches`` starts a file it
+starts the parser of the next one,
 which writes its batches to a spool file on disk (memory stays flat, however
 far ahead it gets). When the importer reaches that file it reads the spool,
 following it while the parser is still writing.
@@ -24,11 +25,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextvars import ContextVar
 from pathlib import Path
 
-# Set by import_pubmed.bulk_import for the length of one ``litbase import``.
-PARSE_AHEAD: ContextVar[ParseAhead | None] = ContextVar("parse_ahead", default=None)
 FOLLOW_EVERY = 0.005  # seconds between looks at a spool its parser is still writing
 
 

@@ -27,23 +27,34 @@ from pathlib import Path
 from tqdm import tqdm
 
 from litbase.store import fts
-from litbase.imports.prefetch import PARSE_AHEAD, ParseAhead
+from litbase.imports.prefetch import ParseAhead
 from litbase.model.errors import BibliographyError
 from litbase.parse.pubmed import PubmedParseError
 from litbase.imports.pubmed_batches import BATCH, batches
-from litbase.store.schema import FTS_CONFIG, INDEXES, ensure_indexes, index_name
-from litbase.store.articles import add_to_collection, save_article_rows, save_collection, utc_now
+from litbase.store.bulk import (
+    BULK_PRAGMAS,
+    database_folder,
+    drop_upkeep,
+    no_articles,
+    pragma_values,
+    restore_upkeep,
+    set_pragmas,
+)
+from litbase.store.schema import FTS_CONFIG
+from litbase.store.articles import delete_articles, save_article_rows, utc_now
+from litbase.store.pubmed_files import (
+    done_pubmed_files,
+    fail_pubmed_file,
+    finish_pubmed_file,
+    forget_pubmed_file,
+    pubmed_file,
+    record_progress,
+    start_pubmed_file,
+)
+from litbase.store.collections import add_to_collection, save_collection
 
 SUFFIXES = (".xml", ".gz")
 NUMBERED = re.compile(r"pubmed(\d{2})n(\d+)", re.IGNORECASE)
-# Links PubMed itself reported from the deleted article's side.
-PUBMED_LINK_SOURCES = ("pubmed_refs", "reference_list", "comments_corrections", "citedin")
-# For the length of a bulk import (measured together: a fifth off the store's time).
-# Under WAL, synchronous=NORMAL can lose the last commits on power loss but never
-# corrupts, and the pubmed_files row says where to resume; a bigger page cache
-# keeps the randomly keyed authors index in memory; fewer checkpoints rewrite
-# each page of the database fewer times.
-BULK_PRAGMAS = {"synchronous": 1, "cache_size": -32768, "wal_autocheckpoint": 20000}
 _PROBLEM = re.compile(r" at line \d+(?:, column \d+)?: (.*)$", re.DOTALL)
 
 
@@ -100,38 +111,27 @@ def bulk_import(db, paths):
     indexes.
 
     With several PubMed files, each is parsed while the one before it is
-    stored (``litbase.imports.prefetch``).
+    stored (``litbase.imports.prefetch``): the ``ParseAhead`` this yields goes
+    to each file's ``import_pubmed``.
     """
     bulk = any(Path(p).name.lower().endswith(SUFFIXES) for p in paths)
-    defer = bulk and db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
-    saved = {name: db.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in BULK_PRAGMAS}
+    defer = bulk and no_articles(db)
+    saved = pragma_values(db, BULK_PRAGMAS)
     if bulk:
-        for name, value in BULK_PRAGMAS.items():
-            db.conn.execute(f"PRAGMA {name} = {value}")
+        set_pragmas(db, BULK_PRAGMAS)
     if defer:
         with db.conn:
-            for table in FTS_CONFIG:
-                fts.drop_triggers(db, table)
-            for table, indexes in INDEXES.items():
-                for columns in indexes:
-                    db.conn.execute(f"DROP INDEX IF EXISTS [{index_name(table, columns)}]")
+            drop_upkeep(db)
     ahead = ParseAhead([p for p in paths if Path(p).name.lower().endswith(SUFFIXES)],
                        lambda path: resume_point(db, path), spool_dir=database_folder(db))
-    token = PARSE_AHEAD.set(ahead)
     try:
         ahead.start_after(None, BATCH)  # the first file's parser starts while the rest is set up
-        yield
+        yield ahead
     finally:
-        PARSE_AHEAD.reset(token)
         ahead.close()
         if defer:
-            for table, columns in FTS_CONFIG.items():
-                # Another importer (a bibliography file) runs ensure_db_shape, which
-                # rebuilds; a count that differs means some write went unindexed.
-                fts.ensure_fts_triggers(db, table, columns, rebuild=not fts.in_step(db, table))
-            ensure_indexes(db)
-        for name, value in saved.items():
-            db.conn.execute(f"PRAGMA {name} = {value}")
+            restore_upkeep(db)
+        set_pragmas(db, saved)
 
 
 def _store_batch(db, steps: list, name: str, collection: str | None,
@@ -159,41 +159,13 @@ def _store_batch(db, steps: list, name: str, collection: str | None,
     return records, articles, deleted
 
 
-def delete_articles(db, pmids: list[int], detail: str, now: str) -> int:
-    """Remove articles with their child rows and PubMed's links from them; log each in changes."""
-    if not pmids:
-        return 0
-    marks = ",".join("?" for _ in pmids)
-    for table, column in (("articles_authors", "pmid"), ("articles_mesh_terms", "pmid"),
-                          ("article_references", "citing"), ("similar_articles", "pmid")):
-        db.conn.execute(f"DELETE FROM [{table}] WHERE [{column}] IN ({marks})", pmids)
-    db.conn.execute(
-        f"DELETE FROM citations WHERE citing IN ({marks})"
-        f" AND source IN ({','.join('?' for _ in PUBMED_LINK_SOURCES)})",
-        [*pmids, *PUBMED_LINK_SOURCES])
-    # The articles_fts rows go with them, through the delete trigger (or _store_batch).
-    db.conn.execute(f"DELETE FROM articles WHERE pmid IN ({marks})", pmids)
-    db.conn.executemany(
-        "INSERT INTO changes (pmid, what, detail, detected_at) VALUES (?, 'deleted', ?, ?)",
-        [(pmid, detail, now) for pmid in pmids])
-    return len(pmids)
-
-
-def database_folder(db) -> str | None:
-    """Where the parsers' spool files go: beside the database, on disk (/tmp may be tmpfs)."""
-    file = db.conn.execute("PRAGMA database_list").fetchone()[2]
-    return str(Path(file).parent) if file else None
-
-
 def _stored_state(db, path: Path) -> dict:
     """What pubmed_files says of this file: all zero unless it is this same content."""
     digest = sha256_of(path)
-    row = db.conn.execute(
-        "SELECT sha256, status, records_done, articles, deletions FROM pubmed_files WHERE name = ?",
-        [path.name]).fetchone()
-    if row and row[0] == digest:
-        return {"sha256": digest, "status": row[1], "records_done": row[2] or 0,
-                "articles": row[3] or 0, "deletions": row[4] or 0}
+    row = pubmed_file(db, path.name)
+    if row and row["sha256"] == digest:
+        return {"sha256": digest, "status": row["status"], "records_done": row["records_done"] or 0,
+                "articles": row["articles"] or 0, "deletions": row["deletions"] or 0}
     return {"sha256": digest, "status": None, "records_done": 0, "articles": 0, "deletions": 0}
 
 
@@ -209,15 +181,7 @@ def _start(db, path: Path) -> dict:
     digest = state["sha256"]
     if state["status"] != "done":
         with db.conn:
-            db.conn.execute(
-                "INSERT INTO pubmed_files (name, path, size, sha256, records_done, articles, deletions,"
-                " status, error, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'importing', NULL, ?)"
-                " ON CONFLICT(name) DO UPDATE SET path = excluded.path, size = excluded.size,"
-                " sha256 = excluded.sha256, records_done = excluded.records_done,"
-                " articles = excluded.articles, deletions = excluded.deletions,"
-                " status = 'importing', error = NULL, started_at = excluded.started_at",
-                [path.name, str(path), path.stat().st_size, digest, state["records_done"],
-                 state["articles"], state["deletions"], utc_now()])
+            start_pubmed_file(db, path.name, str(path), path.stat().st_size, digest, state, utc_now())
     return state
 
 
@@ -226,14 +190,17 @@ def newer_files_done(db, path: Path) -> list[str]:
     number = file_number(path)
     if number is None:
         return []
-    names = [r[0] for r in db.conn.execute("SELECT name FROM pubmed_files WHERE status = 'done'")]
+    names = done_pubmed_files(db)
     return sorted(n for n in names if (file_number(n) or (0, 0))[0] == number[0]
                   and (file_number(n) or (0, 0))[1] > number[1])
 
 
 def import_pubmed(db, path, collection: str | None = None, progress: bool | None = None,
-                  **options) -> dict:
-    """Stream one PubMed XML file into the database, resuming where an earlier run stopped."""
+                  parse_ahead: ParseAhead | None = None, **options) -> dict:
+    """Stream one PubMed XML file into the database, resuming where an earlier run stopped.
+
+    ``parse_ahead``: the files of a bulk import (``bulk_import``), whose parsers run ahead.
+    """
     if options.get("pmid") is not None:
         raise BibliographyError(str(path), None, "--pmid applies to PubMed page text only")
     path = Path(path)
@@ -249,7 +216,8 @@ def import_pubmed(db, path, collection: str | None = None, progress: bool | None
     resumed_at = state["records_done"]
     bar = tqdm(total=path.stat().st_size, desc=path.name, unit="B", unit_scale=True,
                disable=None if progress is None else not progress, dynamic_ncols=True)
-    messages = batches(path, resumed_at, BATCH, spool_dir=database_folder(db))
+    # The parsers' spool files go beside the database, on disk (/tmp may be tmpfs).
+    messages = batches(path, resumed_at, BATCH, spool_dir=database_folder(db), ahead=parse_ahead)
     try:
         _store_messages(db, path, state, messages, collection, bar)
     except PubmedParseError as error:
@@ -272,8 +240,7 @@ def import_pubmed(db, path, collection: str | None = None, progress: bool | None
         messages.close()  # on a failure the parser stops now, not when the traceback is freed
         bar.close()
     with db.conn:
-        db.conn.execute("UPDATE pubmed_files SET status = 'done', imported_at = ? WHERE name = ?",
-                        [utc_now(), path.name])
+        finish_pubmed_file(db, path.name, utc_now())
     summary = (f"{path}: {state['articles']} articles stored, {state['deletions']} deleted"
                + (f" (resumed after record {resumed_at})" if resumed_at else "") + ".")
     if warning:
@@ -295,9 +262,7 @@ def _store_messages(db, path: Path, state: dict, messages, collection: str | Non
             state["records_done"] += records
             state["articles"] += articles
             state["deletions"] += deleted
-            db.conn.execute(
-                "UPDATE pubmed_files SET records_done = ?, articles = ?, deletions = ? WHERE name = ?",
-                [state["records_done"], state["articles"], state["deletions"], path.name])
+            record_progress(db, path.name, state)
         bar.update(max(0, offset - bar.n))
         bar.set_postfix(articles=state["articles"], refresh=False)
 
@@ -306,12 +271,11 @@ def _fail(db, path: Path, message: str) -> None:
     if db.conn.in_transaction:
         db.conn.rollback()
     with db.conn:
-        db.conn.execute("UPDATE pubmed_files SET status = 'failed', error = ? WHERE name = ?",
-                        [message, path.name])
+        fail_pubmed_file(db, path.name, message)
 
 
 def _forget(db, path: Path) -> None:
     if db.conn.in_transaction:
         db.conn.rollback()
     with db.conn:
-        db.conn.execute("DELETE FROM pubmed_files WHERE name = ?", [path.name])
+        forget_pubmed_file(db, path.name)

@@ -12,7 +12,7 @@ import pickle
 import sys
 from pathlib import Path
 
-from litbase.imports.prefetch import PARSE_AHEAD, SpooledParser, read_exactly
+from litbase.imports.prefetch import ParseAhead, SpooledParser, read_exactly
 from litbase.parse.pubmed import PubmedParseError, open_gzip, parse_pubmed_xml
 from litbase.store.articles import article_rows, utc_now
 
@@ -92,16 +92,17 @@ def _read_message(stream, writer_alive):
     return None if body is None else pickle.loads(body)
 
 
-def batches(path: Path, skip: int = 0, batch_size: int = BATCH, spool_dir: str | None = None):
+def batches(path: Path, skip: int = 0, batch_size: int = BATCH, spool_dir: str | None = None,
+            ahead: ParseAhead | None = None):
     """Yield (kind, payload, compressed bytes read) for a PubMed file, past its first ``skip`` records.
 
     A large file is parsed in a child process: parsing and building rows are
     pure Python work, and so is storing them, so two processes use two cores
     where two threads would queue for one GIL. The child writes to a spool
-    file, never waiting for the importer, which follows it. During a bulk
-    import the parser of the next file starts now (``litbase.imports.prefetch``).
+    file, never waiting for the importer, which follows it. With ``ahead``
+    (a bulk import's files) this file's parser may be running already, and
+    the parser of the next file starts now (``litbase.imports.prefetch``).
     """
-    ahead = PARSE_AHEAD.get()
     parser = ahead.take(path, skip, batch_size) if ahead else None
     if parser is None and path.stat().st_size < PARALLEL_FROM_BYTES:
         yield from _read_batches(str(path), skip, batch_size)

@@ -20,14 +20,12 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
 from litbase.model.records import Article, Author, Reference
+from litbase.store.changes import record_changes
+from litbase.store.completeness import refresh_reference_status
+from litbase.store.sql import IDS, execute_in, placeholders
 
 if TYPE_CHECKING:  # the parsing process of a bulk import needs no sqlite_utils (nor its numpy)
     import sqlite_utils
-
-# Reference-list sources that describe the citing article's own list; the
-# "citedin" links come from the cited side and say nothing about that list.
-REFERENCE_LIST_SOURCES = ("pubmed_refs", "reference_list", "comments_corrections", "seed_page",
-                          "icite_refs", "europepmc_refs")
 
 
 def utc_now() -> str:
@@ -96,6 +94,8 @@ AUTHOR_COLUMNS = ("id", "key", "name", "last_name", "fore_name", "initials", "su
 AUTHORSHIP_COLUMNS = ("pmid", "position", "author_id", "affiliation")
 MESH_TERM_COLUMNS = ("id", "name")
 HEADING_COLUMNS = ("pmid", "mesh_id", "major_topic", "qualifiers")
+# Links PubMed itself reported from a deleted article's side (a DeleteCitation takes them along).
+PUBMED_LINK_SOURCES = ("pubmed_refs", "reference_list", "comments_corrections", "citedin")
 REFERENCE_COLUMNS = ("citing", "source", "position", "citation", "cited_pmid", "doi", "pmcid",
                      "is_self_reference", "retrieved_at")
 
@@ -150,7 +150,7 @@ def article_row(article: Article, record_source: str, now: str, bylines: list[st
 
 def _upsert_sql(table: str, columns: list[str], pk: tuple[str, ...]) -> str:
     names = ", ".join(f"[{c}]" for c in columns)
-    marks = ", ".join("?" for _ in columns)
+    marks = placeholders(columns)
     updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in pk)
     conflict = ", ".join(pk)
     return (
@@ -241,10 +241,17 @@ def save_article_rows(db: sqlite_utils.Database, rows: dict[str, TableRows]) -> 
     return pmids
 
 
+def save_placeholders(db: sqlite_utils.Database, pmids: Iterable[int], now: str) -> None:
+    """An articles row with nothing but its PMID (record_source ``import``) for each PMID not stored
+    yet, so a listed article is a member before its record is fetched; stored rows are left alone."""
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO articles (pmid, record_source, updated_at) VALUES (?, 'import', ?)",
+        [(p, now) for p in pmids])
+
+
 def _replace_children(db, pmids: list[int]) -> None:
-    marks = ",".join("?" for _ in pmids)
     for table in ("articles_authors", "articles_mesh_terms"):
-        db.conn.execute(f"DELETE FROM [{table}] WHERE pmid IN ({marks})", pmids)
+        execute_in(db, f"DELETE FROM [{table}] WHERE pmid IN ({IDS})", pmids)
 
 
 def _reference_values(citing: int, references: list[Reference], now: str) -> list[tuple]:
@@ -317,124 +324,19 @@ def save_links(db: sqlite_utils.Database, linksets: Iterable[dict], now: str | N
     return linked
 
 
-def refresh_reference_status(db: sqlite_utils.Database, pmids: list[int]) -> None:
-    """Recompute references_status, _sources, _count and completeness for these articles."""
-    # Set-based, a few hundred PMIDs per query: one query per article cost
-    # four round trips each and dominated a baseline import.
-    for chunk in _chunks(list(dict.fromkeys(pmids)), 500):
-        _refresh_chunk(db, chunk)
-
-
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _refresh_chunk(db: sqlite_utils.Database, pmids: list[int]) -> None:
-    ids = ",".join("?" for _ in pmids)
-    lists = ",".join("?" for _ in REFERENCE_LIST_SOURCES)
-    sources: dict[int, set[str]] = {}
-    for pmid, source in db.conn.execute(
-        # "+source": the index on source would scan every link of those sources.
-        f"SELECT DISTINCT citing, source FROM citations WHERE citing IN ({ids}) AND +source IN ({lists})"
-        f" UNION SELECT DISTINCT citing, source FROM article_references WHERE citing IN ({ids})",
-        [*pmids, *REFERENCE_LIST_SOURCES, *pmids],
-    ):
-        sources.setdefault(pmid, set()).add(source)
-    # The longest of the lists: each source's printed list (self-references
-    # left out), or the distinct PMIDs that every reference-list source links to.
-    longest: dict[int, int] = {}
-    for pmid, n in db.conn.execute(
-        f"SELECT citing, count(*) FROM article_references WHERE citing IN ({ids})"
-        " AND NOT is_self_reference GROUP BY citing, source"
-        f" UNION ALL SELECT citing, count(DISTINCT cited) FROM citations"
-        f" WHERE citing IN ({ids}) AND +source IN ({lists}) GROUP BY citing",
-        [*pmids, *pmids, *REFERENCE_LIST_SOURCES],
-    ):
-        longest[pmid] = max(n, longest.get(pmid, 0))
-    updates = []
-    for pmid, links_fetched_at, title, abstract, record_source in db.conn.execute(
-        f"SELECT pmid, links_fetched_at, title, abstract, record_source FROM articles WHERE pmid IN ({ids})",
-        pmids,
-    ):
-        found = sorted(sources.get(pmid, ()))
-        if found:
-            status = "known"
-        elif record_source == "efetch" and links_fetched_at:
-            status = "unavailable"
-        else:
-            status = "unknown"
-        updates.append((
-            status,
-            "; ".join(found) or None,
-            longest.get(pmid, 0) if found else None,
-            describe_completeness(title, abstract, status, record_source, links_fetched_at),
-            pmid,
-        ))
-    db.conn.executemany(
-        "UPDATE articles SET references_status = ?, references_sources = ?,"
-        " references_count = ?, completeness = ? WHERE pmid = ?",
-        updates,
-    )
-
-
-def describe_completeness(title, abstract, references_status, record_source, links_fetched_at) -> str:
-    """Say in words what this record lacks and what a networked fetch would add."""
-    missing = []
-    if not title:
-        missing.append("title not known")
-    if not abstract:
-        missing.append("no abstract")
-    if references_status == "unknown":
-        missing.append("reference list not looked up")
-    if not links_fetched_at:
-        missing.append("citing and similar articles not looked up")
-    if not missing:
-        return "complete"
-    if record_source != "efetch":
-        return "; ".join(missing) + " (litbase fetch would add what PubMed has)"
-    return "; ".join(missing)
-
-
-def save_collection(db: sqlite_utils.Database, collection: dict) -> str:
-    """Create or update a collection record; returns its name."""
-    now = utc_now()
-    existing = db["collections"].count_where("name = ?", [collection["name"]])
-    row = {**collection, "updated_at": now}
-    if not existing:
-        row.setdefault("created_at", now)
-    db["collections"].upsert(row, pk="name", alter=False)
-    return collection["name"]
-
-
-def add_to_collection(db: sqlite_utils.Database, collection: str, members: Iterable[dict]) -> None:
-    """Record articles in a collection; the first (shallowest) depth for a role wins."""
-    now = utc_now()
-    db.conn.executemany(
-        "INSERT INTO collections_articles (collection, pmid, role, depth, seed_pmid, added_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT(collection, pmid, role) DO UPDATE SET"
-        "  depth = min(depth, excluded.depth),"
-        "  seed_pmid = CASE WHEN excluded.depth < depth THEN excluded.seed_pmid ELSE seed_pmid END",
-        [
-            (collection, m["pmid"], m["role"], m.get("depth", 0), m.get("seed_pmid"), now)
-            for m in members
-        ],
-    )
-
-
-def save_missing(db: sqlite_utils.Database, pmids: Iterable[int], reason: str) -> None:
-    now = utc_now()
-    db.conn.executemany(
-        "INSERT INTO missing_pmids (pmid, reason, first_seen, last_checked) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT(pmid) DO UPDATE SET reason = excluded.reason,"
-        " last_checked = excluded.last_checked",
-        [(p, reason, now, now) for p in pmids],
-    )
-
-
-def forget_missing(db: sqlite_utils.Database, pmids: Iterable[int]) -> None:
-    db.conn.executemany("DELETE FROM missing_pmids WHERE pmid = ?", [(p,) for p in pmids])
+def delete_articles(db: sqlite_utils.Database, pmids: list[int], detail: str, now: str) -> int:
+    """Remove articles with their child rows and PubMed's links from them; log each in changes."""
+    if not pmids:
+        return 0
+    for table, column in (("articles_authors", "pmid"), ("articles_mesh_terms", "pmid"),
+                          ("article_references", "citing"), ("similar_articles", "pmid")):
+        execute_in(db, f"DELETE FROM [{table}] WHERE [{column}] IN ({IDS})", pmids)
+    execute_in(db, f"DELETE FROM citations WHERE citing IN ({IDS})"
+               f" AND source IN ({placeholders(PUBMED_LINK_SOURCES)})", pmids, PUBMED_LINK_SOURCES)
+    # The articles_fts rows go with them, through the delete trigger (or the bulk importer's upkeep).
+    execute_in(db, f"DELETE FROM articles WHERE pmid IN ({IDS})", pmids)
+    record_changes(db, [{"pmid": pmid, "what": "deleted", "detail": detail} for pmid in pmids], None, now)
+    return len(pmids)
 
 
 def record_fetch(db: sqlite_utils.Database, request: dict) -> None:

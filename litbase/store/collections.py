@@ -1,10 +1,20 @@
-"""Collections as sets: list them, compare two, record one inside a caller's transaction."""
+"""Collections: write one and its members, keep its stored count, list them, compare two.
+
+Every write is plain SQL inside the caller's transaction (``with db.conn:``):
+sqlite-utils' own upsert commits on its own, and an import must land whole.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import sqlite_utils
 
 from litbase.store.articles import utc_now
+from litbase.store.schema import TABLES
+from litbase.store.sql import placeholders
+
+COLUMNS = tuple(TABLES["collections"]["columns"])
 
 
 class CollectionError(ValueError):
@@ -36,8 +46,7 @@ def members(db: sqlite_utils.Database, name: str) -> set[int]:
     if not db["collections"].count_where("name = ?", [name]):
         known = ", ".join(r[0] for r in db.conn.execute("SELECT name FROM collections ORDER BY 1"))
         raise CollectionError(f"no collection named {name!r} (known: {known or 'none'})")
-    return {r[0] for r in db.conn.execute(
-        "SELECT DISTINCT pmid FROM collections_articles WHERE collection = ?", [name])}
+    return set(member_pmids(db, name))
 
 
 def compare_collections(db: sqlite_utils.Database, a: str, b: str) -> dict:
@@ -54,19 +63,68 @@ def compare_collections(db: sqlite_utils.Database, a: str, b: str) -> dict:
     }
 
 
-def record_collection(db: sqlite_utils.Database, name: str, source: str,
-                      description: str | None = None, seed_pmids: str | None = None) -> None:
-    """Create or touch a collection with plain SQL, inside the caller's transaction.
+def save_collection(db: sqlite_utils.Database, collection: dict, keep_stored: bool = False) -> str:
+    """Create a collection or update it with these fields; returns its name.
 
-    store.save_collection goes through sqlite-utils' upsert, which commits on
-    its own; an import that must land whole cannot use it.
+    ``keep_stored``: a field the stored collection already has keeps its value
+    (an import adds members, it does not describe the collection anew);
+    otherwise the fields given replace the stored ones, as a new crawl or
+    search of the same name does.
     """
+    unknown = set(collection) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"collections has no column {', '.join(sorted(unknown))}")
     now = utc_now()
+    fields = {k: v for k, v in collection.items() if k not in ("name", "updated_at")}
+    row = {"name": collection["name"], "created_at": now, **fields, "updated_at": now}
+    if keep_stored:
+        updates = [f"[{c}] = coalesce(collections.[{c}], excluded.[{c}])" for c in fields]
+    else:
+        updates = [f"[{c}] = excluded.[{c}]" for c in fields]
+    updates.append("updated_at = excluded.updated_at")
     db.conn.execute(
-        "INSERT INTO collections (name, source, description, seed_pmids, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
-        " updated_at = excluded.updated_at,"
-        " description = coalesce(collections.description, excluded.description),"
-        " seed_pmids = coalesce(collections.seed_pmids, excluded.seed_pmids)",
-        [name, source, description, seed_pmids, now, now],
+        f"INSERT INTO collections ({', '.join(f'[{c}]' for c in row)}) VALUES ({placeholders(row)})"
+        f" ON CONFLICT(name) DO UPDATE SET {', '.join(updates)}",
+        list(row.values()),
     )
+    return collection["name"]
+
+
+def add_to_collection(db: sqlite_utils.Database, collection: str, members: Iterable[dict]) -> None:
+    """Record articles in a collection; the first (shallowest) depth for a role wins."""
+    now = utc_now()
+    db.conn.executemany(
+        "INSERT INTO collections_articles (collection, pmid, role, depth, seed_pmid, added_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(collection, pmid, role) DO UPDATE SET"
+        "  depth = min(depth, excluded.depth),"
+        "  seed_pmid = CASE WHEN excluded.depth < depth THEN excluded.seed_pmid ELSE seed_pmid END",
+        [
+            (collection, m["pmid"], m["role"], m.get("depth", 0), m.get("seed_pmid"), now)
+            for m in members
+        ],
+    )
+
+
+def update_stored_count(db: sqlite_utils.Database, name: str) -> int:
+    """Set and return a collection's count of members that have a stored article."""
+    db.conn.execute(
+        "UPDATE collections SET stored_count = (SELECT count(DISTINCT ca.pmid)"
+        " FROM collections_articles ca JOIN articles a ON a.pmid = ca.pmid"
+        " WHERE ca.collection = ?) WHERE name = ?",
+        [name, name],
+    )
+    return db.conn.execute("SELECT stored_count FROM collections WHERE name = ?", [name]).fetchone()[0]
+
+
+def member_pmids(db: sqlite_utils.Database, name: str) -> list[int]:
+    """The PMIDs of a collection, each once, in PMID order (none for an unknown name)."""
+    return [r[0] for r in db.conn.execute(
+        "SELECT DISTINCT pmid FROM collections_articles WHERE collection = ? ORDER BY pmid", [name])]
+
+
+def core_members(db: sqlite_utils.Database, name: str) -> dict[int, int]:
+    """A collection's depth-0 members, each with the seed it belongs to (itself when none is named)."""
+    return {r[0]: r[1] for r in db.conn.execute(
+        "SELECT pmid, coalesce(seed_pmid, pmid) FROM collections_articles"
+        " WHERE collection = ? AND depth = 0", [name])}

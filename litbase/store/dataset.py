@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from litbase.store.schema import DERIVED_TABLES, ensure_db_shape
+from litbase.store.sql import placeholders
 from litbase.store.schema import TABLES as SCHEMA_TABLES
 
 FORMAT = "litbase-dataset"
@@ -201,7 +202,7 @@ def _upsert_rows(db: sqlite_utils.Database, name: str, rows: list[dict]) -> None
         db.conn.executemany(f"DELETE FROM [{name}] WHERE {where}", list(keys))
     pk = _primary_key(name)
     names = ", ".join(f"[{c}]" for c in columns)
-    marks = ", ".join("?" for _ in columns)
+    marks = placeholders(columns)
     updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in pk)
     sql = f"INSERT INTO [{name}] ({names}) VALUES ({marks}) ON CONFLICT({', '.join(pk)}) "
     sql += f"DO UPDATE SET {updates}" if updates else "DO NOTHING"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from litbase.store.sql import IDS, execute_in
+
 TRIGGER_SUFFIXES = ("ai", "ad", "au")
 
 
@@ -102,12 +104,15 @@ def in_step(db: sqlite_utils.Database, table: str) -> bool:
     return indexed == db.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
 
 
+def optimize(db: sqlite_utils.Database, table: str) -> None:
+    """Merge the segments of a table's full-text index (a bulk load writes many small ones)."""
+    db[table].optimize()
+
+
 def _names(columns: list[str]) -> str:
     return ", ".join(f"[{c}]" for c in columns)
 
 
-def _for_rows(db, select_sql: str, rowids: list[int], chunk: int = 500) -> None:
-    # A DeleteCitation can name thousands of PMIDs; SQLite caps bound parameters.
-    for start in range(0, len(rowids), chunk):
-        part = rowids[start:start + chunk]
-        db.conn.execute(f"{select_sql} WHERE rowid IN ({','.join('?' for _ in part)})", part)
+def _for_rows(db, select_sql: str, rowids: list[int]) -> None:
+    # A DeleteCitation can name thousands of PMIDs; execute_in runs them chunk by chunk.
+    execute_in(db, f"{select_sql} WHERE rowid IN ({IDS})", rowids)

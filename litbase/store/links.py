@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from litbase.store.articles import (
-    refresh_reference_status,
-    save_citations,
-    save_reference_rows,
-    utc_now,
-)
+from litbase.store.articles import save_citations, save_reference_rows, utc_now
+from litbase.store.completeness import refresh_reference_status
 
 ICITE_REFS, ICITE_CITED_BY = "icite_refs", "icite_cited_by"
 EUROPEPMC_REFS, EUROPEPMC_CITATIONS = "europepmc_refs", "europepmc_citations"
@@ -98,16 +94,3 @@ def save_europepmc(db: sqlite_utils.Database, pmid: int, references: list[dict],
     save_citations(db, [(c, pmid, EUROPEPMC_CITATIONS, now) for c in citing])
     _mark_asked(db, pmid, "europepmc", "found", len(references), len(citations), now)
     refresh_reference_status(db, [pmid])
-
-
-def sources_needed(db: sqlite_utils.Database, source: str, pmids: list[int]) -> list[int]:
-    """Stored articles this source has not been asked about yet, in the order given."""
-    pmids = list(dict.fromkeys(pmids))
-    need = set()
-    for start in range(0, len(pmids), 900):
-        batch = pmids[start:start + 900]
-        marks = ",".join("?" * len(batch))
-        need.update(r[0] for r in db.conn.execute(
-            f"SELECT pmid FROM articles WHERE pmid IN ({marks}) AND pmid NOT IN"
-            " (SELECT pmid FROM article_sources WHERE source = ?)", [*batch, source]))
-    return [p for p in pmids if p in need]

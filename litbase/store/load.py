@@ -15,12 +15,29 @@ from collections.abc import Iterable, Iterator
 import sqlite_utils
 
 from litbase.model.citekeys import disambiguate, key_base
+from litbase.model.ids import chunks
+from litbase.store.sql import placeholders
 
 BATCH = 500
 
 
 class SelectionError(ValueError):
     """The selection cannot be made: unknown collection, bad or non-SELECT SQL."""
+
+
+def all_pmids(db: sqlite_utils.Database) -> list[int]:
+    """Every stored article's PMID, in PMID order."""
+    return [row[0] for row in db.conn.execute("SELECT pmid FROM articles ORDER BY pmid")]
+
+
+def stored_rows(db: sqlite_utils.Database, pmids: Iterable[int]) -> dict[int, dict]:
+    """The ``articles`` rows of these PMIDs as dicts, by PMID (unknown PMIDs are left out)."""
+    rows = {}
+    for chunk in chunks(list(pmids), BATCH):
+        cursor = db.conn.execute(f"SELECT * FROM articles WHERE pmid IN ({placeholders(chunk)})", chunk)
+        names = [d[0] for d in cursor.description]
+        rows.update((row[0], dict(zip(names, row))) for row in cursor)
+    return rows
 
 
 def collection_pmids(db: sqlite_utils.Database, name: str) -> list[int]:
@@ -127,7 +144,7 @@ def load_articles(db: sqlite_utils.Database, pmids: Iterable[int],
 
 
 def _load_batch(db, pmids: list[int]) -> dict[int, dict]:
-    marks = ",".join("?" for _ in pmids)
+    marks = placeholders(pmids)
     conn = db.conn
     conn_rows = conn.execute(
         f"SELECT a.*, j.issn_linking, j.nlm_unique_id, j.country FROM articles a"

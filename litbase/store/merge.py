@@ -21,7 +21,9 @@ import sqlite_utils
 from litbase.model.citekeys import ascii_fold
 from litbase.store.load import load_articles
 from litbase.store.schema import TABLES
-from litbase.store.articles import add_to_collection, save_articles, utc_now
+from litbase.store.sql import placeholders
+from litbase.store.articles import save_articles, utc_now
+from litbase.store.collections import add_to_collection, save_collection
 
 
 def _empty(value) -> bool:
@@ -51,36 +53,32 @@ def save_records(db: sqlite_utils.Database, records: list[dict], collection: str
     """
     with_pmid = [r for r in records if r.get("pmid")]
     without = [r for r in records if not r.get("pmid")]
-    merged = _save_with_pmid(db, with_pmid)
+    merged = save_merged(db, with_pmid)
     now = utc_now()
     if collection:
-        _save_collection(db, collection, f"import of {source_file}", now)
+        save_collection(db, {"name": collection, "source": f"import of {source_file}"}, keep_stored=True)
         add_to_collection(db, collection, [{"pmid": r["pmid"], "role": "import"}
                                            for r in with_pmid])
-    rows = [_unmatched_row(r, collection, source_file, file_format, now) for r in without]
-    if rows:
-        columns = list(TABLES["unmatched_records"]["columns"])
-        db.conn.executemany(
-            f"INSERT OR REPLACE INTO unmatched_records ({', '.join(columns)})"
-            f" VALUES ({', '.join('?' for _ in columns)})",
-            [[row[c] for c in columns] for row in rows],
-        )
+    save_unmatched(db, [_unmatched_row(r, collection, source_file, file_format, now) for r in without])
     matched = match_unmatched(db)
     return {"stored": len(with_pmid), "merged": merged, "unmatched": len(without),
             "matched_by_doi": matched}
 
 
-def _save_collection(db, name: str, source: str, now: str) -> None:
-    # Plain SQL, not store.save_collection: sqlite-utils' upsert commits, and
-    # an import must land in one transaction.
-    db.conn.execute(
-        "INSERT INTO collections (name, source, created_at, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at",
-        [name, source, now, now],
-    )
+def save_unmatched(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    """Keep records that have no PMID yet (``unmatched_records`` rows; a column left out is NULL)."""
+    if rows:
+        columns = list(TABLES["unmatched_records"]["columns"])
+        db.conn.executemany(
+            f"INSERT OR REPLACE INTO unmatched_records ({', '.join(columns)})"
+            f" VALUES ({placeholders(columns)})",
+            [[row.get(c) for c in columns] for row in rows],
+        )
 
 
-def _save_with_pmid(db, records: list[dict]) -> int:
+def save_merged(db: sqlite_utils.Database, records: list[dict], record_source: str = "import") -> int:
+    """Save records by PMID, stored fields winning and the file filling their gaps; returns how
+    many were stored before. A stored record keeps its record_source; a new one gets ``record_source``."""
     stored = {a["pmid"]: a for a in load_articles(db, [r["pmid"] for r in records], cite_keys=False)}
     merged_count = 0
     by_source: dict[str, list[dict]] = {}
@@ -90,9 +88,9 @@ def _save_with_pmid(db, records: list[dict]) -> int:
             old = stored[record["pmid"]]
             record = merge(old, record)
             merged_count += 1
-            source = old.get("record_source") or "import"
+            source = old.get("record_source") or record_source
         else:
-            source = "import"
+            source = record_source
         by_source.setdefault(source, []).append(record)
     for source, batch in by_source.items():
         save_articles(db, batch, record_source=source)
@@ -134,7 +132,7 @@ def match_unmatched(db: sqlite_utils.Database) -> int:
     ).fetchall()
     for key, pmid, record, collection in pairs:
         incoming = {**json.loads(record), "pmid": pmid}
-        _save_with_pmid(db, [incoming])
+        save_merged(db, [incoming])
         if collection:
             add_to_collection(db, collection, [{"pmid": pmid, "role": "import"}])
         db.conn.execute("DELETE FROM unmatched_records WHERE id = ?", [key])
