@@ -22,7 +22,7 @@ from db_dump import differences, dump, duplicate_rows
 from eutils_server import Corpus, FakeEutilsServer
 
 import litbase.cli
-import litbase.cli.fetch
+import litbase.cli.options
 from litbase.sources.eutils import EutilsClient
 
 CORPUS = Corpus.random_graph(200, mean_refs=6, seed=3)
@@ -39,7 +39,7 @@ CLEAN_ARTICLES = 144
 
 @pytest.fixture(autouse=True)
 def short_timeout(monkeypatch):
-    monkeypatch.setattr(litbase.cli.fetch, "EutilsClient", functools.partial(EutilsClient, timeout=TIMEOUT))
+    monkeypatch.setattr(litbase.cli.options, "EutilsClient", functools.partial(EutilsClient, timeout=TIMEOUT))
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def clean(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp, FakeEutilsServer(CORPUS) as fake:
         mp.setenv("LITBASE_EUTILS_URL", fake.base_url)
         mp.setenv("NCBI_API_KEY", "fault-test-key")
-        mp.setattr(litbase.cli.fetch, "EutilsClient", functools.partial(EutilsClient, timeout=TIMEOUT))
+        mp.setattr(litbase.cli.options, "EutilsClient", functools.partial(EutilsClient, timeout=TIMEOUT))
         result = fetch(db_path)
         assert result.exit_code == 0, result.output
         assert [r.endpoint for r in fake.requests] == CLEAN_REQUESTS

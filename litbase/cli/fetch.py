@@ -7,16 +7,15 @@ import sys
 import click
 
 from litbase.grow.crawl import CrawlPlan, crawl
-from litbase.sources.eutils import EutilsClient, EutilsError
+from litbase.sources.eutils import EutilsError
 from litbase.sources.json_api import SourceError
 from litbase.cli.progress import CrawlProgress
 from litbase.store.schema import open_db
-from litbase.grow.links import make_clients
 from litbase.model.link_sources import DEFAULT_SOURCES, UnknownSource, parse_sources
 from litbase.store.articles import record_fetch
 
 
-from litbase.cli.options import left_over_detail, ncbi_options, pmid_arguments
+from litbase.cli.options import Services, left_over_detail, ncbi_options, pmid_arguments
 
 
 # Unknown options pass through as PMIDs so that "-1" is refused as a PMID
@@ -73,8 +72,9 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
         record_fetch(db, request)
         bar.on_request(request)
 
-    client = EutilsClient(api_key=api_key, email=email, on_request=on_request)
-    source_clients = make_clients(plan.sources, email=email, on_request=on_request)
+    services = Services.from_environment(api_key, email)
+    client = services.eutils(on_request=on_request)
+    source_clients = services.link_sources(plan.sources, on_request=on_request)
     try:
         report = crawl(db, client, plan, progress=bar, source_clients=source_clients)
     except (EutilsError, SourceError) as error:

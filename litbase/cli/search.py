@@ -8,7 +8,7 @@ import sys
 import click
 import sqlite_utils
 
-from litbase.cli.options import ncbi_options
+from litbase.cli.options import Services, ncbi_options
 from litbase.store.collections import (
     CollectionError,
     collection_summaries,
@@ -28,7 +28,7 @@ def _client(db, api_key, email, bar) -> EutilsClient:
         record_fetch(db, request)
         bar.on_request(request)
 
-    return EutilsClient(api_key=api_key, email=email, on_request=on_request)
+    return Services.from_environment(api_key, email).eutils(on_request=on_request)
 
 
 def _network_failure(error: EutilsError, bar) -> click.ClickException:
