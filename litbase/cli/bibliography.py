@@ -13,6 +13,7 @@ from litbase.cli.options import (
     ncbi_on_demand,
     ncbi_options,
     pmid_arguments,
+    reports_source_errors,
 )
 from litbase.formats.registry import FORMATS, export
 from litbase.store.load import SelectionError, load_articles, select_pmids
@@ -121,7 +122,9 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
 def _import_one(db, path, collection, pmid, ncbi) -> None:
     options = {"ncbi": ncbi, **({"pmid": pmid} if pmid else {})}
     try:
-        report = import_file(db, Path(path), collection, **options)
+        with reports_source_errors(stored=f"Nothing from {path} was stored",
+                                   check="the identifiers in the file"):
+            report = import_file(db, Path(path), collection, **options)
     except BibliographyError as error:
         kept = getattr(error, "stored", None) or f"Nothing from {path} was stored."
         raise click.ClickException(f"{error}\n{kept}")

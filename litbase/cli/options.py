@@ -1,4 +1,4 @@
-"""What several commands share: options, argument checks and the services' clients.
+"""What several commands share: options, argument checks, the services' clients and their errors.
 
 This is the one place litbase reads its environment: ``--api-key`` and
 ``--email`` come from NCBI_API_KEY and NCBI_EMAIL through click, the base
@@ -8,17 +8,26 @@ it as arguments.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import click
+from lxml import etree
 
 from litbase.grow.links import make_clients
 from litbase.model.ids import InvalidPmid, parse_pmid
-from litbase.sources.eutils import EutilsClient
+from litbase.parse.europepmc import EuropePmcParseError
+from litbase.parse.eutils import EutilsReplyError
+from litbase.parse.icite import IciteParseError
+from litbase.parse.idconv import IdconvParseError
+from litbase.parse.pubmed import PubmedParseError
+from litbase.sources.eutils import EutilsClient, EutilsResponseError
+from litbase.sources.http import ServiceError, ServiceHTTPError, ServiceRetriesExhausted
 from litbase.sources.idconv import IdconvClient
+from litbase.sources.json_api import SourceFormatError
 
 # Where each service lives when not at its public address (tests point them at local servers).
 URL_VARIABLES = {"eutils": "LITBASE_EUTILS_URL", "idconv": "LITBASE_IDCONV_URL",
@@ -94,6 +103,65 @@ def ncbi_on_demand(services: Services, announce: Callable[[str], None],
         return built[0]
 
     return ask
+
+
+# The human name of the service behind an endpoint; efetch, elink and esearch are PubMed's.
+SOURCE_NAMES = {"idconv": "NCBI's ID converter", "icite": "iCite", "europepmc": "Europe PMC"}
+# Parser errors, by the service whose answer they read. read_answer and the link fetchers
+# turn them into the service's error; these catch one that reaches a command some other way.
+PARSE_ERRORS = {PubmedParseError: "PubMed", EutilsReplyError: "PubMed", etree.XMLSyntaxError: "PubMed",
+                IdconvParseError: "NCBI's ID converter", IciteParseError: "iCite",
+                EuropePmcParseError: "Europe PMC"}
+RESUME = "run the same command again to resume"
+
+
+def source_name(endpoint: str) -> str:
+    return SOURCE_NAMES.get(endpoint.split("/")[0], "PubMed")
+
+
+def _detail(error: ServiceError) -> str:
+    # ServiceError's text starts with its endpoint, which the line names once, beside the service.
+    return str(error).removeprefix(f"{error.endpoint}: ")
+
+
+def source_error_line(error: Exception, stored: str, check: str) -> str:
+    """One line: which service failed and how, what is stored, and what to do."""
+    todo = RESUME
+    if not isinstance(error, ServiceError):
+        source = next(name for kind, name in PARSE_ERRORS.items() if isinstance(error, kind))
+        return " ".join(f"{source} sent an answer litbase cannot read: {error}. {stored}; {todo}.".split())
+    if isinstance(error, ServiceRetriesExhausted):
+        endpoint = error.endpoint
+        what = (f"gave no usable answer in {error.attempts} attempts, the last one"
+                f" {_detail(error.last_error)}")
+    elif isinstance(error, EutilsResponseError):
+        endpoint, what = error.endpoint, f"answered with an error: {error.ncbi_message}"
+        if not error.transient:
+            todo = f"asking again will not help: check {check}"
+    elif isinstance(error, SourceFormatError):
+        endpoint, what = error.endpoint, f"sent an answer litbase cannot read: {_detail(error)}"
+    else:
+        endpoint, what = error.endpoint, f"failed: {_detail(error)}"
+        if isinstance(error, ServiceHTTPError) and not error.retryable:
+            todo = f"asking again will not help: check {check}"
+    # Error pages and parser messages may carry line breaks; the report is one line.
+    return " ".join(f"{source_name(endpoint)} ({endpoint}) {what}. {stored}; {todo}.".split())
+
+
+@contextlib.contextmanager
+def reports_source_errors(stored: str = "Everything fetched so far is stored",
+                          check: str = "the PMIDs",
+                          before: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Turn any error of a source or of reading its answer into one line and exit status 1.
+
+    ``stored`` says what the failed run kept, ``check`` what to correct when
+    asking again cannot help, ``before`` runs first (closing a progress bar).
+    """
+    try:
+        yield
+    except (ServiceError, *PARSE_ERRORS) as error:
+        before()
+        raise click.ClickException(source_error_line(error, stored, check)) from None
 
 
 def pmid_arguments(values) -> list[int]:
