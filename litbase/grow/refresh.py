@@ -85,8 +85,9 @@ def refresh_records(db, client, pmids: list[int], collection, report: RefreshRep
         cursor = db.conn.execute(f"SELECT * FROM articles WHERE pmid IN ({marks})", batch)
         names = [d[0] for d in cursor.description]
         stored = {row[0]: dict(zip(names, row)) for row in cursor}
-        articles = [a for a in parse_pubmed_xml(client.efetch_pubmed(batch))
-                    if a.get("record_type") != "delete" and a["pmid"] in stored]
+        records = read_answer("efetch", lambda body: list(parse_pubmed_xml(body)),
+                              client.efetch_pubmed(batch))
+        articles = [a for a in records if a.get("record_type") != "delete" and a["pmid"] in stored]
         changed, rows = [], []
         for article in articles:
             found = record_differences(stored[article["pmid"]], article, now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_esearch
-from litbase.parse.idconv import IdconvParseError, parse_idconv
+from litbase.parse.idconv import parse_idconv
 from litbase.sources.eutils import EutilsError
 from litbase.sources.idconv import batches
 
@@ -21,8 +21,8 @@ def resolve_ids(dois: list[str], pmcids: list[str], idconv, eutils) -> tuple[dic
     for idtype, values in (("pmcid", pmcids), ("doi", dois)):
         for batch in batches(values):
             try:
-                resolved.update(parse_idconv(idconv.convert(batch, idtype)))
-            except (EutilsError, IdconvParseError, ValueError) as error:
+                resolved.update(read_answer("idconv", parse_idconv, idconv.convert(batch, idtype)))
+            except EutilsError as error:
                 failed.update({v: f"ID converter failed: {error}" for v in batch})
     for pmcid in pmcids:
         if pmcid not in resolved and pmcid not in failed:
