@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
+import urllib.parse
 
 import pytest
 from click.testing import CliRunner
@@ -94,7 +95,15 @@ def rows(db_path, sql) -> list[tuple]:
         conn.close()
 
 
+def assert_no_identity(text: str) -> None:
+    # The key and the e-mail (as given and as a URL carries it) go to NCBI only.
+    for secret in (KEY, EMAIL, urllib.parse.quote(EMAIL)):
+        assert secret not in text
+
+
 def attempts_logged(db_path) -> list[tuple]:
+    """The fetches log, checked to hold neither the key nor the e-mail."""
+    assert_no_identity(repr(rows(db_path, "select * from fetches")))
     return rows(db_path, "select endpoint, attempt, outcome from fetches order by id")
 
 
@@ -264,6 +273,26 @@ def test_search_body_cut_short_by_the_connection(search_server, waits, tmp_path,
     assert search(db_path).exit_code == 0
     assert sent(search_server) == [ESEARCH, history_page(2, 500, 100)]
     assert_same_as(db_path, clean_search)
+
+
+def test_search_with_nothing_listening_masks_key_and_email(waits, monkeypatch, tmp_path):
+    with Server(search_corpus()) as gone:
+        point_at(monkeypatch, gone)  # then closed: every connection is refused
+        port = urllib.parse.urlsplit(gone.base_url).port
+    db_path = tmp_path / "s.db"
+    result = search(db_path)
+    # requests quotes the URL it failed to reach, query and all; who asked is masked.
+    assert_one_line(result, (
+        "PubMed (esearch) gave no usable answer in 5 attempts, the last one ConnectionError:"
+        f" HTTPConnectionPool(host='127.0.0.1', port={port}): Max retries exceeded with url:"
+        " /entrez/eutils/esearch.fcgi?db=pubmed&term=peer+support&usehistory=y&retmax=9999&tool=litbase"
+        "&email=***&api_key=*** (Caused by NewConnectionError(\"HTTPConnection(host='127.0.0.1',"
+        f" port={port}): Failed to establish a new connection: [Errno 111] Connection refused\"))."
+        f" {RESUME}"))
+    assert_no_identity(result.output)
+    assert waits == WAITS
+    assert attempts_logged(db_path) == [("esearch", n, "retry") for n in range(1, 5)] + [("esearch", 5, "error")]
+    assert [t for t, table_rows in dump(db_path).items() if len(table_rows) > 1] == []
 
 
 # --- refresh ---------------------------------------------------------------------------------

@@ -210,8 +210,10 @@ def test_error_inside_http_200_is_reported(server, tmp_path):
     server.inject("elink", "error200", times=5, message="Invalid uid list")
     result = run(tmp_path / "lit.db", SEED)
     assert result.exit_code == 1
-    assert "Invalid uid list" in result.output
-    assert "run the same command again to resume" in result.output
+    # NCBI rejected the request itself: asked once, and the line says a rerun will not help.
+    assert result.output == ("Error: PubMed (elink) answered with an error: Invalid uid list. Everything"
+                             " fetched so far is stored; asking again will not help: check the PMIDs.\n")
+    assert [r.endpoint for r in server.requests] == ["efetch", "elink"]
     # The seed's record, fetched before the failure, is kept.
     assert sqlite_utils.Database(tmp_path / "lit.db")["articles"].count == 1
 

@@ -10,12 +10,12 @@ from litbase.grow.crawl import CrawlPlan, crawl
 from litbase.cli.progress import CrawlProgress
 from litbase.store.schema import open_db
 from litbase.model.link_sources import DEFAULT_SOURCES, UnknownSource, parse_sources
-from litbase.store.articles import record_fetch
 
 
 from litbase.cli.options import (
     Services,
     left_over_detail,
+    logs_requests,
     ncbi_options,
     pmid_arguments,
     reports_source_errors,
@@ -71,11 +71,7 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
         raise click.BadParameter(str(error), param_hint="--sources")
     db = open_db(db_path)
     bar = CrawlProgress(enabled=progress)
-
-    def on_request(request: dict) -> None:
-        record_fetch(db, request)
-        bar.on_request(request)
-
+    on_request = logs_requests(db, bar)
     services = Services.from_environment(api_key, email)
     client = services.eutils(on_request=on_request)
     source_clients = services.link_sources(plan.sources, on_request=on_request)

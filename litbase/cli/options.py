@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -28,7 +29,12 @@ from litbase.sources.eutils import EutilsClient, EutilsResponseError
 from litbase.sources.http import ServiceError, ServiceHTTPError, ServiceRetriesExhausted
 from litbase.sources.idconv import IdconvClient
 from litbase.sources.json_api import SourceFormatError
+from litbase.store.articles import record_fetch
 
+# The key and the e-mail go to NCBI and nowhere else: not into the fetches log, not into a message.
+# requests quotes the whole URL of a failed GET in its errors, so they are masked in text too.
+IDENTITY = ("api_key", "email")
+_IDENTITY_IN_TEXT = re.compile(r"\b((?:api_key|email)=)[^&\s'\"]+")
 # Where each service lives when not at its public address (tests point them at local servers).
 URL_VARIABLES = {"eutils": "LITBASE_EUTILS_URL", "idconv": "LITBASE_IDCONV_URL",
                  "icite": "LITBASE_ICITE_URL", "europepmc": "LITBASE_EUROPEPMC_URL"}
@@ -77,6 +83,22 @@ class Services:
     def link_sources(self, names: Iterable[str], **manners: Any) -> dict:
         """A client for each named source beside PubMed (iCite, Europe PMC); neither takes a key."""
         return make_clients(names, base_urls=self.urls, email=self.email, **manners)
+
+
+def without_identity(text: str) -> str:
+    """The text with any api_key= or email= value masked."""
+    return _IDENTITY_IN_TEXT.sub(r"\1***", text)
+
+
+def logs_requests(db, progress) -> Callable[[dict], None]:
+    """``on_request`` for a command's clients: each attempt into ``fetches`` and the progress bar."""
+    def on_request(request: dict) -> None:
+        params = {k: v for k, v in (request.get("params") or {}).items() if k not in IDENTITY}
+        error = request.get("error")
+        record_fetch(db, {**request, "params": params, "error": error and without_identity(error)})
+        progress.on_request(request)
+
+    return on_request
 
 
 @dataclass
@@ -145,7 +167,7 @@ def source_error_line(error: Exception, stored: str, check: str) -> str:
         if isinstance(error, ServiceHTTPError) and not error.retryable:
             todo = f"asking again will not help: check {check}"
     # Error pages and parser messages may carry line breaks; the report is one line.
-    return " ".join(f"{source_name(endpoint)} ({endpoint}) {what}. {stored}; {todo}.".split())
+    return without_identity(" ".join(f"{source_name(endpoint)} ({endpoint}) {what}. {stored}; {todo}.".split()))
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ import sys
 import click
 import sqlite_utils
 
-from litbase.cli.options import Services, ncbi_options, reports_source_errors
+from litbase.cli.options import Services, logs_requests, ncbi_options, reports_source_errors
 from litbase.store.collections import (
     CollectionError,
     collection_summaries,
@@ -20,15 +20,10 @@ from litbase.cli.progress import CrawlProgress
 from litbase.grow.refresh import refresh
 from litbase.store.schema import open_db
 from litbase.grow.search import SearchError, search
-from litbase.store.articles import record_fetch
 
 
 def _client(db, api_key, email, bar) -> EutilsClient:
-    def on_request(request: dict) -> None:
-        record_fetch(db, request)
-        bar.on_request(request)
-
-    return Services.from_environment(api_key, email).eutils(on_request=on_request)
+    return Services.from_environment(api_key, email).eutils(on_request=logs_requests(db, bar))
 
 
 @click.command(name="search")
