@@ -134,6 +134,8 @@ def test_a_pmcid_alone_asks_only_the_converter(server, tmp_path):
 def test_unreachable_converter_keeps_the_ids_and_imports_the_pmids(monkeypatch, tmp_path):
     monkeypatch.setenv("LITBASE_EUTILS_URL", "http://127.0.0.1:9/")
     monkeypatch.setenv("LITBASE_IDCONV_URL", "http://127.0.0.1:9/idconv/")
+    monkeypatch.setenv("NCBI_EMAIL", "who@example.org")
+    monkeypatch.setenv("NCBI_API_KEY", "KEY-0123456789abcdef")
     source = tmp_path / "mixed.txt"
     source.write_text("7 PMC8\n")
     db_path = tmp_path / "m.db"
@@ -144,6 +146,11 @@ def test_unreachable_converter_keeps_the_ids_and_imports_the_pmids(monkeypatch, 
     db = sqlite_utils.Database(db_path)
     assert [r["pmid"] for r in db["articles"].rows] == [7]
     assert [r["id"] for r in db["unmatched_records"].rows] == ["pmcid:pmc8"]
+    # The refused URL is quoted in the reason, shown and stored; who asked is masked in it.
+    stored = db["unmatched_records"].get("pmcid:pmc8")["record"]
+    assert "&tool=litbase&email=***&api_key=*** (Caused by" in stored
+    for secret in ("who@example.org", "who%40example.org", "KEY-0123456789abcdef"):
+        assert secret not in stored and secret not in result.output
 
 
 def test_a_bad_token_stores_nothing(tmp_path):

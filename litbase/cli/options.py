@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -18,6 +17,7 @@ from typing import Any, Callable
 import click
 from lxml import etree
 
+from litbase.grow.answers import IDENTITY, without_identity
 from litbase.grow.links import make_clients
 from litbase.model.ids import InvalidPmid, parse_pmid
 from litbase.parse.europepmc import EuropePmcParseError
@@ -31,10 +31,6 @@ from litbase.sources.idconv import IdconvClient
 from litbase.sources.json_api import SourceFormatError
 from litbase.store.articles import record_fetch
 
-# The key and the e-mail go to NCBI and nowhere else: not into the fetches log, not into a message.
-# requests quotes the whole URL of a failed GET in its errors, so they are masked in text too.
-IDENTITY = ("api_key", "email")
-_IDENTITY_IN_TEXT = re.compile(r"\b((?:api_key|email)=)[^&\s'\"]+")
 # Where each service lives when not at its public address (tests point them at local servers).
 URL_VARIABLES = {"eutils": "LITBASE_EUTILS_URL", "idconv": "LITBASE_IDCONV_URL",
                  "icite": "LITBASE_ICITE_URL", "europepmc": "LITBASE_EUROPEPMC_URL"}
@@ -85,14 +81,10 @@ class Services:
         return make_clients(names, base_urls=self.urls, email=self.email, **manners)
 
 
-def without_identity(text: str) -> str:
-    """The text with any api_key= or email= value masked."""
-    return _IDENTITY_IN_TEXT.sub(r"\1***", text)
-
-
 def logs_requests(db, progress) -> Callable[[dict], None]:
     """``on_request`` for a command's clients: each attempt into ``fetches`` and the progress bar."""
     def on_request(request: dict) -> None:
+        # The key and the e-mail go to NCBI only, never into the log.
         params = {k: v for k, v in (request.get("params") or {}).items() if k not in IDENTITY}
         error = request.get("error")
         record_fetch(db, {**request, "params": params, "error": error and without_identity(error)})

@@ -21,7 +21,7 @@ from litbase.model.ids import InvalidPmid, parse_pmid
 from litbase.sources.eutils import EutilsError
 from litbase.store.load import load_articles
 from litbase.model.errors import BibliographyError
-from litbase.grow.answers import read_answer
+from litbase.grow.answers import read_answer, without_identity
 from litbase.parse.eutils import parse_esearch
 from litbase.parse.page import PageError, parse_page
 from litbase.store.articles import (
@@ -62,7 +62,7 @@ def pmid_from_title(title: str, client) -> tuple[int | None, str]:
     try:
         found = read_answer("esearch", parse_esearch, client.esearch(title_query(title), retmax="2"))
     except EutilsError as error:
-        return None, f"PubMed could not be asked for the title ({error})"
+        return None, f"PubMed could not be asked for the title ({without_identity(str(error))})"
     if found["count"] == 1 and found["ids"]:
         return found["ids"][0], "found by its title"
     return None, f"PubMed finds {found['count']} articles with this title"
