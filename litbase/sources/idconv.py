@@ -5,8 +5,9 @@ up to 200 IDs a request and is the authority for PMCIDs, but it only knows
 articles in PMC. A DOI it cannot convert may still be on a PubMed record, so
 each of those is searched as ``"DOI"[doi]``, one ESearch each. The converter
 lives on another host, so it has its own base URL (the command line reads
-LITBASE_IDCONV_URL, for tests) and a client that inherits every rule of ``EutilsClient``: identity,
-the shared rate limit, retries, keys kept out of logs.
+LITBASE_IDCONV_URL, for tests) and a client that inherits every rule of
+``EutilsClient``: identity, the shared rate limit, retries, keys kept out of
+logs.
 """
 
 from __future__ import annotations
