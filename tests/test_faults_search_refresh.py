@@ -433,3 +433,22 @@ def test_refresh_permanent_error_in_http_200(refresh_server, waits, tmp_path, cl
     assert refresh(db_path).exit_code == 0
     assert sent(refresh_server) == CLEAN_REFRESH
     assert_same_as(db_path, clean_refresh)
+
+
+def test_refresh_body_cut_short_by_the_connection(refresh_server, waits, tmp_path, clean_refresh):
+    # Content-Length promises the whole elink answer, half arrives, the server hangs up.
+    db_path = tmp_path / "r.db"
+    fetched_then_changed(db_path, refresh_server)
+    refresh_server.inject("elink", "truncate", times=5)
+    result = refresh(db_path)
+    assert_one_line(result, "PubMed (elink) gave no usable answer in 5 attempts, the last one"
+                            " ChunkedEncodingError: ('Connection broken: IncompleteRead(3196 bytes read,"
+                            " 3196 more expected)', IncompleteRead(3196 bytes read, 3196 more expected))."
+                            f" {RESUME}")
+    assert sent(refresh_server) == [records(MEMBERS)] + [links(MEMBERS)] * 5
+    assert waits == WAITS
+    assert changes(db_path) == [CORRECTED]
+    refresh_server.clear_log()
+    assert refresh(db_path).exit_code == 0
+    assert sent(refresh_server) == CLEAN_REFRESH
+    assert_same_as(db_path, clean_refresh)
