@@ -27,9 +27,11 @@ SIMILAR = [(201, 90_000), (202, 80_000), (203, 70_000)]
 
 def seed_corpus() -> Corpus:
     corpus = Corpus()
-    corpus.add(SEED, title="Synthetic seed on peer support", refs=REFS, in_pmc=True,
+    # Copies: a test that changes this corpus (test_refresh adds a similar article) must not
+    # change the module's lists, and with them every corpus built after it in the same run.
+    corpus.add(SEED, title="Synthetic seed on peer support", refs=list(REFS), in_pmc=True,
                deposited_refs=True, unlinked_refs=["A book without a PMID. 2001."],
-               similar=SIMILAR, year=2022)
+               similar=list(SIMILAR), year=2022)
     for pmid in REFS:
         corpus.add(pmid, year=2010)
     for pmid in CITERS:
