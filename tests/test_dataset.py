@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ from litbase.store.dataset import TABLES, DatasetError, load_dataset, snapshot
 ROOT = Path(__file__).resolve().parent.parent
 # The seed converter is a script of the repository, not part of the installed package.
 sys.path.insert(0, str(ROOT / "scripts"))
+import build_dataset_from_seed as converter  # noqa: E402
 from build_dataset_from_seed import (  # noqa: E402
     build_seed_database,
     parse_mesh_term,
@@ -25,8 +28,16 @@ from build_dataset_from_seed import (  # noqa: E402
 
 DATASET = ROOT / "datasets" / "peer-support"
 SEED_DIR = ROOT.parent / "shared" / "seed"
+# Eight of the seed's records, verbatim, so the converter checks run without
+# ../shared too (see tests/fixtures/seed-excerpt/README.md).
+EXCERPT = ROOT / "tests" / "fixtures" / "seed-excerpt"
+PAGE = "seed-page-35392492.txt"
 SEED = 35392492
-GATHERED = "2026-11-26T12:14:32+00:00"
+# When this version of the seed facts was gathered: the date the converter
+# records for it (SEED_VERSIONS), stamped on every timestamp of the dataset.
+GATHERED = "2026-12-05T02:36:02+00:00"
+# The three references the seed marks as probable matches (lines 3, 22, 23).
+PROBABLE = {26226526, 29843841, 28826752}
 
 
 def run(*args):
@@ -55,8 +66,13 @@ def all_rows(db, table):
 
 def test_build_counts(built):
     counts = {t: built[t].count for t in TABLES if built[t].count}
+    # From the seed facts: 130 authorships (the seed's 5 and the references' lists); 123
+    # distinct names (Dyrbye LN and Shanafelt TD on 3 references, Shapiro J, West CP and
+    # Sloan JA on 2). 34 journal abbreviations, but J Grad Med Educ and CJEM are each stored
+    # twice: the store keys a journal by ISSN, else full title, else abbreviation, and one
+    # record gives the ISSN (line 30) or the full title (line 22) where the others do not.
     assert counts == {
-        "articles": 51, "journals": 35, "authors": 92, "articles_authors": 99,
+        "articles": 51, "journals": 36, "authors": 123, "articles_authors": 130,
         "mesh_terms": 11, "articles_mesh_terms": 11, "citations": 50,
         "article_references": 51, "citing_works": 2,
         "collections": 1, "collections_articles": 51, "article_provenance": 51,
@@ -106,7 +122,7 @@ def test_reference_titles_known_and_unknown(built):
     )
     assert second["source_url"] == "https://ngdc.cncb.ac.cn:443/openlb/publication/OLB-PM-35392492"
     titled = built.execute("select count(*) from articles where title is not null").fetchone()[0]
-    assert titled == 25  # the seed and 24 of its 50 references; nothing invented
+    assert titled == 32  # the seed and 31 of its 50 references; nothing invented
     assert built.execute("select count(*) from articles where abstract is not null").fetchone()[0] == 1
 
 
@@ -132,9 +148,18 @@ def test_status_provenance_and_record_source(built):
     affiliations = [r["affiliation"] for r in built.query(
         "select affiliation from articles_authors where pmid = ? order by position", [SEED])]
     assert len(affiliations) == 5 and affiliations[3].startswith("Department of Health Systems Science")
+    confidence = {r["pmid"]: r["match_confidence"] for r in all_rows(built, "article_provenance")}
+    assert {p for p, c in confidence.items() if c == "probable"} == PROBABLE
+    assert sorted(confidence.values()).count("not_found") == 19  # the untitled references
     probable = built["article_provenance"].get(28826752)
-    assert probable["match_confidence"] == "probable"
     assert "Verify with E-utilities" in json.loads(probable["notes"])[0]
+    # Line 3 is titled from a page that never shows its PMID, and says so.
+    veterans = built["articles"].get(26226526)
+    assert veterans["title"] == ("Veterans' Perspectives on Benefits and Drawbacks of Peer"
+                                 " Support for Posttraumatic Stress Disorder")
+    assert veterans["journal"] is None  # not printed on the pages seen: left empty
+    assert json.loads(built["article_provenance"].get(26226526)["notes"])[0].startswith(
+        "No stored page seen that shows PMID 26226526")
     extra = json.loads(built["article_provenance"].get(SEED)["extra"])
     assert extra["reference_count_reported_by_scite"] == 52
     assert extra["orcid_link_shown_on_seed_page"] == ["Jain A", "Riddell J"]
@@ -163,8 +188,10 @@ def test_citing_works_and_collection(built):
     assert all(w["source_url"] and w["evidence"] for w in works)
     collection = built["collections"].get("peer-support")
     assert collection["seed_pmids"] == "[35392492]"
-    assert collection["facts_gathered_on"] == "2026-11-26"
+    assert collection["facts_gathered_on"] == "2026-12-05"
+    assert (collection["created_at"], collection["updated_at"]) == (GATHERED, GATHERED)
     assert "state no date of gathering" in collection["description"]
+    assert "3 references (lines 3, 22, 23) are probable matches" in collection["description"]
     assert collection["stored_count"] == 51
     roles = built.execute(
         "select role, depth, count(*) from collections_articles group by role, depth order by role"
@@ -175,8 +202,10 @@ def test_citing_works_and_collection(built):
 def test_full_text_index(built):
     found = [r[0] for r in built.execute(
         "select rowid from articles_fts where articles_fts match 'peer support' order by rank")]
-    assert SEED in found and 27092397 in found
-    assert len(found) == 7
+    # Every record with both words in its title (the seed's abstract too), as the seed
+    # facts give them: 4 of them titled only since the facts of 2026-12-05.
+    assert sorted(found) == sorted([SEED, 27092397, 26226526, 27355784, 29878948, 32232665,
+                                    29843841, 34249197, 19632979, 22106247, 22430901])
 
 
 def test_build_is_idempotent(tmp_path):
@@ -255,37 +284,107 @@ def test_reference_line_and_mesh_parsing():
     }
 
 
-@pytest.mark.skipif(not SEED_DIR.is_dir(), reason="../shared/seed is not beside the project")
-def test_converter_reproduces_the_committed_dataset(tmp_path):
-    db = build_seed_database(SEED_DIR)
-    snapshot(db, tmp_path / "fresh")
-    stamp = db["collections"].get("peer-support")["created_at"]
-    fresh = dataset_files(tmp_path / "fresh")
-    # The converter dates the facts by the seed files' own date; a copy of
-    # ../shared made on another day differs only there.
-    fresh = {name: text.replace(stamp, GATHERED).replace(stamp[:10], GATHERED[:10])
-             for name, text in fresh.items()}
-    assert fresh == dataset_files(DATASET)
+def keyed_rows(db, table) -> dict:
+    pk = TABLES[table]["pk"]
+    return {tuple(row[k] for k in ([pk] if isinstance(pk, str) else pk)): row
+            for row in all_rows(db, table)}
 
 
-@pytest.mark.skipif(not SEED_DIR.is_dir(), reason="../shared/seed is not beside the project")
+def test_converter_reproduces_the_committed_dataset(built, tmp_path):
+    # Always, from the excerpt the repository carries: every row the converter
+    # writes from those eight records is a row of the committed dataset, exactly.
+    fresh = build_seed_database(EXCERPT, now=GATHERED)
+    counts = {t: fresh[t].count for t in ("articles", "citations", "article_references",
+                                          "collections_articles", "article_provenance")}
+    assert counts == {"articles": 8, "citations": 7, "article_references": 8,
+                      "collections_articles": 8, "article_provenance": 8}
+    for table in TABLES:
+        committed = keyed_rows(built, table)
+        for key, row in keyed_rows(fresh, table).items():
+            expected = dict(committed[key])
+            # What counts the whole 51-line list differs for an excerpt of it.
+            if table == "articles" and key == (SEED,):
+                assert (row.pop("references_count"), expected.pop("references_count")) == (7, 50)
+            if table == "collections":
+                assert (row.pop("stored_count"), expected.pop("stored_count")) == (8, 51)
+                assert "the 7 articles its reference list cites" in row.pop("description")
+                expected.pop("description")
+            assert row == expected, (table, key)
+    if SEED_DIR.is_dir():
+        # With ../shared (as in CI): the whole dataset, byte for byte, dates
+        # included (SEED_VERSIONS dates the facts, never the clock or the files'
+        # modification times), and the excerpt still verbatim from the seed.
+        snapshot(build_seed_database(SEED_DIR), tmp_path / "fresh")
+        assert dataset_files(tmp_path / "fresh") == dataset_files(DATASET), (
+            "the committed dataset is stale; re-run"
+            " python scripts/build_dataset_from_seed.py ../shared/seed datasets/peer-support")
+        for name in ("seed_article.json", "citing.json"):
+            assert (EXCERPT / name).read_bytes() == (SEED_DIR / name).read_bytes(), name
+        seed_refs = {r["position"]: r for r in json.loads((SEED_DIR / "references.json").read_text())}
+        for ref in json.loads((EXCERPT / "references.json").read_text()):
+            assert ref == seed_refs[ref["position"]], ref["position"]
+        page_lines = (SEED_DIR / PAGE).read_text().splitlines()
+        assert set((EXCERPT / PAGE).read_text().splitlines()) <= set(page_lines)
+
+
+def test_converter_dates_the_facts_by_their_contents(tmp_path, monkeypatch):
+    copy = tmp_path / "seed"
+    shutil.copytree(EXCERPT, copy)
+    # Facts nobody dated are refused, not stamped with the clock.
+    with pytest.raises(SystemExit, match="no recorded date of gathering"):
+        build_seed_database(copy)
+    monkeypatch.setitem(converter.SEED_VERSIONS, converter.seed_digest(copy),
+                        "2026-01-02T03:04:05+00:00")
+    snapshot(build_seed_database(copy), tmp_path / "first")
+    for path in copy.iterdir():
+        os.utime(path, (86400, 86400))  # a copy made another day: the files' dates do not count
+    snapshot(build_seed_database(copy), tmp_path / "second")
+    first = dataset_files(tmp_path / "first")
+    assert dataset_files(tmp_path / "second") == first
+    stamps = set(re.findall(r'"(?:fetched|updated|retrieved|added|created)_at": "([^"]+)"',
+                            "".join(first.values())))
+    assert stamps == {"2026-01-02T03:04:05+00:00"}
+    assert '"facts_gathered_on": "2026-01-02"' in first["collections.jsonl"]
+    # A new version of the facts is dated on the command line, in UTC.
+    converter.main([str(EXCERPT), str(tmp_path / "cli"), "--gathered-at", "2026-01-02T04:04:05+01:00"])
+    assert dataset_files(tmp_path / "cli") == first
+    with pytest.raises(SystemExit):
+        converter.main([str(EXCERPT), str(tmp_path / "x"), "--gathered-at", "2026-01-02T03:04:05"])
+
+
+def seed_fact_dirs() -> list[Path]:
+    """The excerpt always; the full seed too when ../shared is beside the project."""
+    return [EXCERPT] + ([SEED_DIR] if SEED_DIR.is_dir() else [])
+
+
 def test_every_seed_fact_is_carried_over(built):
-    refs = json.loads((SEED_DIR / "references.json").read_text())
-    for ref in refs:
-        if int(ref["pmid"]) == SEED:
-            continue
-        row = built["articles"].get(int(ref["pmid"]))
+    for folder in seed_fact_dirs():
+        seed = json.loads((folder / "seed_article.json").read_text())
+        row = built["articles"].get(SEED)
         for field in ("title", "abstract", "journal", "journal_iso", "year", "day", "volume",
                       "issue", "pages", "doi", "pmcid"):
-            assert row[field] == ref[field], (ref["position"], field)
-        assert json.loads(row["field_sources"]) == ref["field_sources"]
-        assert row["source_url"] == (ref["source_url"] or
-                                     "https://ngdc.cncb.ac.cn:443/openlb/publication/OLB-PM-35392492")
-        provenance = built["article_provenance"].get(int(ref["pmid"]))
-        assert provenance["match_confidence"] == ref["match_confidence"]
-        assert json.loads(provenance["other_sources"]) == ref["other_sources"]
-        assert provenance["article_type_label"] == ref["article_type_label"]
-        assert provenance["abstract_seen_at"] == ref["abstract_seen_at"]
+            assert row[field] == seed[field], ("seed", field)
+        refs = json.loads((folder / "references.json").read_text())
+        assert [r["position"] for r in refs if int(r["pmid"]) == SEED] == [47]
+        for ref in refs:
+            if int(ref["pmid"]) == SEED:
+                continue
+            row = built["articles"].get(int(ref["pmid"]))
+            for field in ("title", "abstract", "journal", "journal_iso", "year", "day", "volume",
+                          "issue", "pages", "doi", "pmcid"):
+                assert row[field] == ref[field], (ref["position"], field)
+            assert json.loads(row["field_sources"]) == ref["field_sources"]
+            assert row["source_url"] == (ref["source_url"] or
+                                         "https://ngdc.cncb.ac.cn:443/openlb/publication/OLB-PM-35392492")
+            names = [(a["last_name"], a["fore_name"]) for a in built.query(
+                "select au.last_name, au.fore_name from articles_authors aa join authors au"
+                " on au.id = aa.author_id where aa.pmid = ? order by aa.position", [int(ref["pmid"])])]
+            assert names == [(a["last_name"], a["fore_name"]) for a in ref["authors"] or []]
+            provenance = built["article_provenance"].get(int(ref["pmid"]))
+            assert provenance["match_confidence"] == ref["match_confidence"]
+            assert json.loads(provenance["other_sources"]) == ref["other_sources"]
+            assert provenance["article_type_label"] == ref["article_type_label"]
+            assert provenance["abstract_seen_at"] == ref["abstract_seen_at"]
 
 
 def test_build_never_replaces_a_pubmed_record(tmp_path):

@@ -17,8 +17,12 @@ from litbase.publish.serve import datasette_args, settings
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "datasets" / "peer-support"
 SEED = 35392492
+PROBABLE = [26226526, 29843841, 28826752]  # lines 3, 22 and 23 of the seed's list
 FIRST_TITLE = "A Peer-Support and Mindfulness Program to Improve the Mental Health of Medical Students"
-SEARCH_ORDER = [27355784, 22106247, 29878948, 27092397, 32232665, 22430901, SEED]  # bm25
+# The 11 articles with "peer" and "support" in their title (or, for the seed, its abstract),
+# most relevant first (bm25: short titles first, the seed's long abstract last).
+SEARCH_ORDER = [27355784, 22106247, 29878948, 26226526, 27092397, 32232665, 34249197, 29843841,
+                22430901, 19632979, SEED]
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +120,7 @@ def test_table_search(db_path):
     found = rows(db_path, "/litbase/articles.json?_search=peer+support&_shape=array&_size=100")
     assert sorted(r["pmid"] for r in found) == sorted(SEARCH_ORDER)
     page = fetch(db_path, "/litbase/articles?_search=peer+support")
-    assert "7 rows where search matches" in page.text
+    assert "11 rows where search matches" in page.text
 
 
 def test_search_query_ranks_by_relevance(db_path):
@@ -140,7 +144,7 @@ def test_references_query(db_path):
     assert [r["position"] for r in refs if r["self_reference"]] == [47]
     page = fetch(db_path, f"/litbase/references?pmid={SEED}")
     assert FIRST_TITLE in page.text
-    assert page.text.count(">Title not known<") == 26
+    assert page.text.count(">Title not known<") == 19  # the 19 references nobody identified
     assert 'href="/litbase/articles/29467969"' in page.text
 
 
@@ -169,18 +173,19 @@ def test_co_cited_query(db_path):
 
 def test_missing_titles_query(db_path):
     missing = rows(db_path, "/litbase/missing_titles.json?_shape=array")
-    assert len(missing) == 26
+    assert len(missing) == 19
     assert (missing[0]["position"], missing[0]["pmid"]) == (2, 29467969)
     assert all(m["completeness"].startswith("title not known") for m in missing)
     page = fetch(db_path, "/litbase/missing_titles")
-    assert "Mil Med. 2015 Aug;180(8):851-6 [PMID: 26226526]" in page.text
+    assert "CJEM. 2013 May;15(3):175-7 [PMID: 23663465]" in page.text
+    assert "26226526" not in page.text  # line 3 has a (probable) title since 2026-12-05
 
 
 def test_top_authors_query(db_path):
     authors = rows(db_path, "/litbase/top_authors.json?_shape=array")
     assert [(a["name"], a["papers"]) for a in authors[:3]] == [
         ("Dyrbye LN", 3), ("Shanafelt TD", 3), ("Shapiro J", 2)]
-    assert len(authors) == 92
+    assert len(authors) == 100  # the query's limit; the collection has 123 authors
     page = fetch(db_path, "/litbase/top_authors")
     assert "Dyrbye LN" in page.text
 
@@ -205,6 +210,16 @@ def test_article_page(db_path):
     assert "The title of this article is not in the gathered facts." in unknown.text
     assert "Not known yet: nobody has looked up this article's reference list" in unknown.text
     assert "match to this PMID: not_found" in unknown.text
+    # The three references the seed marks as probable matches carry a labelled note; no other page does.
+    pages = dict(zip(PROBABLE + [27092397, 29467969, SEED], fetch(
+        db_path, *[f"/litbase/articles/{p}" for p in PROBABLE + [27092397, 29467969, SEED]])))
+    for pmid, page in pages.items():
+        assert ('<p class="litbase-missing litbase-probable"><strong>Probable match.</strong>'
+                in page.text) == (pmid in PROBABLE), pmid
+    assert ("The pages these facts were read on do not confirm that they belong to PMID 26226526;"
+            " the notes on the facts below say what the match rests on.") in pages[26226526].text
+    assert "No stored page seen that shows PMID 26226526" in pages[26226526].text
+    assert "match to this PMID: probable" in pages[29843841].text
 
 
 def test_overview_and_svgs(db_path):
@@ -232,13 +247,19 @@ def test_public_mode(db_path):
         public=True,
     )
     assert sql.status_code == 403
-    assert download.status_code in (403, 404)
+    assert download.status_code == 403
     assert canned.status_code == 200 and len(canned.json()) == 51
+    # Tables still browse: every article, counted and listed.
     assert table.status_code == 200
-    args = datasette_args(["x.db"], "m.yml", public=True)
-    assert args[:2] == ["-i", "x.db"] and "--cors" not in args
-    assert ["--setting", "allow_download", "off"] == args[args.index("allow_download") - 1:][:3]
-    assert "sql_time_limit_ms" in args and "default_allow_sql" in args
+    assert (table.json()["filtered_table_rows_count"], len(table.json()["rows"])) == (51, 51)
+    # Immutable (-i), local only, no CORS, no download, no arbitrary SQL, time and size limits.
+    assert datasette_args(["x.db"], "m.yml", public=True) == [
+        "-i", "x.db", "--host", "127.0.0.1", "--port", "8001", "--metadata", "m.yml",
+        "--setting", "suggest_facets", "off", "--setting", "truncate_cells_html", "200",
+        "--setting", "default_facet_size", "10", "--setting", "sql_time_limit_ms", "1000",
+        "--setting", "facet_time_limit_ms", "200", "--setting", "max_returned_rows", "1000",
+        "--setting", "allow_download", "off", "--setting", "default_allow_sql", "off",
+        "--setting", "max_csv_mb", "20"]
     assert datasette_args(["x.db"], "m.yml")[:5] == ["x.db", "--host", "127.0.0.1", "--port", "8001"]
 
 

@@ -2,9 +2,12 @@
 
 import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from litbase.graph.metrics import (
     EdgeList,
+    PageRankNotConverged,
     citation_metrics,
     cocitation_counts,
     coupling_counts,
@@ -57,6 +60,12 @@ class TestCounts:
         assert cocitation_counts(EdgeList.from_graph(self.G), budget=2) == ([(3, 4, 2)], 2)
         assert cocitation_counts(EdgeList.from_graph(self.G), budget=3) == (
             [(3, 4, 2), (3, 5, 1), (4, 5, 1)], 1)
+
+    def test_budget_below_the_ties_at_the_top_keeps_nothing(self):
+        # 1 and 2 both cite 3, 4 and 5: three pairs co-cited twice, none more.
+        edges = EdgeList.from_pairs([1, 2, 3, 4, 5], [(a, b) for a in (1, 2) for b in (3, 4, 5)])
+        assert cocitation_counts(edges, budget=2) == ([], 3)
+        assert cocitation_counts(edges, budget=3) == ([(3, 4, 2), (3, 5, 2), (4, 5, 2)], 1)
 
 
 class TestPageRank:
@@ -138,10 +147,116 @@ def test_update_graph_writes_tables(tmp_path):
     assert G.nodes[3]["citations_received"] == 3
 
 
-def test_docstring_examples():
+# The functions whose docstrings show worked examples; each must run and hold.
+@pytest.mark.parametrize("name", ["citation_graph", "pagerank", "citation_metrics",
+                                  "cocitation_counts", "coupling_counts"])
+def test_docstring_examples(name):
     import doctest
 
     import litbase.graph.metrics
 
-    result = doctest.testmod(litbase.graph.metrics)
-    assert (result.failed, result.attempted) == (0, 11)
+    function = getattr(litbase.graph.metrics, name)
+    (test,) = doctest.DocTestFinder().find(function, name, globs=vars(litbase.graph.metrics).copy())
+    runner = doctest.DocTestRunner()
+    result = runner.run(test)
+    assert test.examples, f"{name} lost its examples"
+    assert (result.failed, result.attempted) == (0, len(test.examples))
+
+
+class TestPageRankConvergence:
+    # 1 and 2 cite 3, 3 cites both: with no damping the ranks swing between
+    # (1/3, 1/3, 1/3) and (1/6, 1/6, 2/3) for ever, changing by 2/3 each step.
+    SWING = EdgeList.from_pairs([1, 2, 3], [(1, 3), (2, 3), (3, 1), (3, 2)])
+
+    def test_no_convergence_raises(self):
+        with pytest.raises(PageRankNotConverged) as info:
+            pagerank(self.SWING, alpha=1.0)
+        assert str(info.value) == ("PageRank did not converge within 100 iterations: the ranks"
+                                   " still changed by 0.667 in the last one (tolerance 3e-06)")
+        assert (info.value.iterations, info.value.change, info.value.limit) == (
+            100, pytest.approx(2 / 3), pytest.approx(3e-6))
+
+    def test_it_is_the_exception_networkx_raises(self):
+        with pytest.raises(nx.PowerIterationFailedConvergence):
+            nx.pagerank(nx.DiGraph([(1, 3), (2, 3), (3, 1), (3, 2)]), alpha=1.0)
+        with pytest.raises(nx.PowerIterationFailedConvergence):
+            pagerank(self.SWING, alpha=1.0)
+
+    def test_too_few_iterations_raise(self):
+        # The damped two-node graph converges, but not in two steps.
+        with pytest.raises(PageRankNotConverged, match="within 2 iterations"):
+            pagerank(EdgeList.from_pairs([1, 2], [(1, 2)]), max_iter=2)
+
+
+# Random graphs: every measure against a brute-force recomputation from the link list.
+graphs = st.integers(min_value=1, max_value=12).flatmap(lambda n: st.tuples(
+    st.just(list(range(1, n + 1))),
+    st.lists(st.tuples(st.integers(1, n + 2), st.integers(1, n + 2)), max_size=40),  # n+1, n+2: outside
+    st.lists(st.integers(1, n), max_size=3)))
+
+
+def links_inside(pmids, pairs):
+    return {(a, b) for a, b in pairs if a in pmids and b in pmids and a != b}
+
+
+def brute_pairs(pmids, groups):
+    """(a, b, n) for a < b appearing together in n of the groups."""
+    counts = {}
+    for group in groups:
+        for a in group:
+            for b in group:
+                if a < b:
+                    counts[a, b] = counts.get((a, b), 0) + 1
+    return sorted((a, b, n) for (a, b), n in counts.items())
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs)
+def test_measures_match_brute_force_on_random_graphs(graph):
+    pmids, pairs, seeds = graph
+    links = links_inside(set(pmids), pairs)
+    edges = EdgeList.from_pairs(pmids, pairs)
+    assert sorted(zip(edges.pmids[edges.citing].tolist(), edges.pmids[edges.cited].tolist())) == sorted(links)
+    metrics = citation_metrics(edges, seeds=seeds)
+    assert sorted(metrics) == pmids
+    for p in pmids:
+        assert metrics[p]["citations_received"] == sum(1 for _, b in links if b == p)
+        assert metrics[p]["citations_made"] == sum(1 for a, _ in links if a == p)
+    # PageRank: a probability over the articles, and networkx's own answer.
+    G = nx.DiGraph(list(links))
+    G.add_nodes_from(pmids)
+    assert sum(m["pagerank"] for m in metrics.values()) == pytest.approx(1.0, abs=1e-12)
+    assert all(m["pagerank"] > 0 for m in metrics.values())
+    assert {p: m["pagerank"] for p, m in metrics.items()} == pytest.approx(nx.pagerank(G), abs=1e-5)
+    # Hops: shortest paths over links taken either way.
+    U = G.to_undirected()
+    for p in pmids:
+        reachable = [nx.shortest_path_length(U, s, p) for s in set(seeds) if nx.has_path(U, s, p)]
+        assert metrics[p]["hops_from_seed"] == (min(reachable) if reachable else None)
+    # Communities: numbered by size, largest first, and never joining unlinked parts.
+    community = {p: m["community"] for p, m in metrics.items()}
+    sizes = [list(community.values()).count(c) for c in range(max(community.values()) + 1)]
+    assert all(size > 0 for size in sizes) and sizes == sorted(sizes, reverse=True)
+    for component in nx.connected_components(U):
+        assert not {community[p] for p in component} & {community[p] for p in set(pmids) - component}
+    # Co-citation: articles cited together; coupling: articles citing the same one.
+    cites = [{b for a, b in links if a == p} for p in pmids]
+    cited_by = [{a for a, b in links if b == p} for p in pmids]
+    assert cocitation_counts(edges) == (brute_pairs(pmids, cites), 1)
+    assert coupling_counts(edges) == (brute_pairs(pmids, cited_by), 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs, st.integers(min_value=0, max_value=8))
+def test_budget_keeps_every_pair_above_the_threshold_and_no_more_than_the_budget(graph, budget):
+    pmids, pairs, _ = graph
+    links = links_inside(set(pmids), pairs)
+    every = brute_pairs(pmids, [{b for a, b in links if a == p} for p in pmids])
+    kept, min_count = cocitation_counts(EdgeList.from_pairs(pmids, pairs), budget=budget)
+    assert kept == [pair for pair in every if pair[2] >= min_count]
+    if len(every) <= budget:
+        assert min_count == 1
+    else:
+        # The lowest threshold that fits: one lower would keep more than the budget.
+        assert len(kept) <= budget
+        assert len([pair for pair in every if pair[2] >= min_count - 1]) > budget

@@ -2,6 +2,7 @@
 
 import json
 import sqlite3
+from pathlib import Path
 
 from test_datasette import SEED, db_path, fetch  # noqa: F401  (db_path is a fixture)
 
@@ -9,6 +10,8 @@ from litbase.graph.tables import update_graph
 from litbase.publish.network_data import network_data
 from litbase.store.schema import open_db
 from litbase.store.articles import add_to_collection, save_articles, save_collection
+
+STATIC = Path(__file__).resolve().parents[1] / "litbase" / "publish" / "static"
 
 
 def test_article_network_json(db_path):  # noqa: F811
@@ -36,7 +39,8 @@ def test_network_page_embeds_data_and_script(db_path):  # noqa: F811
     data = json.loads(html.split('id="litbase-network-data">')[1].split("</script>")[0])
     assert len(data["nodes"]) == 51
     assert fetch(db_path, "/-/litbase/litbase/network?pmid=abc").status_code == 400
-    assert fetch(db_path, "/-/litbase/static/network.js").status_code == 200
+    script = fetch(db_path, "/-/litbase/static/network.js")
+    assert (script.status_code, script.text) == (200, (STATIC / "network.js").read_text())
 
 
 def test_layout_is_deterministic_and_truncates_to_the_most_cited(tmp_path):

@@ -1,16 +1,17 @@
-"""NCBI's rate limit, seen from the server: a 2-hop crawl of thousands of articles never
-sends more than 3 requests in any second (10 with an API key), and sends no more requests
-than the batch sizes make necessary.
+"""NCBI's rate limit in a real crawl: a 2-hop crawl of thousands of articles never
+starts more than 3 requests in any second (10 with an API key), and sends no more
+requests than the batch sizes make necessary.
 
-The server enforces the limit as NCBI does (a 429 for the request over it), so a limiter
-that let one request too many through would show up twice: in the window count and as
-an extra request.
+The limiter runs on a fake clock that only its own waits move on, so the start of
+every request is known exactly and the test waits for nothing. Every limiter the
+crawl makes records into one list: a second limiter, or a request that bypassed
+the limiter, would show up as too many starts in a second or as a request with no
+recorded start.
 """
 
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 import sqlite_utils
@@ -19,6 +20,8 @@ from eutils_server import Corpus, FakeEutilsServer
 
 from litbase.cli import cli
 from litbase.grow.crawl import EFETCH_BATCH, ELINK_BATCH
+from litbase.sources import http
+from litbase.sources.http import RateLimiter
 
 # No deposited reference lists: every link comes from elink, so one pass over
 # the levels finds everything and the levels below can be computed from the
@@ -56,37 +59,70 @@ LEVELS = expected_levels(CORPUS, SEEDS, DEPTH)
 
 
 def test_the_crawl_is_big_enough():
-    assert [len(level) for level in LEVELS] == [25, 616, 4065]
-    assert minimum_requests(LEVELS) == 17  # 1 + 1, 2 + 4, 9
+    assert len(LEVELS) == DEPTH + 1 and LEVELS[0] == set(SEEDS)
+    assert all(not (a & b) for i, a in enumerate(LEVELS) for b in LEVELS[i + 1:])
+    # Each level after the seeds needs several batches, and the whole crawl more
+    # requests than even the keyed limit lets through in one second.
+    assert all(len(level) > EFETCH_BATCH for level in LEVELS[1:])
+    assert len(LEVELS[1]) > ELINK_BATCH
+    assert minimum_requests(LEVELS) > 10
+
+
+def most_in_any_window(starts: list[float], window: float) -> int:
+    best = first = 0
+    for last, t in enumerate(starts):
+        while t - starts[first] >= window:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("api_key, limit", [(None, 3), ("rate-test-key", 10)], ids=["no key", "with key"])
 def test_two_hop_crawl_keeps_the_rate_and_the_minimum(monkeypatch, tmp_path, api_key, limit):
+    clock, starts = FakeClock(), []
+
+    class RecordingLimiter(RateLimiter):
+        def acquire(self):
+            waited = super().acquire()
+            starts.append(clock.now)  # one thread, and nothing else moves the clock
+            return waited
+
+    # Every limiter the process makes from here on runs on the fake clock and records into `starts`.
+    monkeypatch.setattr(http, "_shared_limiters", {})
+    monkeypatch.setattr(http, "RateLimiter", lambda rate: RecordingLimiter(rate, clock=clock, sleep=clock.sleep))
     db_path = tmp_path / "rate.db"
-    with FakeEutilsServer(CORPUS, enforce_rate_limit=limit) as fake:
+    with FakeEutilsServer(CORPUS) as fake:
         monkeypatch.setenv("LITBASE_EUTILS_URL", fake.base_url)
         if api_key:
             monkeypatch.setenv("NCBI_API_KEY", api_key)
         else:
             monkeypatch.delenv("NCBI_API_KEY", raising=False)
-        started = time.monotonic()
         result = CliRunner().invoke(cli, ["fetch", str(db_path), *map(str, SEEDS), "--depth", str(DEPTH),
                                           "--no-progress", "--sources", "pubmed"])
-        seconds = time.monotonic() - started
         assert result.exit_code == 0, result.output
         log = fake.requests
-        busiest = fake.max_requests_in_any_window(1.0)
-    print(f"{limit}/s: {len(log)} requests in {seconds:.1f} s, busiest second {busiest}")
-    assert [r.status for r in log] == [200] * len(log)  # the server never had to say 429
-    assert busiest <= limit
-    minimum = minimum_requests(LEVELS)
-    assert minimum <= len(log) <= math.floor(minimum * 1.1)
-    # The limiter was actually needed: unthrottled, 17 requests go out in well under a second.
-    assert log[-1].time - log[0].time >= (len(log) - limit) / limit
+    assert [r.status for r in log] == [200] * len(log)
+    assert len(log) == len(starts) == minimum_requests(LEVELS)
+    assert most_in_any_window(starts, 1.0) == limit
+    # The limiter waits no longer than it must: `limit` starts at once, then the next
+    # `limit` one window (and its margin) after them, and so on.
+    span = http.RATE_WINDOW_SECONDS + http.RATE_WINDOW_MARGIN
+    assert starts == pytest.approx([k // limit * span for k in range(len(starts))], abs=1e-9)
     db = sqlite_utils.Database(db_path)
-    assert db["articles"].count == sum(map(len, LEVELS)) == 4706
+    assert db["articles"].count == sum(map(len, LEVELS))
     by_depth = dict(db.execute(
         "select depth, count(*) from (select pmid, min(depth) as depth from collections_articles"
         " group by pmid) group by depth").fetchall())
-    assert by_depth == {0: 25, 1: 616, 2: 4065}
+    assert by_depth == {depth: len(level) for depth, level in enumerate(LEVELS)}

@@ -77,11 +77,6 @@ def publication_type_names(article: dict) -> list[str]:
     return [p["name"] for p in article.get("publication_types") or [] if p.get("name")]
 
 
-def is_review(article: dict) -> bool:
-    names = {n.lower() for n in publication_type_names(article)}
-    return bool(names & {"review", "systematic review", "meta-analysis"})
-
-
 # Format type -> (record_type, PubMed publication type) when read back.
 RIS_TYPES = {"JOUR": "article", "CHAP": "chapter", "BOOK": "book", "EBOOK": "book",
              "ECHAP": "chapter", "EJOUR": "article", "ABST": "article", "GEN": "article"}

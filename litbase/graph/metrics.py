@@ -98,11 +98,30 @@ def _index_of(pmids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nda
     return positions, pmids[positions] == values
 
 
+class PageRankNotConverged(nx.PowerIterationFailedConvergence):
+    """Power iteration stopped at ``max_iter`` with the ranks still moving.
+
+    A subclass of networkx's exception, so code written for ``nx.pagerank``
+    catches it too; its message says what was reached and what was asked.
+    """
+
+    def __init__(self, iterations: int, change: float, limit: float):
+        super().__init__(iterations)
+        self.iterations, self.change, self.limit = iterations, change, limit
+
+    def __str__(self) -> str:
+        return (f"PageRank did not converge within {self.iterations} iterations: the ranks"
+                f" still changed by {self.change:.3g} in the last one (tolerance {self.limit:.3g})")
+
+
 def pagerank(edges: EdgeList, alpha: float = 0.85, tol: float = 1.0e-6, max_iter: int = 100) -> np.ndarray:
     """PageRank by power iteration on a sparse matrix, as networkx defines it.
 
     Dangling articles (no links out within the collection) spread their rank
-    evenly over every article, as in ``networkx.pagerank``.
+    evenly over every article, as in ``networkx.pagerank``. Raises
+    ``PageRankNotConverged`` when ``max_iter`` iterations do not bring the
+    total change under ``len(pmids) * tol``, as networkx does, rather than
+    return ranks that are still moving.
 
     >>> e = EdgeList.from_pairs([1, 2], [(1, 2)])
     >>> [round(float(x), 3) for x in pagerank(e)]
@@ -117,12 +136,17 @@ def pagerank(edges: EdgeList, alpha: float = 0.85, tol: float = 1.0e-6, max_iter
     transition = (sp.diags(inverse) @ A).T.tocsr()  # column-stochastic where out_degree > 0
     dangling = out_degree == 0
     rank = np.full(n, 1.0 / n)
+    # Each step shrinks the total change by at least alpha (the matrix is stochastic), so
+    # with the defaults the change in step 100 is below 2 * 0.85**99 = 2e-7 < n * tol:
+    # only a caller's own alpha, tol or max_iter can make this raise.
+    change = float("inf")
     for _ in range(max_iter):
         previous = rank
         rank = alpha * (transition @ rank + rank[dangling].sum() / n) + (1 - alpha) / n
-        if np.abs(rank - previous).sum() < n * tol:
-            break
-    return rank / rank.sum()
+        change = float(np.abs(rank - previous).sum())
+        if change < n * tol:
+            return rank / rank.sum()
+    raise PageRankNotConverged(max_iter, change, n * tol)
 
 
 def louvain(edges: EdgeList, seed: int = LOUVAIN_SEED) -> np.ndarray:
@@ -225,7 +249,10 @@ def _upper_pairs(pmids, matrix: sp.coo_matrix, min_count: int, budget: int | Non
     if budget is not None and len(counts) > budget:
         # pairs_at_least[t] = how many pairs have a count of t or more
         pairs_at_least = np.cumsum(np.bincount(counts)[::-1])[::-1]
-        min_count = max(min_count, int(np.argmax(pairs_at_least <= budget)))
+        fits = pairs_at_least <= budget
+        # When even the strongest count is shared by more pairs than the budget, none fit.
+        lowest = int(np.argmax(fits)) if fits.any() else len(pairs_at_least)
+        min_count = max(min_count, lowest)
     keep = counts >= min_count
     rows, cols, counts = rows[keep], cols[keep], counts[keep]
     order = np.lexsort((cols, rows))

@@ -1,12 +1,13 @@
 """A PubMed search into a collection: esearch on the history server, then efetch in batches.
 
 ESearch hands out at most 9,999 IDs of a result set, even through the
-history server (DESIGN.md). A larger query is cut into publication-date
-slices: ask the count first, and while a slice holds more than 9,999 hits,
-bisect its date range (by years, then by days inside one year). Each slice
-is then searched again with ``usehistory=y`` and paged with efetch. The
-slice counts are added up and compared with PubMed's total, so a record
-outside every slice is reported instead of silently cut.
+history server (NCBI refuses a retstart past 9,998 with an error). A
+larger query is cut into publication-date slices: ask the count first, and
+while a slice holds more than 9,999 hits, bisect its date range (by years,
+then by days inside one year). Each slice is then searched again with
+``usehistory=y`` and paged with efetch. The slice counts are added up and
+compared with PubMed's total, so a record outside every slice is reported
+instead of silently cut.
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ class FileKind:
     # None: the importer reads the file itself, streaming (PubMed baseline files are GBs).
     parse: Callable[[str, str], list[dict]] | None
     # A kind that is not a bibliography stores itself: importer(db, path, parsed,
-    # collection, **options) -> the report dict, with an optional "summary" line.
+    # collection, **options), or importer(db, path, collection, **options) when parse
+    # is None -> the report dict, with an optional "summary" line.
     importer: Callable | None = None
 
 
@@ -88,8 +89,8 @@ def import_file(db, path, collection: str | None = None, **options) -> dict:
     with open(path, "rb") as stream:
         head = stream.read(4096).decode("utf-8-sig", "ignore")
     kind = file_kind(path, head)
-    if kind.parse is None:
-        return kind.importer(db, path, None, collection, **options)
+    if kind.parse is None:  # the importer reads the file itself, batch by batch
+        return kind.importer(db, path, collection, **options)
     text = read_text(path)
     if kind.importer is not None:
         return kind.importer(db, path, kind.parse(text, str(path)), collection, **options)

@@ -231,13 +231,9 @@ def newer_files_done(db, path: Path) -> list[str]:
                   and (file_number(n) or (0, 0))[1] > number[1])
 
 
-def import_pubmed(db, path, parsed=None, collection: str | None = None, progress: bool | None = None,
+def import_pubmed(db, path, collection: str | None = None, progress: bool | None = None,
                   **options) -> dict:
-    """Stream one PubMed XML file into the database, resuming where an earlier run stopped.
-
-    ``parsed`` is unused (the file is read here, batch by batch); it keeps the
-    importer signature of ``import_files.FILE_KINDS``.
-    """
+    """Stream one PubMed XML file into the database, resuming where an earlier run stopped."""
     if options.get("pmid") is not None:
         raise BibliographyError(str(path), None, "--pmid applies to PubMed page text only")
     path = Path(path)

@@ -165,6 +165,8 @@ def article_page(article: dict, references: list[dict], cited_by: list[dict],
         "source_url": article.get("source_url"),
         "field_sources": json_object(article.get("field_sources")),
         "match_confidence": provenance.get("match_confidence"),
+        # The facts may belong to another article: the page says so above them.
+        "probable_match": provenance.get("match_confidence") == "probable",
         "article_type_label": provenance.get("article_type_label"),
         "notes": json_list(provenance.get("notes")),
         "other_sources": json_list(provenance.get("other_sources")),

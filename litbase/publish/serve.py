@@ -17,10 +17,11 @@ from litbase.publish.pages import database_name, metadata_for
 DEFAULT_HOST = "127.0.0.1"  # never all interfaces unless asked: Datasette runs read-only SQL for anyone
 DEFAULT_PORT = 8001
 
-# Datasette settings for every run: facet suggestions cost ~350 ms a table page
-# (DESIGN.md anchors); the configured facets stay. Long abstracts are cut in
-# table views (the article page shows them whole); facets list their top ten
-# values, with a link to more.
+# Datasette settings for every run: facet suggestions made a table page take about
+# 350 ms instead of 9-27 ms (Datasette 0.65 on a 2-core machine; docs/benchmarks.md,
+# Serve, compares these settings with the defaults); the configured facets stay.
+# Long abstracts are cut in table views (the article page shows them whole);
+# facets list their top ten values, with a link to more.
 SETTINGS = {"suggest_facets": False, "truncate_cells_html": 200, "default_facet_size": 10}
 
 # --public: a site anyone can reach. SQL time limits bound what one request

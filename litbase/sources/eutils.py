@@ -1,4 +1,10 @@
-"""NCBI E-utilities client: every rule of NCBI etiquette in one class (STYLE point 9)."""
+"""NCBI E-utilities client: every rule of NCBI etiquette in one class.
+
+Identity (tool, email, api_key) on every request, one rate limiter per server
+and key kind, retries for 429, 5xx and timeouts and never for other 4xx, POST
+for long ID lists, repeated ``id=`` for elink; a rule changed here holds for
+every caller.
+"""
 
 from __future__ import annotations
 
@@ -82,8 +88,8 @@ class EutilsClient(PoliteClient):
     """Talks to E-utilities politely: identity, one shared limiter, retries, POST for long lists.
 
     Keyword arguments after ``base_url`` (session, limiter, timeout,
-    max_attempts, backoff_base, backoff_cap, on_request, sleep, random) are
-    http_client.PoliteClient's.
+    max_attempts, backoff_base, backoff_cap, on_request, sleep, random, clock)
+    are ``litbase.sources.http.PoliteClient``'s.
     """
 
     transport_error = EutilsTransportError
@@ -102,10 +108,6 @@ class EutilsClient(PoliteClient):
 
     def __repr__(self) -> str:  # never show the key
         return f"EutilsClient(base_url={self.base_url!r}, has_api_key={self._api_key is not None})"
-
-    @property
-    def has_api_key(self) -> bool:
-        return self._api_key is not None
 
     # --- endpoints -------------------------------------------------------------------------
 

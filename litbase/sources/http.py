@@ -132,14 +132,16 @@ class PoliteClient:
                  backoff_cap: float = BACKOFF_CAP,
                  on_request: Callable[[dict[str, Any]], None] | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 random: Callable[[], float] = _random.random):
+                 random: Callable[[], float] = _random.random,
+                 clock: Callable[[], float] = time.monotonic):
         self.session = session or requests.Session()
         self.limiter = limiter
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.on_request = on_request
-        self._sleep, self._random = sleep, random
+        # Injected so tests can check each wait and each logged duration exactly.
+        self._sleep, self._random, self._clock = sleep, random, clock
 
     def close(self) -> None:
         self.session.close()
@@ -156,7 +158,7 @@ class PoliteClient:
         for attempt in range(1, self.max_attempts + 1):
             self.limiter.acquire()
             started_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-            t0 = time.monotonic()
+            t0 = self._clock()
             status = body = retry_after = error = result = None
             outcome = "ok"
             try:
@@ -176,7 +178,7 @@ class PoliteClient:
                 self.on_request({
                     "endpoint": endpoint, "method": method, "params": dict(logged_params),
                     "status": status, "bytes": None if body is None else len(body),
-                    "seconds": round(time.monotonic() - t0, 4), "attempt": attempt,
+                    "seconds": round(self._clock() - t0, 4), "attempt": attempt,
                     "outcome": outcome if error is None else "retry" if will_retry else "error",
                     "error": None if error is None else self.scrub(str(error)),
                     "started_at": started_at})
