@@ -8,8 +8,11 @@ from click.testing import CliRunner
 from eutils_server import Corpus, FakeEutilsServer
 
 from litbase.cli import cli
+from litbase.imports.files import import_file
+from litbase.imports.ids import NOT_ASKED
 from litbase.model.errors import BibliographyError
 from litbase.parse.idlists import SNIFF, parse_id_list
+from litbase.store.schema import open_db
 
 LIST = """# my reading list
 123456, 234567 345678
@@ -161,3 +164,15 @@ def test_a_bad_token_stores_nothing(tmp_path):
     assert result.exit_code == 1
     assert "bad.pmids, line 3: 'three' is neither a PMID" in result.output
     assert sqlite_utils.Database(db_path)["articles"].count == 0
+
+
+def test_the_library_without_clients_asks_nobody_and_keeps_the_ids(tmp_path):
+    # import_file builds no client of its own: without ``ncbi`` a DOI or PMCID waits, unresolved.
+    source = tmp_path / "mixed.txt"
+    source.write_text("7 PMC8 10.5555/x.9\n")
+    db = open_db(tmp_path / "l.db")
+    report = import_file(db, source)
+    assert (report["stored"], report["unmatched"]) == (1, 2)
+    assert [r["pmid"] for r in db["articles"].rows] == [7]
+    assert {r["id"]: json.loads(r["record"])["unresolved"] for r in db["unmatched_records"].rows} == {
+        "pmcid:pmc8": NOT_ASKED, "doi:10.5555/x.9": NOT_ASKED}
