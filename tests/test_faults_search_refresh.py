@@ -20,6 +20,7 @@ import sqlite3
 import threading
 import urllib.parse
 
+import click
 import pytest
 from click.testing import CliRunner
 from db_dump import differences, dump, duplicate_rows
@@ -28,7 +29,17 @@ from test_fetch import CITERS, REFS, SEED, seed_corpus
 
 import litbase.cli.options
 from litbase.cli import cli
-from litbase.sources.eutils import EutilsClient
+from litbase.cli.options import reports_source_errors, source_error_line
+from litbase.parse.icite import IciteParseError
+from litbase.parse.pubmed import PubmedParseError
+from litbase.sources.eutils import (
+    EutilsClient,
+    EutilsHTTPError,
+    EutilsResponseError,
+    EutilsRetriesExhausted,
+    EutilsTransportError,
+)
+from litbase.sources.json_api import SourceFormatError
 
 # Long enough that scrubbing it from error text cannot touch ordinary words.
 KEY = "fault-test-key-0123456789"
@@ -452,3 +463,48 @@ def test_refresh_body_cut_short_by_the_connection(refresh_server, waits, tmp_pat
     assert refresh(db_path).exit_code == 0
     assert sent(refresh_server) == CLEAN_REFRESH
     assert_same_as(db_path, clean_refresh)
+
+
+# --- the line itself -------------------------------------------------------------------------
+
+STORED = "Everything fetched so far is stored"
+
+
+@pytest.mark.parametrize("error, line", [
+    (EutilsRetriesExhausted("idconv", 2, EutilsTransportError(
+        "idconv", "ConnectionError: /idconv/?ids=PMC8&tool=litbase&email=me%40example.org&api_key=***")),
+     "NCBI's ID converter (idconv) gave no usable answer in 2 attempts, the last one ConnectionError:"
+     f" /idconv/?ids=PMC8&tool=litbase&email=***&api_key=***. {RESUME}"),
+    (EutilsHTTPError("efetch", 414, "Request-URI Too Long"),
+     f"PubMed (efetch) failed: HTTP 414: Request-URI Too Long. {STORED}; asking again will not help:"
+     " check the PMIDs."),
+    (EutilsResponseError("elink", "Unable to obtain query #1", transient=True),
+     f"PubMed (elink) answered with an error: Unable to obtain query #1. {RESUME}"),
+    (SourceFormatError("europepmc/references", "the answer is not a JSON object"),
+     f"Europe PMC (europepmc/references) sent an answer litbase cannot read: the answer is not a JSON"
+     f" object. {RESUME}"),
+    # A parser's error that reached the command without read_answer: named by the service it reads;
+    # its own full stop and line break do not make a second sentence or a second line.
+    (PubmedParseError("malformed PubMed XML in <bytes> at line 1,\ncolumn 7."),
+     f"PubMed sent an answer litbase cannot read: malformed PubMed XML in <bytes> at line 1, column 7. {RESUME}"),
+    (IciteParseError("record 1 has no PMID"),
+     f"iCite sent an answer litbase cannot read: record 1 has no PMID. {RESUME}"),
+])
+def test_the_line_names_the_service_and_what_to_do(error, line):
+    assert source_error_line(error, STORED, "the PMIDs") == line
+
+
+def test_reports_source_errors_closes_first_and_exits_with_one_line():
+    closed = []
+    with pytest.raises(click.ClickException) as caught:
+        with reports_source_errors(check="the query", before=lambda: closed.append(True)):
+            raise EutilsResponseError("esearch", "Invalid query syntax")
+    assert closed == [True]
+    assert (caught.value.exit_code, caught.value.message) == (1, (
+        f"PubMed (esearch) answered with an error: Invalid query syntax. {STORED}; asking again will"
+        " not help: check the query."))
+    # Anything else is not a source's failure and passes through untouched.
+    with pytest.raises(KeyError):
+        with reports_source_errors(before=lambda: closed.append(True)):
+            raise KeyError("x")
+    assert closed == [True]

@@ -143,7 +143,8 @@ def source_error_line(error: Exception, stored: str, check: str) -> str:
     todo = RESUME
     if not isinstance(error, ServiceError):
         source = next(name for kind, name in PARSE_ERRORS.items() if isinstance(error, kind))
-        return " ".join(f"{source} sent an answer litbase cannot read: {error}. {stored}; {todo}.".split())
+        what = f"sent an answer litbase cannot read: {error}"
+        return " ".join(f"{source} {what.rstrip('.')}. {stored}; {todo}.".split())
     if isinstance(error, ServiceRetriesExhausted):
         endpoint = error.endpoint
         what = (f"gave no usable answer in {error.attempts} attempts, the last one"
@@ -158,8 +159,10 @@ def source_error_line(error: Exception, stored: str, check: str) -> str:
         endpoint, what = error.endpoint, f"failed: {_detail(error)}"
         if isinstance(error, ServiceHTTPError) and not error.retryable:
             todo = f"asking again will not help: check {check}"
-    # Error pages and parser messages may carry line breaks; the report is one line.
-    return without_identity(" ".join(f"{source_name(endpoint)} ({endpoint}) {what}. {stored}; {todo}.".split()))
+    # Error pages and parser messages may carry line breaks and end with their own full stop;
+    # the report is one line of sentences.
+    line = f"{source_name(endpoint)} ({endpoint}) {what.rstrip('.')}. {stored}; {todo}."
+    return without_identity(" ".join(line.split()))
 
 
 @contextlib.contextmanager

@@ -25,7 +25,8 @@ Parsed = TypeVar("Parsed")
 # The key and the e-mail go to NCBI and nowhere else. requests quotes the whole URL of a failed
 # GET in its errors, so an error's text is masked before it is stored or shown.
 IDENTITY = ("api_key", "email")
-_IDENTITY_IN_TEXT = re.compile(r"\b((?:api_key|email)=)[^&\s'\"]+")
+# A value runs to the next parameter, space or quote, and does not take the sentence's full stop.
+_IDENTITY_IN_TEXT = re.compile(r"\b((?:api_key|email)=)[^&\s'\"]*[^&\s'\".,;)]")
 KINDS = {"efetch": "PubMed XML", "elink": "eLink XML", "esearch": "ESearch XML",
          "idconv": "ID converter JSON"}
 
