@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, with everything it needs: the package and its test
-# tools in .venv, Debian's chromium (browser tests) and pandoc (bibliography
-# checks) when they are missing. (tests/test_docs.py checks the README's
+# tools in .venv at the versions of requirements/test.lock (hash-checked),
+# Debian's chromium (browser tests) and pandoc (bibliography checks) when they
+# are missing. Arguments go to pytest. (tests/test_docs.py checks the README's
 # generated parts.)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -15,7 +15,8 @@ from test_fetch import SEED
 from test_sources import run, servers  # noqa: F401  (fixture)
 
 from litbase.cli import cli
-from litbase.graph.coverage import DIFFERENCES_SQL, coverage, differences
+from litbase.graph.coverage import coverage, differences
+from litbase.store.coverage import DIFFERENCES_SQL
 from litbase.store.articles import add_to_collection, save_citations, save_collection
 
 WHOLE = [

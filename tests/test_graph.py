@@ -260,3 +260,33 @@ def test_budget_keeps_every_pair_above_the_threshold_and_no_more_than_the_budget
         # The lowest threshold that fits: one lower would keep more than the budget.
         assert len(kept) <= budget
         assert len([pair for pair in every if pair[2] >= min_count - 1]) > budget
+
+
+def test_igraph_louvain_gives_the_same_communities_every_run(monkeypatch):
+    """Above NETWORKX_LOUVAIN_MAX_EDGES igraph runs Louvain; seeded, a graph always splits the same way."""
+    import random as stdlib_random
+
+    import litbase.graph.metrics as metrics
+
+    monkeypatch.setattr(metrics, "NETWORKX_LOUVAIN_MAX_EDGES", 0)
+    # 40 ring-shaped groups of 12 joined by one link each: many equally good
+    # orders for Louvain to visit, so an unseeded run splits them differently.
+    G = nx.DiGraph()
+    for group in range(40):
+        ring = [group * 12 + i + 1 for i in range(12)]
+        G.add_edges_from(zip(ring, ring[1:] + ring[:1]))
+        G.add_edge(ring[0], ((group + 1) % 40) * 12 + 7)
+    edges = EdgeList.from_graph(G)
+    runs = []
+    for state in (1, 2, 3):
+        stdlib_random.seed(state)  # whatever the process's generator holds
+        runs.append(louvain(edges).tolist())
+    assert runs[0] == runs[1] == runs[2]
+    assert len(set(runs[0])) > 1
+    # After the call igraph draws from Python's own generator again, as it does by default.
+    import igraph
+
+    stdlib_random.seed(5)
+    drawn = igraph.Graph.Erdos_Renyi(n=30, m=40).get_edgelist()
+    stdlib_random.seed(5)
+    assert igraph.Graph.Erdos_Renyi(n=30, m=40).get_edgelist() == drawn

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from litbase.parse.pubmed import PubmedParseError, parse_pubmed_bytes, parse_pubmed_xml
+from litbase.parse.pubmed import _CHUNK_SIZE, PubmedParseError, parse_pubmed_bytes, parse_pubmed_xml
 from litbase.model.records import Article
 
 REPO = Path(__file__).parents[1]
@@ -313,6 +313,50 @@ def test_malformed_document_names_the_line_and_keeps_earlier_records():
     # A ValueError, and no lxml exception chained into the traceback.
     assert isinstance(caught.value, ValueError)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def tiny_article(pmid: int) -> str:
+    """One synthetic record on one line."""
+    return (f"<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article><ArticleTitle>"
+            f"Synthetic record {pmid}.</ArticleTitle></Article></MedlineCitation></PubmedArticle>\n")
+
+
+def parse_until_error(data: bytes) -> tuple[list[int], PubmedParseError]:
+    parsed = []
+    with pytest.raises(PubmedParseError) as caught:
+        for record in parse_pubmed_xml(data):
+            parsed.append(record["pmid"])
+    return parsed, caught.value
+
+
+def test_records_completed_in_the_chunk_of_the_fault_are_kept():
+    """lxml 6.2's iterparse dropped every record of the chunk a fault is in."""
+    pmids = list(range(91000001, 91015001))
+    broken = "<PubmedArticle><MedlineCitation><PMID>91015001</PMID><Article></Wrong>\n"
+    data = ("<PubmedArticleSet>\n" + "".join(map(tiny_article, pmids)) + broken).encode()
+    # The fault lies past the first chunk, with thousands of records completed
+    # before it in its own chunk.
+    assert len(data) > _CHUNK_SIZE + 1000 * len(tiny_article(pmids[0]))
+    parsed, error = parse_until_error(data)
+    assert parsed == pmids
+    assert error.lineno == 15002
+    assert str(error) == (
+        "malformed PubMed XML in <bytes> at line 15002, column 71: "
+        "Opening and ending tag mismatch: Article line 15002 and Wrong"
+    )
+
+
+def test_truncated_document_keeps_whole_records_and_never_the_half_one():
+    """A document cut inside a record: lxml 6.2 would close that record as if complete."""
+    data = ("<PubmedArticleSet>\n" + tiny_article(90000401)
+            + "<PubmedArticle><MedlineCitation><PMID>90000402</PMID>\n<Article>").encode()
+    parsed, error = parse_until_error(data)
+    assert parsed == [90000401]
+    assert error.lineno == 4
+    assert str(error) == (
+        "malformed PubMed XML in <bytes> at line 4, column 10: "
+        "Premature end of data in tag Article line 4"
+    )
 
 
 def test_truncated_gzip_is_a_parse_error():

@@ -3,92 +3,16 @@ one source has that another lacks.
 
 Functions take a DB-API connection (``db.conn``, or the one Datasette's
 ``execute_fn`` hands over), so the command line and the Datasette page run the
-same SQL. A link missing from a source is a *gap* when that source has no list
-for either end, and a *disagreement* when it has the citing article's
-reference list or the cited article's citing list and the link is not in it.
+same SQL, that of ``litbase.store.coverage``. A link missing from a source is
+a *gap* when that source has no list for either end, and a *disagreement*
+when it has the citing article's reference list or the cited article's
+citing list and the link is not in it.
 """
 
 from __future__ import annotations
 
-from litbase.model.link_sources import SOURCE_KINDS, SOURCES
-
-_KINDS = ",\n  ".join(f"('{s}', '{svc}', '{kind}')" for s, (svc, kind) in SOURCE_KINDS.items())
-KINDS_CTE = f"kinds(source, service, kind) AS (VALUES\n  {_KINDS})"
-# :collection = '' means the whole database; otherwise an article counts when it
-# is a member and a link when either end is.
-IN_SCOPE = ("(:collection = '' OR {pmid} IN"
-            " (SELECT pmid FROM collections_articles WHERE collection = :collection))")
-
-# The links :has reports and :lacks does not, each with every source that
-# reported it and when, and whether :lacks had a list it could have been in.
-DIFFERENCES_SQL = f"""
-WITH {KINDS_CTE},
-links AS (
-  SELECT c.citing, c.cited, c.source, c.retrieved_at, coalesce(k.service, c.source) AS service
-  FROM citations c LEFT JOIN kinds k ON k.source = c.source
-  WHERE {IN_SCOPE.format(pmid="c.citing")} OR {IN_SCOPE.format(pmid="c.cited")}
-),
-found AS (
-  SELECT l.citing, l.cited,
-    group_concat(l.source || ' (' || l.retrieved_at || ')', '; ') AS reported_by,
-    EXISTS (SELECT 1 FROM citations r JOIN kinds k ON k.source = r.source
-            WHERE r.citing = l.citing AND k.service = :lacks AND k.kind = 'references'
-            UNION ALL
-            SELECT 1 FROM article_references r JOIN kinds k ON k.source = r.source
-            WHERE r.citing = l.citing AND k.service = :lacks) AS lacks_has_reference_list,
-    EXISTS (SELECT 1 FROM citations r JOIN kinds k ON k.source = r.source
-            WHERE r.cited = l.cited AND k.service = :lacks AND k.kind = 'cited_by')
-      AS lacks_has_citing_list
-  FROM links l
-  WHERE l.service = :has
-    AND NOT EXISTS (SELECT 1 FROM links o
-                    WHERE o.citing = l.citing AND o.cited = l.cited AND o.service = :lacks)
-  GROUP BY l.citing, l.cited
-)
-SELECT citing, cited, reported_by, lacks_has_reference_list, lacks_has_citing_list,
-  CASE WHEN lacks_has_reference_list OR lacks_has_citing_list THEN 'disagreement' ELSE 'gap' END
-    AS verdict
-FROM found
-ORDER BY citing, cited
-"""
-
-LINKS_SQL = f"""
-WITH {KINDS_CTE},
-links AS (
-  SELECT DISTINCT c.citing, c.cited, coalesce(k.service, c.source) AS service
-  FROM citations c LEFT JOIN kinds k ON k.source = c.source
-  WHERE {IN_SCOPE.format(pmid="c.citing")} OR {IN_SCOPE.format(pmid="c.cited")}
-),
-counted AS (SELECT citing, cited, count(*) AS services FROM links GROUP BY citing, cited)
-SELECT l.service, count(*), sum(n.services = 1)
-FROM links l JOIN counted n ON n.citing = l.citing AND n.cited = l.cited
-GROUP BY l.service
-"""
-
-WITH_REFERENCES_SQL = f"""
-WITH {KINDS_CTE}
-SELECT k.service, count(DISTINCT x.citing)
-FROM (SELECT citing, source FROM citations UNION SELECT citing, source FROM article_references) x
-JOIN kinds k ON k.source = x.source AND k.kind = 'references'
-WHERE {IN_SCOPE.format(pmid="x.citing")}
-GROUP BY k.service
-"""
-
-WITH_CITED_BY_SQL = f"""
-WITH {KINDS_CTE}
-SELECT k.service, count(DISTINCT c.cited)
-FROM citations c JOIN kinds k ON k.source = c.source AND k.kind = 'cited_by'
-WHERE {IN_SCOPE.format(pmid="c.cited")}
-GROUP BY k.service
-"""
-
-ASKED_SQL = f"""
-SELECT 'pubmed', count(*) FROM articles
-WHERE links_fetched_at IS NOT NULL AND {IN_SCOPE.format(pmid="pmid")}
-UNION ALL
-SELECT source, count(*) FROM article_sources
-WHERE {IN_SCOPE.format(pmid="pmid")} GROUP BY source
-"""
+from litbase.model.link_sources import SOURCES
+from litbase.store import coverage as counts
 
 COLUMNS = ("source", "articles_asked", "with_references", "with_cited_by", "links", "links_only_here")
 
@@ -97,20 +21,18 @@ class UnknownCollection(ValueError):
     pass
 
 
-def _scope(conn, collection: str | None) -> dict:
-    if collection and not conn.execute(
-            "SELECT 1 FROM collections WHERE name = ?", [collection]).fetchone():
+def _scope(conn, collection: str | None) -> str:
+    """The collection's name, '' for the whole database."""
+    if collection and not counts.collection_exists(conn, collection):
         raise UnknownCollection(f"no collection called {collection!r}")
-    return {"collection": collection or ""}
+    return collection or ""
 
 
 def coverage(conn, collection: str | None = None) -> list[dict]:
     """One row per source: articles asked, with a reference list, with a citing list, links, links only it has."""
-    params = _scope(conn, collection)
-    asked = dict(conn.execute(ASKED_SQL, params).fetchall())
-    refs = dict(conn.execute(WITH_REFERENCES_SQL, params).fetchall())
-    cited_by = dict(conn.execute(WITH_CITED_BY_SQL, params).fetchall())
-    links = {r[0]: (r[1], r[2]) for r in conn.execute(LINKS_SQL, params).fetchall()}
+    found = counts.source_counts(conn, _scope(conn, collection))
+    asked, refs, cited_by, links = (
+        found["asked"], found["with_references"], found["with_cited_by"], found["links"])
     present = set(asked) | set(refs) | set(cited_by) | set(links)
     order = [s for s in SOURCES if s in present] + sorted(present - set(SOURCES))
     return [
@@ -128,10 +50,7 @@ def coverage(conn, collection: str | None = None) -> list[dict]:
 
 def differences(conn, has: str, lacks: str, collection: str | None = None) -> list[dict]:
     """Links `has` reports and `lacks` does not, with who reported them and a gap/disagreement verdict."""
-    params = {**_scope(conn, collection), "has": has, "lacks": lacks}
-    cursor = conn.execute(DIFFERENCES_SQL, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return counts.link_differences(conn, has, lacks, _scope(conn, collection))
 
 
 def format_table(rows: list[dict], columns: tuple[str, ...] | list[str]) -> str:

@@ -11,6 +11,8 @@ while scipy's sparse matrices do the same work in a fraction of a second.
 
 from __future__ import annotations
 
+import random
+
 from dataclasses import dataclass
 
 import networkx as nx
@@ -166,7 +168,14 @@ def louvain(edges: EdgeList, seed: int = LOUVAIN_SEED) -> np.ndarray:
 
         g = igraph.Graph(n=n, edges=np.stack([edges.citing, edges.cited], axis=1), directed=False)
         g.simplify()
-        groups = [set(members) for members in g.community_multilevel()]
+        # igraph visits nodes in a random order drawn from its process-wide
+        # generator: seed it for this call, so the same graph always gets the
+        # same communities (as networkx's seed= does), then hand it back.
+        igraph.set_random_number_generator(random.Random(seed))
+        try:
+            groups = [set(members) for members in g.community_multilevel()]
+        finally:
+            igraph.set_random_number_generator(random)
     community = np.empty(n, dtype=np.int64)
     ordered = sorted(groups, key=lambda members: (-len(members), min(members)))
     for number, members in enumerate(ordered):

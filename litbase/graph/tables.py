@@ -23,44 +23,32 @@ from litbase.graph.metrics import (
     cocitation_counts,
     coupling_counts,
 )
-from litbase.store.schema import PAIR_ROWS_BUDGET, ensure_db_shape
+from litbase.store import graph_tables
 from litbase.store.articles import utc_now
-
-
-def seed_pmids(db: sqlite_utils.Database) -> list[int]:
-    return [r[0] for r in db.conn.execute(
-        "SELECT DISTINCT pmid FROM collections_articles WHERE role = 'seed' ORDER BY pmid")]
+from litbase.store.schema import PAIR_ROWS_BUDGET, ensure_db_shape
 
 
 def load_edges(db: sqlite_utils.Database) -> EdgeList:
     """Every stored article as a node, every link between two of them as an edge."""
-    pmids = np.fromiter((r[0] for r in db.conn.execute("SELECT pmid FROM articles")), dtype=np.int64)
-    pairs = np.array(
-        db.conn.execute("SELECT DISTINCT citing, cited FROM citations").fetchall(), dtype=np.int64
-    ).reshape(-1, 2)
+    pmids = np.fromiter(graph_tables.article_pmids(db), dtype=np.int64)
+    pairs = np.array(graph_tables.link_pairs(db), dtype=np.int64).reshape(-1, 2)
     return EdgeList.from_pairs(pmids, pairs)
 
 
 def load_graph(db: sqlite_utils.Database) -> nx.DiGraph:
     """The stored articles (with their metrics, once computed) and links as a DiGraph."""
-    metrics = {}
-    if db["article_metrics"].exists():
-        metrics = {r["pmid"]: r for r in db["article_metrics"].rows}
+    metrics = graph_tables.stored_metrics(db)
     articles = (
         {**row, **{k: v for k, v in metrics.get(row["pmid"], {}).items() if k in NODE_METRICS}}
-        for row in db.query("SELECT pmid, title, year, journal_iso AS journal, authors, doi"
-                            " FROM articles ORDER BY pmid")
+        for row in graph_tables.graph_nodes(db)
     )
-    links = db.conn.execute("SELECT citing, cited, source FROM citations ORDER BY citing, cited, source")
-    return citation_graph(articles, links)
+    return citation_graph(articles, graph_tables.graph_links(db))
 
 
 def graph_inputs(db: sqlite_utils.Database) -> str:
     """What the graph tables are computed from, in one line: if it has not
     changed since the last run, neither have they."""
-    articles = db.conn.execute("SELECT count(*), total(pmid) FROM articles").fetchone()
-    links = db.conn.execute("SELECT count(*), total(citing), total(cited) FROM citations").fetchone()
-    return json.dumps([*articles, *links, seed_pmids(db)])
+    return json.dumps([*graph_tables.input_counts(db), graph_tables.seed_pmids(db)])
 
 
 def update_graph(db: sqlite_utils.Database, force: bool = False) -> dict:
@@ -71,31 +59,18 @@ def update_graph(db: sqlite_utils.Database, force: bool = False) -> dict:
     """
     ensure_db_shape(db)
     inputs = graph_inputs(db)
-    last = db.conn.execute("SELECT inputs FROM graph_runs ORDER BY id DESC LIMIT 1").fetchone()
-    if not force and last is not None and last[0] == inputs:
+    if not force and graph_tables.last_run_inputs(db) == inputs:
         return {"skipped": True}
     started = time.perf_counter()
     edges = load_edges(db)
     loaded = time.perf_counter()
-    metrics = citation_metrics(edges, seeds=seed_pmids(db))
+    metrics = citation_metrics(edges, seeds=graph_tables.seed_pmids(db))
     computed = time.perf_counter()
     cocited, cocitation_min = cocitation_counts(edges, budget=PAIR_ROWS_BUDGET)
     coupled, coupling_min = coupling_counts(edges, budget=PAIR_ROWS_BUDGET)
     paired = time.perf_counter()
     now = utc_now()
-    with db.conn:
-        db.conn.execute("DELETE FROM article_metrics")
-        db.conn.executemany(
-            "INSERT INTO article_metrics (pmid, citations_received, citations_made, pagerank,"
-            " community, hops_from_seed, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(pmid, m["citations_received"], m["citations_made"], m["pagerank"],
-              m["community"], m["hops_from_seed"], now) for pmid, m in metrics.items()],
-        )
-        db.conn.execute("DELETE FROM cocitations")
-        db.conn.executemany("INSERT INTO cocitations (a, b, count) VALUES (?, ?, ?)", cocited)
-        db.conn.execute("DELETE FROM bibliographic_coupling")
-        db.conn.executemany(
-            "INSERT INTO bibliographic_coupling (a, b, count) VALUES (?, ?, ?)", coupled)
+    graph_tables.replace_graph_tables(db, metrics, cocited, coupled, computed_at=now)
     stored = time.perf_counter()
     summary = {
         "articles": len(edges.pmids),
@@ -111,12 +86,11 @@ def update_graph(db: sqlite_utils.Database, force: bool = False) -> dict:
             "store": round(stored - paired, 3),
         },
     }
-    with db.conn:
-        db["graph_runs"].insert({
-            "computed_at": now,
-            **{k: v for k, v in summary.items() if k != "seconds"},
-            "seconds": round(stored - started, 3),
-            "inputs": inputs,
-        })
+    graph_tables.record_graph_run(db, {
+        "computed_at": now,
+        **{k: v for k, v in summary.items() if k != "seconds"},
+        "seconds": round(stored - started, 3),
+        "inputs": inputs,
+    })
     return summary
 

@@ -66,7 +66,7 @@ _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
 _GZIP_MAGIC = b"\x1f\x8b"
 # lxml appends ", line N, column M" to libxml2's message; we print it once.
 _TRAILING_POSITION = re.compile(r",? line \d+, column \d+$")
-# libxml2 reads 32 KiB per call by default; larger chunks mean fewer round
+# The parser is fed 1 MiB at a time (iterparse reads 32 KiB): fewer round
 # trips through Python for a 170 MB baseline file.
 _CHUNK_SIZE = 1 << 20
 
@@ -101,8 +101,11 @@ def parse_pubmed_xml(source: Source) -> Iterator[Article | Deletion]:
     stream, name, owned = _open(source)
     recent = RecentBytes(stream)
     try:
-        context = etree.iterparse(
-            recent,
+        # A pull parser fed chunk by chunk, not iterparse: since lxml 6.2,
+        # iterparse drops every event of a chunk whose parsing fails, so one
+        # malformed record would take with it the complete records read from
+        # the same chunk (a small file: all of them). The pull parser keeps them.
+        parser = etree.XMLPullParser(
             events=("end",),
             tag=_RECORD_TAGS,
             # Untrusted input: keep entity references as inert nodes, never
@@ -115,20 +118,39 @@ def parse_pubmed_xml(source: Source) -> Iterator[Article | Deletion]:
             # rare record where a real space goes with it is read again
             # (parse_pubmed_blanks).
             remove_blank_text=True,
-            chunk_size=_CHUNK_SIZE,
         )
+        events = parser.read_events()
         try:
-            for _, elem in context:
-                try:
-                    record = _record(elem)
-                except BlankMayBeLost:
-                    record = _record(record_with_blanks(elem, recent))
-                # Drop the finished record and every earlier sibling so the
-                # tree never holds more than the record being read.
-                elem.clear()
-                while elem.getprevious() is not None:
-                    del elem.getparent()[0]
-                yield record
+            while True:
+                chunk = recent.read(_CHUNK_SIZE)
+                fault = None
+                if chunk:
+                    try:
+                        parser.feed(chunk)
+                    except etree.XMLSyntaxError as exc:
+                        # The records this chunk completed before the fault are
+                        # whole: yield them, then report the fault.
+                        fault = exc
+                else:
+                    # A failing close() is raised at once: lxml 6.2 ends the
+                    # record left open by a truncated document as if it were
+                    # complete, and that half record must not be yielded.
+                    parser.close()
+                for _, elem in events:
+                    try:
+                        record = _record(elem)
+                    except BlankMayBeLost:
+                        record = _record(record_with_blanks(elem, recent))
+                    # Drop the finished record and every earlier sibling so the
+                    # tree never holds more than the record being read.
+                    elem.clear()
+                    while elem.getprevious() is not None:
+                        del elem.getparent()[0]
+                    yield record
+                if fault is not None:
+                    raise fault
+                if not chunk:
+                    break
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (exc.lineno, None)
             where = f"line {line}" + (f", column {column}" if column else "")

@@ -10,12 +10,11 @@ from __future__ import annotations
 from datasette.utils.asgi import NotFound, Response
 
 from litbase.graph.coverage import COLUMNS, UnknownCollection, coverage, differences
-from litbase.publish.views import requested_database
 from litbase.model.link_sources import SOURCES
+from litbase.publish.views import read, requested_database
+from litbase.store.site import collection_names
 
 DIFFERENCE_COLUMNS = ("citing", "cited", "verdict", "reported_by")
-
-
 
 
 async def coverage_page(datasette, request):
@@ -41,7 +40,7 @@ async def coverage_page(datasette, request):
     if request.url_vars.get("as_json"):
         return Response.json({"database": name, "collection": collection, "coverage": rows,
                               "has": has, "lacks": lacks, "links": links})
-    collections = [r[0] for r in await db.execute("select name from collections order by name")]
+    collections = await read(datasette, db, collection_names)
     html = await datasette.render_template(
         "litbase_coverage.html",
         {"database": name, "collection": collection, "collections": collections, "rows": rows,

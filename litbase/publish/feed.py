@@ -2,7 +2,8 @@
 
 The feed, /-/changes/DB.atom (``?collection=NAME`` for one collection), lists
 the ``new_citing`` rows ``litbase refresh`` wrote, newest first. The feed
-itself is built by ``atom_feed``, a pure function; the hooks only fetch rows.
+itself is built by ``atom_feed``, a pure function; the hooks only fetch rows
+(``litbase.store.site.new_citing``).
 Registered through the ``datasette`` entry point in pyproject.toml.
 """
 
@@ -11,22 +12,12 @@ from __future__ import annotations
 from datasette.utils.asgi import Response
 from lxml import etree
 
-from litbase.publish.views import requested_database
+from litbase.publish.views import read, requested_database
+from litbase.store import site
+from litbase.store.articles import utc_now
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_LIMIT = 200
-NEW_CITING_SQL = """
-select ch.id, ch.pmid as cited, ch.related_pmid as citing, ch.detected_at, ch.collection,
-  citing.title as citing_title, citing.authors as citing_authors,
-  coalesce(citing.journal_iso, citing.journal) as citing_journal, citing.year as citing_year,
-  cited.title as cited_title
-from changes ch
-left join articles citing on citing.pmid = ch.related_pmid
-left join articles cited on cited.pmid = ch.pmid
-where ch.what = 'new_citing' and (:collection = '' or ch.collection = :collection)
-order by ch.detected_at desc, ch.id desc
-limit {limit}
-""".format(limit=FEED_LIMIT)
 
 
 def pubmed_url(pmid) -> str:
@@ -69,11 +60,10 @@ async def new_citing_feed(datasette, request):
         datasette, request, table="changes",
         missing="{name} has no changes table: run litbase refresh first")
     collection = request.args.get("collection") or ""
-    rows = [dict(r) for r in await db.execute(NEW_CITING_SQL, {"collection": collection})]
+    rows = await read(datasette, db, site.new_citing, collection, FEED_LIMIT)
     title = f"New citing articles in {name}" + (f", collection {collection}" if collection else "")
-    now = (await db.execute("select strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')")).single_value()
     body = atom_feed(rows, feed_url=datasette.absolute_url(request, request.full_path),
-                     title=title, updated=now)
+                     title=title, updated=utc_now())
     return Response(body.decode("utf-8"), content_type="application/atom+xml; charset=utf-8")
 
 

@@ -1,9 +1,9 @@
 """Data for the interactive citation-network page: nodes placed, links listed.
 
-Pure functions over a sqlite3 connection (Datasette hands one to
-``execute_fn``). The layout is networkx's spring layout with a fixed seed, so
-the same collection is drawn the same way every time; the browser only
-draws, zooms and follows clicks.
+Functions over a sqlite3 connection (Datasette hands one to ``execute_fn``);
+the rows come from ``litbase.store.site``. The layout is networkx's spring
+layout with a fixed seed, so the same collection is drawn the same way every
+time; the browser only draws, zooms and follows clicks.
 """
 
 from __future__ import annotations
@@ -12,33 +12,10 @@ import sqlite3
 
 import networkx as nx
 
+from litbase.store import site
+
 MAX_NODES = 300
 LAYOUT_SEED = 7
-
-
-def _placeholders(values) -> str:
-    return ",".join("?" * len(values))
-
-
-def _members(conn: sqlite3.Connection, pmid: int | None, collection: str | None) -> list[int]:
-    """The articles to draw: one article and its neighbours, a collection, or everything."""
-    if pmid is not None:
-        rows = conn.execute(
-            "SELECT ? UNION SELECT cited FROM citations WHERE citing = ?"
-            " UNION SELECT citing FROM citations WHERE cited = ?",
-            [pmid, pmid, pmid],
-        )
-    elif collection is not None:
-        rows = conn.execute(
-            "SELECT DISTINCT pmid FROM collections_articles WHERE collection = ?", [collection])
-    else:
-        rows = conn.execute("SELECT pmid FROM articles")
-    return [r[0] for r in rows]
-
-
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
 
 
 def network_data(conn: sqlite3.Connection, pmid: int | None = None, collection: str | None = None,
@@ -48,31 +25,19 @@ def network_data(conn: sqlite3.Connection, pmid: int | None = None, collection: 
     Only stored articles are drawn. When there are more than ``max_nodes``,
     the most cited are kept (and the focus article always).
     """
-    members = _members(conn, pmid, collection)
-    metrics_join = (
-        "LEFT JOIN article_metrics m ON m.pmid = a.pmid" if _has_table(conn, "article_metrics")
-        else "LEFT JOIN (SELECT NULL AS pmid, NULL AS citations_received, NULL AS community) m"
-        " ON m.pmid = a.pmid"
-    )
+    members = site.network_members(conn, pmid, collection)
     nodes: dict[int, dict] = {}
-    for start in range(0, len(members), 900):
-        batch = members[start : start + 900]
-        for row in conn.execute(
-            f"SELECT a.pmid, a.title, a.year, a.authors, a.journal_iso,"
-            f" m.citations_received, m.community FROM articles a {metrics_join}"
-            f" WHERE a.pmid IN ({_placeholders(batch)})",
-            batch,
-        ):
-            first_author = (row[3] or "").split(",")[0]
-            nodes[row[0]] = {
-                "id": row[0],
-                "title": row[1],
-                "year": row[2],
-                "label": " ".join(p for p in (first_author, str(row[2] or "")) if p) or str(row[0]),
-                "journal": row[4],
-                "citations": row[5] or 0,
-                "community": row[6],
-            }
+    for row in site.network_nodes(conn, members):
+        first_author = (row["authors"] or "").split(",")[0]
+        nodes[row["pmid"]] = {
+            "id": row["pmid"],
+            "title": row["title"],
+            "year": row["year"],
+            "label": " ".join(p for p in (first_author, str(row["year"] or "")) if p) or str(row["pmid"]),
+            "journal": row["journal_iso"],
+            "citations": row["citations_received"] or 0,
+            "community": row["community"],
+        }
     if len(nodes) > max_nodes:
         keep = sorted(nodes.values(), key=lambda n: (n["id"] != pmid, -n["citations"], n["id"]))
         nodes = {n["id"]: n for n in keep[:max_nodes]}
@@ -91,20 +56,8 @@ def network_data(conn: sqlite3.Connection, pmid: int | None = None, collection: 
 
 def _links_between(conn, ids: set[int]) -> list[dict]:
     """Distinct citing -> cited links whose both ends are drawn."""
-    links = []
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), 900):
-        batch = ordered[start : start + 900]
-        links += [
-            {"source": a, "target": b}
-            for a, b in conn.execute(
-                f"SELECT DISTINCT citing, cited FROM citations WHERE citing IN ({_placeholders(batch)})"
-                " ORDER BY citing, cited",
-                batch,
-            )
-            if b in ids and a != b
-        ]
-    return links
+    return [{"source": a, "target": b}
+            for a, b in site.links_from(conn, sorted(ids)) if b in ids and a != b]
 
 
 def _place(nodes: dict[int, dict], links: list[dict]) -> None:

@@ -1,7 +1,8 @@
 """Pure helpers behind the Datasette plugin and ``litbase serve``: metadata, cell links, page data.
 
 Nothing here talks to Datasette or a database; the plugin's hooks fetch rows
-and hand them over, so all of it is testable with plain values.
+(through ``litbase.store.site``) and hand them over, so all of it is testable
+with plain values.
 """
 
 from __future__ import annotations
@@ -175,36 +176,3 @@ def article_page(article: dict, references: list[dict], cited_by: list[dict],
         "citing_works": citing_works,
     }
 
-
-# The article page's queries (run by the plugin with the row's PMID).
-ARTICLE_SQL = "select * from articles where pmid = :pmid"
-REFERENCES_SQL = """
-select r.source, r.position, r.citation, r.cited_pmid, r.is_self_reference, a.title, a.year
-from article_references r left join articles a on a.pmid = r.cited_pmid
-where r.citing = :pmid
-order by r.source, r.position
-"""
-CITED_BY_SQL = """
-select c.citing as pmid, a.title, a.journal_iso, a.year, group_concat(c.source, '; ') as sources
-from citations c left join articles a on a.pmid = c.citing
-where c.cited = :pmid
-group by c.citing
-order by a.year desc, c.citing
-"""
-CITING_WORKS_SQL = """
-select title, authors, coalesce(journal_iso, journal) as journal, year, doi, source_url, evidence
-from citing_works where cited_pmid = :pmid order by year desc, id
-"""
-PROVENANCE_SQL = "select * from article_provenance where pmid = :pmid"
-
-# The overview page's queries.
-YEARS_SQL = "select year, count(*) as n from articles where year is not null group by year"
-NODES_SQL = """
-select a.pmid, a.title, a.year,
-  exists (select 1 from collections_articles m where m.pmid = a.pmid and m.role = 'seed') as is_seed
-from articles a
-"""
-EDGES_SQL = """
-select distinct c.citing, c.cited from citations c
-where c.citing in (select pmid from articles) and c.cited in (select pmid from articles)
-"""

@@ -15,7 +15,8 @@ from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
 from litbase.publish import coverage_page, feed, renderers, views
 from litbase.publish import pages as helpers
-from litbase.publish.views import article_url
+from litbase.publish.views import article_url, read
+from litbase.store import site
 
 # Datasette looks for row-<database>-<table>.html before row.html; every
 # database's articles table gets the article page, whatever the file is called.
@@ -71,21 +72,11 @@ def extra_template_vars(view_name, table, database, request, datasette):
             pmid = int(tilde_decode(request.url_vars["pks"]))
         except (KeyError, ValueError):
             return {}
-        db = datasette.get_database(database)
-        params = {"pmid": pmid}
-        article = (await db.execute(helpers.ARTICLE_SQL, params)).first()
-        if article is None:
+        rows = await read(datasette, datasette.get_database(database), site.article_page_rows, pmid)
+        if rows is None:
             return {}
-        provenance = None
-        if await db.table_exists("article_provenance"):
-            provenance = (await db.execute(helpers.PROVENANCE_SQL, params)).first()
-        page = helpers.article_page(
-            dict(article),
-            [dict(r) for r in await db.execute(helpers.REFERENCES_SQL, params)],
-            [dict(r) for r in await db.execute(helpers.CITED_BY_SQL, params)],
-            [dict(r) for r in await db.execute(helpers.CITING_WORKS_SQL, params)],
-            dict(provenance) if provenance else None,
-        )
+        page = helpers.article_page(rows["article"], rows["references"], rows["cited_by"],
+                                    rows["citing_works"], rows["provenance"])
         return {"litbase_article": page, "litbase_article_url": article_url(datasette, database)}
 
     return article_vars

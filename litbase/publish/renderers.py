@@ -17,6 +17,8 @@ import urllib.parse
 from datasette.utils.asgi import Response
 
 from litbase.formats.registry import FORMATS, export
+from litbase.publish.views import read
+from litbase.store import site
 from litbase.store.load import load_articles
 
 # Link label (the URL extension) -> litbase format.
@@ -64,8 +66,8 @@ async def table_pmids(datasette, request, database: str, table: str) -> list[int
 
 async def query_pmids(datasette, database: str, sql: str, params: dict) -> list[int]:
     """Every PMID a SQL (or canned) query returns, past Datasette's page limit."""
-    results = await datasette.get_database(database).execute(sql, params or {}, truncate=False)
-    return pmids_from_rows(results.columns, results.rows)
+    columns, rows = await read(datasette, datasette.get_database(database), site.query_rows, sql, params or {})
+    return pmids_from_rows(columns, rows)
 
 
 def make_renderer(format_name: str):

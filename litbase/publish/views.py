@@ -1,22 +1,27 @@
 """The pages litbase adds to Datasette: overview, year chart, network (SVG, JSON, page), static files.
 
 Each page checks the same permissions as the database's own page
-(``requested_database``); the SQL and HTML live in ``pages``, ``charts``,
-``network_svg`` and ``network_data``.
+(``requested_database``). The SQL lives in ``litbase.store.site``, run in
+Datasette's read thread by ``read`` (why functions and not SQL strings: see
+that module); the HTML in ``pages``, ``charts``, ``network_svg`` and
+``network_data``.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from importlib import resources
 
+from datasette.database import QueryInterrupted
+from datasette.utils import sqlite_timelimit
 from datasette.utils.asgi import BadRequest, NotFound, Response
 from markupsafe import Markup
 
-from litbase.publish import pages as helpers
 from litbase.publish.charts import year_chart_svg
 from litbase.publish.network_data import network_data
 from litbase.publish.network_svg import network_svg
+from litbase.store import site
 
 
 def article_url(datasette, database):
@@ -50,14 +55,35 @@ async def requested_database(datasette, request, table: str = "articles",
     return name, db
 
 
+async def read(datasette, db, fn, *args):
+    """``fn(conn, *args)`` in Datasette's read thread, under its SQL time limit.
+
+    The limit is the one ``db.execute`` applies (``sql_time_limit_ms``, here
+    for the function's statements together), so a litbase page is bounded as
+    Datasette's own pages are; an interrupted read raises ``QueryInterrupted``
+    as ``db.execute`` does.
+    """
+    limit = datasette.sql_time_limit_ms
+
+    def in_thread(conn):
+        with sqlite_timelimit(conn, limit):
+            try:
+                return fn(conn, *args)
+            except sqlite3.OperationalError as error:
+                if error.args == ("interrupted",):
+                    raise QueryInterrupted(error, fn.__name__, args)
+                raise
+
+    return await db.execute_fn(in_thread)
+
+
 async def _year_chart(datasette, name, db) -> str:
-    counts = {row["year"]: row["n"] for row in await db.execute(helpers.YEARS_SQL)}
+    counts = await read(datasette, db, site.year_counts)
     return year_chart_svg(counts, link=lambda year: datasette.urls.table(name, "articles") + f"?year={year}")
 
 
 async def _network(datasette, name, db) -> str:
-    nodes = [dict(r) for r in await db.execute(helpers.NODES_SQL)]
-    edges = [(r["citing"], r["cited"]) for r in await db.execute(helpers.EDGES_SQL)]
+    nodes, edges = await read(datasette, db, site.citation_network)
     config = datasette.plugin_config("litbase") or {}
     return network_svg(nodes, edges, link=article_url(datasette, name),
                        max_nodes=int(config.get("max_network_nodes", 300)))
@@ -82,6 +108,8 @@ async def _interactive_network(datasette, request):
     pmid = int(pmid) if pmid else None
     collection = request.args.get("collection")
     config = datasette.plugin_config("litbase") or {}
+    # No time limit, as before the SQL moved to the store: a large collection's
+    # batched reads, with the Python between them, may take longer than one query.
     data = await db.execute_fn(lambda conn: network_data(
         conn, pmid=pmid, collection=collection, max_nodes=int(config.get("max_network_nodes", 300))))
     url_of = article_url(datasette, name)
@@ -122,10 +150,7 @@ async def overview(datasette, request):
             "database": name,
             "year_chart": Markup(await _year_chart(datasette, name, db)),
             "network": Markup(await _network(datasette, name, db)),
-            "articles_count": (await db.execute("select count(*) from articles")).single_value(),
-            "collections": [r[0] for r in await db.execute("select name from collections order by name")],
-            "citations_count": (await db.execute(
-                "select count(*) from (select distinct citing, cited from citations)")).single_value(),
+            **await read(datasette, db, site.overview_counts),
         },
         request=request,
     )
