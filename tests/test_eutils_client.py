@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from eutils_server import Corpus, FakeEutilsServer
 
+from litbase.cli.options import Services
 from litbase.sources.eutils import (
     EutilsClient,
     EutilsHTTPError,
@@ -88,12 +89,24 @@ def test_key_never_leaks_even_when_connection_refused(log):
     assert isinstance(info.value.last_error, EutilsTransportError)
 
 
-def test_env_configuration(server, log, monkeypatch):
-    monkeypatch.setenv("LITBASE_EUTILS_URL", server.base_url.rstrip("/"))
+def test_the_client_reads_no_environment(monkeypatch):
+    # Only litbase.cli reads the environment; a library caller gets what it asked for.
+    monkeypatch.setenv("LITBASE_EUTILS_URL", "http://127.0.0.1:9/elsewhere/")
     monkeypatch.setenv("NCBI_EMAIL", "env@example.org")
     monkeypatch.setenv("NCBI_API_KEY", "ENVKEY")
     client = EutilsClient(limiter=RateLimiter(1000))
+    assert (client.email, repr(client)) == (
+        None, "EutilsClient(base_url='https://eutils.ncbi.nlm.nih.gov/entrez/eutils/', has_api_key=False)")
+
+
+def test_the_command_line_hands_the_environment_to_the_client(server, log, monkeypatch):
+    monkeypatch.setenv("LITBASE_EUTILS_URL", server.base_url.rstrip("/"))
+    monkeypatch.setenv("LITBASE_IDCONV_URL", server.idconv_url)
+    services = Services.from_environment(api_key="ENVKEY", email="env@example.org")
+    assert "ENVKEY" not in repr(services)
+    client = services.eutils(limiter=RateLimiter(1000))
     assert client.base_url == server.base_url
+    assert services.idconv(limiter=RateLimiter(1000)).base_url == server.idconv_url
     client.efetch_pubmed([101])
     (r,) = server.requests
     assert (r.path, r.params["email"], r.params["api_key"]) == ("/entrez/eutils/efetch.fcgi", "env@example.org", "ENVKEY")

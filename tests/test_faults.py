@@ -22,7 +22,7 @@ from db_dump import differences, dump, duplicate_rows
 from eutils_server import Corpus, FakeEutilsServer
 
 import litbase.cli
-import litbase.cli.fetch
+import litbase.cli.options
 from litbase.sources.eutils import EutilsClient
 
 CORPUS = Corpus.random_graph(200, mean_refs=6, seed=3)
@@ -39,7 +39,7 @@ CLEAN_ARTICLES = 144
 
 @pytest.fixture(autouse=True)
 def short_timeout(monkeypatch):
-    monkeypatch.setattr(litbase.cli.fetch, "EutilsClient", functools.partial(EutilsClient, timeout=TIMEOUT))
+    monkeypatch.setattr(litbase.cli.options, "EutilsClient", functools.partial(EutilsClient, timeout=TIMEOUT))
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def clean(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp, FakeEutilsServer(CORPUS) as fake:
         mp.setenv("LITBASE_EUTILS_URL", fake.base_url)
         mp.setenv("NCBI_API_KEY", "fault-test-key")
-        mp.setattr(litbase.cli.fetch, "EutilsClient", functools.partial(EutilsClient, timeout=TIMEOUT))
+        mp.setattr(litbase.cli.options, "EutilsClient", functools.partial(EutilsClient, timeout=TIMEOUT))
         result = fetch(db_path)
         assert result.exit_code == 0, result.output
         assert [r.endpoint for r in fake.requests] == CLEAN_REQUESTS
@@ -131,12 +131,17 @@ def test_recoverable_fault_gives_the_clean_database(server, tmp_path, clean, end
 
 # Faults that outlast the client's five attempts, or errors retrying cannot fix.
 PERSISTENT = {
-    "503 five times": ("efetch", "503", 5, {}, "efetch: gave up after 5 attempts; last error: efetch: HTTP 503: 503 Error Fake NCBI failure"),
-    "reset five times": ("elink", "reset", 5, {}, "elink: gave up after 5 attempts; last error: elink: ConnectionError"),
-    "429 five times": ("elink", "429", 5, {"retry_after": 0}, "last error: elink: HTTP 429"),
+    "503 five times": ("efetch", "503", 5, {}, "PubMed (efetch) gave no usable answer in 5 attempts, the last one"
+                       " HTTP 503: 503 Error Fake NCBI failure."),
+    "reset five times": ("elink", "reset", 5, {}, "PubMed (elink) gave no usable answer in 5 attempts, the last one"
+                         " ConnectionError:"),
+    "429 five times": ("elink", "429", 5, {"retry_after": 0}, "the last one HTTP 429"),
     "permanent <ERROR> inside HTTP 200": ("elink", "error200", 1, {"message": "Invalid uid list"},
-                                          "elink: NCBI error: Invalid uid list"),
+                                          "PubMed (elink) answered with an error: Invalid uid list."),
 }
+# What each line ends with: what is stored, and what to do.
+RESUME = "Everything fetched so far is stored; run the same command again to resume."
+PERMANENT_TODO = "Everything fetched so far is stored; asking again will not help: check the PMIDs."
 
 
 @pytest.mark.parametrize("endpoint, kind, times, options, message", PERSISTENT.values(), ids=PERSISTENT.keys())
@@ -149,7 +154,8 @@ def test_persistent_fault_is_reported_and_a_rerun_completes(server, tmp_path, cl
     result = fetch(db_path)
     assert result.exit_code == 1
     assert message in result.output
-    assert "Everything fetched so far is stored; run the same command again to resume." in result.output
+    assert result.output.endswith((PERMANENT_TODO if kind == "error200" else RESUME) + "\n")
+    assert result.output.count("\n") == 1  # one line
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
     assert duplicate_rows(db_path) == {}
     stored = {r[0] for r in dump(db_path)["articles"][1:]}

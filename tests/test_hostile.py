@@ -138,9 +138,9 @@ def test_billion_laughs_is_refused(monkeypatch, tmp_path, secret_file):
         assert [r.endpoint for r in fake.requests] == ["efetch"]  # not retried
     assert result.exit_code == 1
     assert result.output == (
-        "Error: efetch: the answer is not readable PubMed XML: malformed PubMed XML in <bytes> at line 1,"
-        f" column 7: {AMPLIFICATION}, see xmlCtxtSetMaxAmplification.\n"
-        "Everything fetched so far is stored; run the same command again to resume.\n")
+        "Error: PubMed (efetch) failed: the answer is not readable PubMed XML: malformed PubMed XML in"
+        f" <bytes> at line 1, column 7: {AMPLIFICATION}, see xmlCtxtSetMaxAmplification."
+        " Everything fetched so far is stored; run the same command again to resume.\n")
     db = sqlite_utils.Database(tmp_path / "b.db")
     assert db["articles"].count == 0
     assert "lol" not in "\n".join(str(r) for t in db.table_names() for r in db[t].rows)
@@ -164,7 +164,8 @@ def test_invalid_utf8_in_an_efetch_answer_is_reported(monkeypatch, tmp_path):
         monkeypatch.setenv("NCBI_API_KEY", "hostile-key")
         result = invoke("fetch", tmp_path / "u.db", SEED, "--no-progress", "--sources", "pubmed")
     assert result.exit_code == 1
-    assert "Error: efetch: the answer is not readable PubMed XML: malformed PubMed XML in <bytes> at line 1" in result.output
+    assert ("Error: PubMed (efetch) failed: the answer is not readable PubMed XML: malformed PubMed XML in"
+            " <bytes> at line 1") in result.output
     assert "run the same command again to resume" in result.output
     assert sqlite_utils.Database(tmp_path / "u.db")["articles"].count == 0
 
@@ -182,7 +183,7 @@ def test_unreadable_elink_answer_is_reported(monkeypatch, tmp_path):
         monkeypatch.setenv("NCBI_API_KEY", "hostile-key")
         result = invoke("fetch", tmp_path / "e.db", SEED, "--no-progress", "--sources", "pubmed")
     assert result.exit_code == 1
-    assert "Error: elink: the answer is not readable eLink XML:" in result.output
+    assert "Error: PubMed (elink) failed: the answer is not readable eLink XML:" in result.output
     db = sqlite_utils.Database(tmp_path / "e.db")
     assert [r["pmid"] for r in db["articles"].rows] == [SEED]
     assert db["articles"].get(SEED)["links_fetched_at"] is None  # asked again on the next run

@@ -3,6 +3,7 @@
 import pytest
 from icite_server import FakeIciteServer
 
+from litbase.cli.options import Services
 from litbase.sources.eutils import RateLimiter
 from litbase.sources.icite import FIELDS, IciteClient
 from litbase.parse.icite import IciteParseError, parse_icite_pubs, pmid_list, yes_no
@@ -142,11 +143,16 @@ def test_connection_refused_is_a_transport_error(log):
     assert isinstance(caught.value.last_error, SourceTransportError)
 
 
-def test_base_url_from_environment(monkeypatch):
+def test_base_url_from_the_command_line_only(monkeypatch):
     monkeypatch.setenv("LITBASE_ICITE_URL", "http://127.0.0.1:5/icite")
-    assert IciteClient().base_url == "http://127.0.0.1:5/icite/"
-    monkeypatch.delenv("LITBASE_ICITE_URL")
+    monkeypatch.setenv("LITBASE_EUROPEPMC_URL", "http://127.0.0.1:6/epmc")
+    # The client reads no environment; litbase.cli reads it and passes the URL.
     assert IciteClient().base_url == "https://icite.od.nih.gov/api/"
+    assert IciteClient(base_url="http://127.0.0.1:5/icite").base_url == "http://127.0.0.1:5/icite/"
+    clients = Services.from_environment(email="dev@example.org").link_sources(["pubmed", "icite", "europepmc"])
+    assert {name: (c.base_url, c.email) for name, c in clients.items()} == {
+        "icite": ("http://127.0.0.1:5/icite/", "dev@example.org"),
+        "europepmc": ("http://127.0.0.1:6/epmc/", "dev@example.org")}
 
 
 def test_too_many_or_no_pmids_refused_before_sending():

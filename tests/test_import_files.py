@@ -1,11 +1,13 @@
 """litbase import: file kinds, errors with file and line, nothing half-stored, merging, DOI matching."""
 
 import json
+from pathlib import Path
 
 import pytest
 from bib_fixtures import bib_db, build_db  # noqa: F401  (fixture)
 from click.testing import CliRunner
 
+import litbase.cli.options
 from litbase.store.merge import match_unmatched
 from litbase.cli import cli
 from litbase.store.load import load_articles
@@ -14,6 +16,7 @@ from litbase.model.errors import BibliographyError
 from litbase.store.schema import ensure_db_shape, open_db
 from litbase.store.articles import save_articles
 
+FIXTURES = Path(__file__).parent / "fixtures"
 GOOD_RIS = ("TY  - JOUR\nAU  - Roe, Ann\nTI  - A synthetic first record\nPY  - 2020\n"
             "AN  - 990401\nER  - \n\n"
             "TY  - JOUR\nTI  - A synthetic second record\nPY  - 2020\nAN  - 990402\nER  - \n")
@@ -138,3 +141,50 @@ def test_unmatched_record_matched_by_a_later_import(tmp_path):
     assert db["unmatched_records"].count == 0
     ensure_db_shape(db)
     assert db["articles"].count == 1
+
+
+def test_files_that_need_no_look_up_build_no_client_and_send_nothing(eutils_server, monkeypatch, tmp_path):
+    # Every service points at a server that counts requests, and building a client is recorded:
+    # only an ID list with DOIs or PMCIDs, or a page without its PMID, may ask NCBI.
+    built = []
+    monkeypatch.setattr(litbase.cli.options, "EutilsClient", lambda *a, **k: built.append("eutils"))
+    monkeypatch.setattr(litbase.cli.options, "IdconvClient", lambda *a, **k: built.append("idconv"))
+    monkeypatch.setenv("LITBASE_EUTILS_URL", eutils_server.base_url)
+    monkeypatch.setenv("LITBASE_IDCONV_URL", eutils_server.idconv_url)
+    files = {"library.ris": GOOD_RIS, "library.nbib": "PMID- 990403\nTI  - A MEDLINE record\n",
+             "library.bib": "@article{a,\n  title = {A BibTeX record},\n  pmid = {990404},\n}\n",
+             "library.json": '[{"type": "article-journal", "title": "A CSL record", "PMID": "990405"}]',
+             "reading.pmids": "990401 990406\n",
+             "page-40000099.txt": (FIXTURES / "page" / "synthetic-page.txt").read_text()}
+    paths = []
+    for name, text in files.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_text(text)
+    paths.append(FIXTURES / "pubmed" / "articles.xml")
+    db_path = tmp_path / "offline.db"
+    result = CliRunner().invoke(cli, ["import", str(db_path), *map(str, paths)])
+    assert result.exit_code == 0, result.output
+    assert (eutils_server.requests, built) == ([], [])
+    ris, nbib, bib, csl, pmids, page, xml = paths
+    assert result.output.splitlines() == [
+        f"{ris}: 2 ris records; 2 stored by PMID (0 merged with stored articles), 0 without PMID kept in"
+        " unmatched_records, 0 matched by DOI.",
+        f"{nbib}: 1 medline records; 1 stored by PMID (0 merged with stored articles), 0 without PMID"
+        " kept in unmatched_records, 0 matched by DOI.",
+        f"{bib}: 1 bibtex records; 1 stored by PMID (0 merged with stored articles), 0 without PMID"
+        " kept in unmatched_records, 0 matched by DOI.",
+        f"{csl}: 1 csljson records; 1 stored by PMID (0 merged with stored articles), 0 without PMID"
+        " kept in unmatched_records, 0 matched by DOI.",
+        f"{pmids}: 2 PMIDs, 0 DOIs and 0 PMCIDs; 0 resolved to PMIDs; 2 articles in collection"
+        " 'reading' (1 not stored before).",
+        f"{page}: PubMed page of PMID 40000099 (taken from the file name); 6 reference lines, 4 citation"
+        " links, 1 lines without a PMID; line 5 names the page's own article (flagged); collection"
+        " 'page-40000099'.",
+        f"{xml}: 5 articles stored, 0 deleted.",
+    ]
+    db = open_db(db_path)
+    assert db.conn.execute(
+        "SELECT record_source, count(*), min(pmid), max(pmid) FROM articles GROUP BY 1 ORDER BY 1"
+    ).fetchall() == [("efetch", 5, 90000001, 90000005), ("import", 6, 990401, 990406),
+                     ("seed_page", 4, 40000001, 40000099)]
+    assert db["fetches"].count == 0

@@ -8,8 +8,11 @@ from click.testing import CliRunner
 from eutils_server import Corpus, FakeEutilsServer
 
 from litbase.cli import cli
+from litbase.imports.files import import_file
+from litbase.imports.ids import NOT_ASKED
 from litbase.model.errors import BibliographyError
 from litbase.parse.idlists import SNIFF, parse_id_list
+from litbase.store.schema import open_db
 
 LIST = """# my reading list
 123456, 234567 345678
@@ -92,13 +95,18 @@ def test_ids_resolved_and_unresolved_kept(server, tmp_path):
                                 "neither the ID converter nor PubMed knows this DOI"),
         "pmcid:pmc999999": (None, 6, "the ID converter knows no PubMed record for it"),
     }
-    assert "3 PMIDs, 2 DOIs and 2 PMCIDs; 2 resolved to PMIDs; 5 articles in collection" in result.output
-    assert "10.9999/nowhere: neither the ID converter nor PubMed knows this DOI" in result.output
-    assert "PMC999999: the ID converter knows no PubMed record for it" in result.output
+    # Before the first request, one line says that NCBI is asked, and why.
+    assert result.output.splitlines() == [
+        f"{source}: resolving 2 DOIs and 2 PMCIDs through NCBI's ID converter and PubMed…",
+        f"{source}: 3 PMIDs, 2 DOIs and 2 PMCIDs; 2 resolved to PMIDs; 5 articles in collection"
+        " 'reading' (5 not stored before).",
+        "Not resolved, kept in unmatched_records:",
+        "  PMC999999: the ID converter knows no PubMed record for it",
+        "  10.9999/nowhere: neither the ID converter nor PubMed knows this DOI",
+    ]
 
 
-def test_a_pmid_list_needs_no_network_and_keeps_stored_records(monkeypatch, tmp_path):
-    monkeypatch.setenv("LITBASE_EUTILS_URL", "http://127.0.0.1:9/")  # nothing listens there
+def test_a_pmid_list_needs_no_network_and_keeps_stored_records(server, tmp_path):
     db_path = tmp_path / "p.db"
     db = sqlite_utils.Database(db_path)
     source = tmp_path / "list.pmids"
@@ -108,22 +116,44 @@ def test_a_pmid_list_needs_no_network_and_keeps_stored_records(monkeypatch, tmp_
     source.write_text("42, 44")
     result = run(db_path, source, "--collection", "mine")
     assert result.exit_code == 0, result.output
+    # No line about NCBI: it is not asked.
+    assert result.output.splitlines() == [
+        f"{source}: 2 PMIDs, 0 DOIs and 0 PMCIDs; 0 resolved to PMIDs; 2 articles in collection"
+        " 'mine' (1 not stored before)."]
+    assert server.requests == []
     assert db["articles"].get(42)["title"] == "Stored before"
     assert sorted(r["pmid"] for r in db["collections_articles"].rows) == [42, 43, 44]
+
+
+def test_a_pmcid_alone_asks_only_the_converter(server, tmp_path):
+    source = tmp_path / "one.txt"
+    source.write_text("PMC500\n")
+    result = run(tmp_path / "c.db", source)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"{source}: resolving 1 PMCID through NCBI's ID converter…"
+    assert [(r.endpoint, r.params["ids"]) for r in server.requests] == [("idconv", "PMC500")]
 
 
 def test_unreachable_converter_keeps_the_ids_and_imports_the_pmids(monkeypatch, tmp_path):
     monkeypatch.setenv("LITBASE_EUTILS_URL", "http://127.0.0.1:9/")
     monkeypatch.setenv("LITBASE_IDCONV_URL", "http://127.0.0.1:9/idconv/")
+    monkeypatch.setenv("NCBI_EMAIL", "who@example.org")
+    monkeypatch.setenv("NCBI_API_KEY", "KEY-0123456789abcdef")
     source = tmp_path / "mixed.txt"
     source.write_text("7 PMC8\n")
     db_path = tmp_path / "m.db"
     result = run(db_path, source)
     assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"{source}: resolving 1 PMCID through NCBI's ID converter…"
     assert "PMC8: ID converter failed" in result.output
     db = sqlite_utils.Database(db_path)
     assert [r["pmid"] for r in db["articles"].rows] == [7]
     assert [r["id"] for r in db["unmatched_records"].rows] == ["pmcid:pmc8"]
+    # The refused URL is quoted in the reason, shown and stored; who asked is masked in it.
+    stored = db["unmatched_records"].get("pmcid:pmc8")["record"]
+    assert "&tool=litbase&email=***&api_key=*** (Caused by" in stored
+    for secret in ("who@example.org", "who%40example.org", "KEY-0123456789abcdef"):
+        assert secret not in stored and secret not in result.output
 
 
 def test_a_bad_token_stores_nothing(tmp_path):
@@ -134,3 +164,15 @@ def test_a_bad_token_stores_nothing(tmp_path):
     assert result.exit_code == 1
     assert "bad.pmids, line 3: 'three' is neither a PMID" in result.output
     assert sqlite_utils.Database(db_path)["articles"].count == 0
+
+
+def test_the_library_without_clients_asks_nobody_and_keeps_the_ids(tmp_path):
+    # import_file builds no client of its own: without ``ncbi`` a DOI or PMCID waits, unresolved.
+    source = tmp_path / "mixed.txt"
+    source.write_text("7 PMC8 10.5555/x.9\n")
+    db = open_db(tmp_path / "l.db")
+    report = import_file(db, source)
+    assert (report["stored"], report["unmatched"]) == (1, 2)
+    assert [r["pmid"] for r in db["articles"].rows] == [7]
+    assert {r["id"]: json.loads(r["record"])["unresolved"] for r in db["unmatched_records"].rows} == {
+        "pmcid:pmc8": NOT_ASKED, "doi:10.5555/x.9": NOT_ASKED}

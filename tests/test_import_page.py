@@ -111,9 +111,10 @@ def test_hand_written_page_with_pmid_option(server, tmp_path):
     result = run(db_path, FIXTURE, "--pmid", OWN, "--collection", "night")
     assert result.exit_code == 0, result.output
     assert server.requests == []
-    assert ("PubMed page of PMID 40000099 (given with --pmid); 6 reference lines, 4 citation links,"
-            " 1 lines without a PMID; line 5 names the page's own article (flagged);"
-            " collection 'night'.") in result.output
+    # The PMID is given, so NCBI is not asked and the output does not say it is.
+    assert result.output == (f"{FIXTURE}: PubMed page of PMID 40000099 (given with --pmid); 6 reference"
+                             " lines, 4 citation links, 1 lines without a PMID; line 5 names the page's"
+                             " own article (flagged); collection 'night'.\n")
     db = sqlite_utils.Database(db_path)
     assert rows(db, "select citing, cited, source from citations order by cited") == [
         (OWN, 40000001, "seed_page"), (OWN, 40000002, "seed_page"), (OWN, 40000004, "seed_page")]
@@ -140,7 +141,9 @@ def test_pmid_found_by_title_when_the_network_answers(server, tmp_path):
     assert result.exit_code == 0, result.output
     assert [(r.endpoint, r.params["term"]) for r in server.requests] == [
         ("esearch", "Peer mentoring for night-shift interns: a synthetic test article[Title]")]
-    assert "PubMed page of PMID 40000099 (found by its title)" in result.output
+    first, second = result.output.splitlines()
+    assert first == f"{FIXTURE}: the page does not state its PMID; asking PubMed for its title…"
+    assert second.startswith(f"{FIXTURE}: PubMed page of PMID 40000099 (found by its title);")
 
 
 def test_title_without_a_single_match_asks_for_pmid(server, tmp_path):

@@ -86,7 +86,8 @@ def test_query_error_inside_http_200_is_shown_and_nothing_stored(server, tmp_pat
     db_path = tmp_path / "s.db"
     result = run(db_path, "peer (support")
     assert result.exit_code == 1
-    assert "PubMed answered with an error: Invalid query" in result.output
+    assert result.output == ("Error: PubMed (esearch) answered with an error: Invalid query. Everything"
+                             " fetched so far is stored; asking again will not help: check the query.\n")
     assert server.count() == 1  # a bad query is not retried
     db = sqlite_utils.Database(db_path)
     assert db["collections"].count == 0 and db["articles"].count == 0
@@ -96,7 +97,9 @@ def test_injected_ncbi_error_is_not_zero_hits(server, tmp_path):
     server.inject("esearch", "error200", message="Unknown field tag [tiabx]")
     result = run(tmp_path / "s.db", TERM)
     assert result.exit_code == 1
-    assert "PubMed answered with an error: Unknown field tag [tiabx]" in result.output
+    assert result.output == ("Error: PubMed (esearch) answered with an error: Unknown field tag [tiabx]."
+                             " Everything fetched so far is stored; asking again will not help:"
+                             " check the query.\n")
     assert "0 hits" not in result.output
 
 

@@ -130,8 +130,9 @@ def test_icite_outage_stores_nothing_half_and_resumes(servers, tmp_path):
     db_path = tmp_path / "lit.db"
     result = run(db_path, SEED)
     assert result.exit_code == 1
-    assert "icite/pubs: gave up after 5 attempts" in result.output
-    assert "run the same command again to resume" in result.output
+    assert result.output == ("Error: iCite (icite/pubs) gave no usable answer in 5 attempts, the last one"
+                             " HTTP 503: 503 Error. Everything fetched so far is stored; run the same"
+                             " command again to resume.\n")
     db = sqlite_utils.Database(db_path)
     assert db["article_sources"].count == 0
     assert links(db) == {(SEED, r, s) for r in REFS for s in ("pubmed_refs", "reference_list")} | {
@@ -194,7 +195,9 @@ def test_malformed_icite_answer_is_refused_cleanly(servers, tmp_path):
     icite.inject("pubs", "json", times=1, body={"data": [{"pmid": SEED, "references": "12 abc"}]})
     result = run(tmp_path / "lit.db", SEED)
     assert result.exit_code == 1
-    assert "icite/pubs: 'abc' in a PMID list is not a PMID" in result.output
+    assert result.output == ("Error: iCite (icite/pubs) sent an answer litbase cannot read: 'abc' in a PMID"
+                             " list is not a PMID. Everything fetched so far is stored; run the same"
+                             " command again to resume.\n")
     assert sqlite_utils.Database(tmp_path / "lit.db")["article_sources"].count == 0
 
 

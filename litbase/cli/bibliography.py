@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from litbase.cli.options import pmid_arguments
+from litbase.cli.options import (
+    Services,
+    ncbi_on_demand,
+    ncbi_options,
+    pmid_arguments,
+    reports_source_errors,
+)
 from litbase.formats.registry import FORMATS, export
 from litbase.store.load import SelectionError, load_articles, select_pmids
 from litbase.formats.writers.text import STYLES
@@ -72,7 +78,8 @@ def export_command(db_path, pmids, collection, sql, format_name, style, spreadsh
               " [default: the file name; none for PubMed XML files]")
 @click.option("--pmid", help="PubMed page text: the PMID of the page's article"
               " [default: a PMID in the file name, else PubMed by the page's title]")
-def import_command(db_path, paths, collection, pmid):
+@ncbi_options
+def import_command(db_path, paths, collection, pmid, api_key, email):
     """Import MEDLINE/.nbib, RIS, BibTeX, CSL-JSON, PubMed XML, page text or ID lists.
 
     PubMed XML is PubMed's baseline and update files (.xml.gz) or saved
@@ -83,6 +90,8 @@ def import_command(db_path, paths, collection, pmid):
     PMIDs, DOIs and PMCIDs (one a line, or separated by commas or spaces)
     becomes a collection; DOIs and PMCIDs are resolved through NCBI's ID
     converter and ESearch, and those that cannot be are kept and reported.
+    Only those lists and page text without its PMID ask NCBI (and say so
+    first); every other file is read without a network request.
 
     Records with a PMID are merged with what is stored (stored fields win,
     the file fills gaps); records without one wait in unmatched_records and
@@ -101,16 +110,21 @@ def import_command(db_path, paths, collection, pmid):
     """
     db = open_db(db_path)
     paths = import_order(paths)
+    # Two attempts, not five: an import should not hang for long when offline.
+    ncbi = ncbi_on_demand(Services.from_environment(api_key, email),
+                          announce=lambda line: click.echo(line, err=True), max_attempts=2)
     with bulk_import(db, paths) as parse_ahead:
         for path in paths:
-            _import_one(db, path, collection, pmid, parse_ahead)
+            _import_one(db, path, collection, pmid, ncbi, parse_ahead)
     sys.stdout.flush()
 
 
-def _import_one(db, path, collection, pmid, parse_ahead) -> None:
+def _import_one(db, path, collection, pmid, ncbi, parse_ahead) -> None:
+    options = {"ncbi": ncbi, **({"pmid": pmid} if pmid else {})}
     try:
-        report = import_file(db, Path(path), collection, parse_ahead=parse_ahead,
-                             **({"pmid": pmid} if pmid else {}))
+        with reports_source_errors(stored=f"Nothing from {path} was stored",
+                                   check="the identifiers in the file"):
+            report = import_file(db, Path(path), collection, parse_ahead=parse_ahead, **options)
     except BibliographyError as error:
         kept = getattr(error, "stored", None) or f"Nothing from {path} was stored."
         raise click.ClickException(f"{error}\n{kept}")

@@ -7,16 +7,19 @@ import sys
 import click
 
 from litbase.grow.crawl import CrawlPlan, crawl
-from litbase.sources.eutils import EutilsClient, EutilsError
-from litbase.sources.json_api import SourceError
 from litbase.cli.progress import CrawlProgress
 from litbase.store.schema import open_db
-from litbase.grow.links import make_clients
 from litbase.model.link_sources import DEFAULT_SOURCES, UnknownSource, parse_sources
-from litbase.store.articles import record_fetch
 
 
-from litbase.cli.options import left_over_detail, ncbi_options, pmid_arguments
+from litbase.cli.options import (
+    Services,
+    left_over_detail,
+    logs_requests,
+    ncbi_options,
+    pmid_arguments,
+    reports_source_errors,
+)
 
 
 # Unknown options pass through as PMIDs so that "-1" is refused as a PMID
@@ -68,20 +71,13 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
         raise click.BadParameter(str(error), param_hint="--sources")
     db = open_db(db_path)
     bar = CrawlProgress(enabled=progress)
-
-    def on_request(request: dict) -> None:
-        record_fetch(db, request)
-        bar.on_request(request)
-
-    client = EutilsClient(api_key=api_key, email=email, on_request=on_request)
-    source_clients = make_clients(plan.sources, email=email, on_request=on_request)
+    on_request = logs_requests(db, bar)
+    services = Services.from_environment(api_key, email)
+    client = services.eutils(on_request=on_request)
+    source_clients = services.link_sources(plan.sources, on_request=on_request)
     try:
-        report = crawl(db, client, plan, progress=bar, source_clients=source_clients)
-    except (EutilsError, SourceError) as error:
-        bar.close()
-        raise click.ClickException(
-            f"{error}\nEverything fetched so far is stored; run the same command again to resume."
-        )
+        with reports_source_errors(check="the PMIDs", before=bar.close):
+            report = crawl(db, client, plan, progress=bar, source_clients=source_clients)
     except KeyboardInterrupt:
         bar.close()
         click.echo("\nInterrupted. Everything fetched so far is stored; run the same command"

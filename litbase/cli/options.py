@@ -1,10 +1,39 @@
-"""Options and argument checks that several commands share."""
+"""What several commands share: options, argument checks, the services' clients and their errors.
+
+This is the one place litbase reads its environment: ``--api-key`` and
+``--email`` come from NCBI_API_KEY and NCBI_EMAIL through click, the base
+URLs from LITBASE_*_URL here. The clients in ``litbase.sources`` take all of
+it as arguments.
+"""
 
 from __future__ import annotations
 
-import click
+import contextlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
+import click
+from lxml import etree
+
+from litbase.grow.answers import IDENTITY, without_identity
+from litbase.grow.links import make_clients
 from litbase.model.ids import InvalidPmid, parse_pmid
+from litbase.parse.europepmc import EuropePmcParseError
+from litbase.parse.eutils import EutilsReplyError
+from litbase.parse.icite import IciteParseError
+from litbase.parse.idconv import IdconvParseError
+from litbase.parse.pubmed import PubmedParseError
+from litbase.sources.eutils import EutilsClient, EutilsResponseError
+from litbase.sources.http import ServiceError, ServiceHTTPError, ServiceRetriesExhausted
+from litbase.sources.idconv import IdconvClient
+from litbase.sources.json_api import SourceFormatError
+from litbase.store.articles import record_fetch
+
+# Where each service lives when not at its public address (tests point them at local servers).
+URL_VARIABLES = {"eutils": "LITBASE_EUTILS_URL", "idconv": "LITBASE_IDCONV_URL",
+                 "icite": "LITBASE_ICITE_URL", "europepmc": "LITBASE_EUROPEPMC_URL"}
 
 
 def ncbi_options(command):
@@ -20,6 +49,136 @@ def ncbi_options(command):
         help="NCBI API key: 10 requests/s instead of 3; never stored [env NCBI_API_KEY]",
     )(command)
     return command
+
+
+@dataclass(frozen=True)
+class Services:
+    """Who asks (e-mail, key) and where (a base URL per service, None for the public one)."""
+
+    email: str | None = None
+    # repr=False: a Services in a traceback or a log line must not show the key.
+    api_key: str | None = field(default=None, repr=False)
+    urls: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, api_key: str | None = None, email: str | None = None) -> Services:
+        """The options' identity and the LITBASE_*_URL base URLs."""
+        return cls(email=email or None, api_key=api_key or None,
+                   urls={name: os.environ.get(var) or None for name, var in URL_VARIABLES.items()})
+
+    def eutils(self, **manners: Any) -> EutilsClient:
+        """An E-utilities client; ``manners`` are PoliteClient's (on_request, max_attempts...)."""
+        return EutilsClient(email=self.email, api_key=self.api_key, base_url=self.urls.get("eutils"),
+                            **manners)
+
+    def idconv(self, **manners: Any) -> IdconvClient:
+        """A client for NCBI's ID converter, with the same identity and manners."""
+        return IdconvClient(email=self.email, api_key=self.api_key, base_url=self.urls.get("idconv"),
+                            **manners)
+
+    def link_sources(self, names: Iterable[str], **manners: Any) -> dict:
+        """A client for each named source beside PubMed (iCite, Europe PMC); neither takes a key."""
+        return make_clients(names, base_urls=self.urls, email=self.email, **manners)
+
+
+def logs_requests(db, progress) -> Callable[[dict], None]:
+    """``on_request`` for a command's clients: each attempt into ``fetches`` and the progress bar."""
+    def on_request(request: dict) -> None:
+        # The key and the e-mail go to NCBI only, never into the log.
+        params = {k: v for k, v in (request.get("params") or {}).items() if k not in IDENTITY}
+        error = request.get("error")
+        record_fetch(db, {**request, "params": params, "error": error and without_identity(error)})
+        progress.on_request(request)
+
+    return on_request
+
+
+@dataclass
+class NcbiClients:
+    """What an import that must ask NCBI gets: E-utilities and the ID converter."""
+
+    eutils: EutilsClient
+    idconv: IdconvClient
+
+
+def ncbi_on_demand(services: Services, announce: Callable[[str], None],
+                   **manners: Any) -> Callable[[str], NcbiClients]:
+    """``ask(reason)``: say why NCBI is about to be asked, then the clients, built on first use.
+
+    An import hands this to the importers, so a file that needs no look-up
+    builds no client and sends nothing.
+    """
+    built: list[NcbiClients] = []
+
+    def ask(reason: str) -> NcbiClients:
+        announce(reason)
+        if not built:
+            built.append(NcbiClients(services.eutils(**manners), services.idconv(**manners)))
+        return built[0]
+
+    return ask
+
+
+# The human name of the service behind an endpoint; efetch, elink and esearch are PubMed's.
+SOURCE_NAMES = {"idconv": "NCBI's ID converter", "icite": "iCite", "europepmc": "Europe PMC"}
+# Parser errors, by the service whose answer they read. read_answer and the link fetchers
+# turn them into the service's error; these catch one that reaches a command some other way.
+PARSE_ERRORS = {PubmedParseError: "PubMed", EutilsReplyError: "PubMed", etree.XMLSyntaxError: "PubMed",
+                IdconvParseError: "NCBI's ID converter", IciteParseError: "iCite",
+                EuropePmcParseError: "Europe PMC"}
+RESUME = "run the same command again to resume"
+
+
+def source_name(endpoint: str) -> str:
+    return SOURCE_NAMES.get(endpoint.split("/")[0], "PubMed")
+
+
+def _detail(error: ServiceError) -> str:
+    # ServiceError's text starts with its endpoint, which the line names once, beside the service.
+    return str(error).removeprefix(f"{error.endpoint}: ")
+
+
+def source_error_line(error: Exception, stored: str, check: str) -> str:
+    """One line: which service failed and how, what is stored, and what to do."""
+    todo = RESUME
+    if not isinstance(error, ServiceError):
+        source = next(name for kind, name in PARSE_ERRORS.items() if isinstance(error, kind))
+        what = f"sent an answer litbase cannot read: {error}"
+        return " ".join(f"{source} {what.rstrip('.')}. {stored}; {todo}.".split())
+    if isinstance(error, ServiceRetriesExhausted):
+        endpoint = error.endpoint
+        what = (f"gave no usable answer in {error.attempts} attempts, the last one"
+                f" {_detail(error.last_error)}")
+    elif isinstance(error, EutilsResponseError):
+        endpoint, what = error.endpoint, f"answered with an error: {error.ncbi_message}"
+        if not error.transient:
+            todo = f"asking again will not help: check {check}"
+    elif isinstance(error, SourceFormatError):
+        endpoint, what = error.endpoint, f"sent an answer litbase cannot read: {_detail(error)}"
+    else:
+        endpoint, what = error.endpoint, f"failed: {_detail(error)}"
+        if isinstance(error, ServiceHTTPError) and not error.retryable:
+            todo = f"asking again will not help: check {check}"
+    # Error pages and parser messages may carry line breaks and end with their own full stop;
+    # the report is one line of sentences.
+    line = f"{source_name(endpoint)} ({endpoint}) {what.rstrip('.')}. {stored}; {todo}."
+    return without_identity(" ".join(line.split()))
+
+
+@contextlib.contextmanager
+def reports_source_errors(stored: str = "Everything fetched so far is stored",
+                          check: str = "the PMIDs",
+                          before: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Turn any error of a source or of reading its answer into one line and exit status 1.
+
+    ``stored`` says what the failed run kept, ``check`` what to correct when
+    asking again cannot help, ``before`` runs first (closing a progress bar).
+    """
+    try:
+        yield
+    except (ServiceError, *PARSE_ERRORS) as error:
+        before()
+        raise click.ClickException(source_error_line(error, stored, check)) from None
 
 
 def pmid_arguments(values) -> list[int]:

@@ -8,36 +8,22 @@ import sys
 import click
 import sqlite_utils
 
-from litbase.cli.options import ncbi_options
+from litbase.cli.options import Services, logs_requests, ncbi_options, reports_source_errors
 from litbase.store.collections import (
     CollectionError,
     collection_summaries,
     compare_collections,
     members,
 )
-from litbase.sources.eutils import EutilsClient, EutilsError, EutilsResponseError
+from litbase.sources.eutils import EutilsClient
 from litbase.cli.progress import CrawlProgress
 from litbase.grow.refresh import refresh
 from litbase.store.schema import open_db
 from litbase.grow.search import SearchError, search
-from litbase.store.articles import record_fetch
 
 
 def _client(db, api_key, email, bar) -> EutilsClient:
-    def on_request(request: dict) -> None:
-        record_fetch(db, request)
-        bar.on_request(request)
-
-    return EutilsClient(api_key=api_key, email=email, on_request=on_request)
-
-
-def _network_failure(error: EutilsError, bar) -> click.ClickException:
-    bar.close()
-    if isinstance(error, EutilsResponseError):
-        # NCBI reports a bad query inside HTTP 200; it is the user's to fix, so say it plainly.
-        return click.ClickException(f"PubMed answered with an error: {error.ncbi_message}")
-    return click.ClickException(
-        f"{error}\nEverything fetched so far is stored; run the same command again to resume.")
+    return Services.from_environment(api_key, email).eutils(on_request=logs_requests(db, bar))
 
 
 @click.command(name="search")
@@ -61,13 +47,13 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
     bar = CrawlProgress(enabled=progress)
     client = _client(db, api_key, email, bar)
     try:
-        report = search(db, client, term, collection=collection, max_results=max_results,
-                        progress=bar)
+        # NCBI reports a bad query inside HTTP 200: the line says so, and that the query is to check.
+        with reports_source_errors(check="the query", before=bar.close):
+            report = search(db, client, term, collection=collection, max_results=max_results,
+                            progress=bar)
     except SearchError as error:
         bar.close()
         raise click.ClickException(str(error))
-    except EutilsError as error:
-        raise _network_failure(error, bar)
     for warning in report.warnings:
         click.echo(f"PubMed: {warning}", err=True)
     sliced = f" in {len(report.slices)} publication-date slices" if len(report.slices) > 1 else ""
@@ -105,10 +91,8 @@ def refresh_command(db_path, collection, api_key, email):
         except CollectionError as error:
             raise click.ClickException(str(error))
     bar = CrawlProgress(enabled=False)
-    try:
+    with reports_source_errors(check="the collection's PMIDs", before=bar.close):
         report = refresh(db, _client(db, api_key, email, bar), collection)
-    except EutilsError as error:
-        raise _network_failure(error, bar)
     found = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in sorted(report.changes.items()))
     click.echo(
         f"Asked PubMed again about {report.articles} articles ({bar.requests} requests):"

@@ -10,6 +10,7 @@ answer is stored, so a rerun asks again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,6 +22,11 @@ from litbase.sources.eutils import EutilsError, EutilsResponseError
 
 Parsed = TypeVar("Parsed")
 
+# The key and the e-mail go to NCBI and nowhere else. requests quotes the whole URL of a failed
+# GET in its errors, so an error's text is masked before it is stored or shown.
+IDENTITY = ("api_key", "email")
+# A value runs to the next parameter, space or quote, and does not take the sentence's full stop.
+_IDENTITY_IN_TEXT = re.compile(r"\b((?:api_key|email)=)[^&\s'\"]*[^&\s'\".,;)]")
 KINDS = {"efetch": "PubMed XML", "elink": "eLink XML", "esearch": "ESearch XML",
          "idconv": "ID converter JSON"}
 
@@ -34,3 +40,8 @@ def read_answer(endpoint: str, parse: Callable[[bytes], Parsed], payload: bytes)
     except (etree.XMLSyntaxError, PubmedParseError, ValueError) as error:
         kind = KINDS.get(endpoint, "answer")
         raise EutilsError(endpoint, f"the answer is not readable {kind}: {error}") from None
+
+
+def without_identity(text: str) -> str:
+    """The text with any api_key= or email= value masked."""
+    return _IDENTITY_IN_TEXT.sub(r"\1***", text)

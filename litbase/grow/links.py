@@ -20,9 +20,12 @@ from litbase.store.links import save_europepmc, save_icite
 CLIENTS = {"icite": IciteClient, "europepmc": EuropePmcClient}
 
 
-def make_clients(names: Iterable[str], **options) -> dict:
-    """A client for each named source beside PubMed, with the same options (on_request, email)."""
-    return {name: CLIENTS[name](**options) for name in names if name in CLIENTS}
+def make_clients(names: Iterable[str], base_urls: dict | None = None, **options) -> dict:
+    """A client for each named source beside PubMed, at its base URL (None: the public service),
+    with the same options (on_request, email)."""
+    base_urls = base_urls or {}
+    return {name: CLIENTS[name](base_url=base_urls.get(name), **options)
+            for name in names if name in CLIENTS}
 
 
 def fetch_icite(db, client: IciteClient, pmids: list[int],

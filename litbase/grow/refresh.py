@@ -77,8 +77,9 @@ def refresh_records(db, client, pmids: list[int], collection, report: RefreshRep
     for batch in chunks(pmids, EFETCH_BATCH):
         now = utc_now()
         stored = stored_rows(db, batch)
-        articles = [a for a in parse_pubmed_xml(client.efetch_pubmed(batch))
-                    if a.get("record_type") != "delete" and a["pmid"] in stored]
+        records = read_answer("efetch", lambda body: list(parse_pubmed_xml(body)),
+                              client.efetch_pubmed(batch))
+        articles = [a for a in records if a.get("record_type") != "delete" and a["pmid"] in stored]
         changed, rows = [], []
         for article in articles:
             found = record_differences(stored[article["pmid"]], article, now)

@@ -7,9 +7,9 @@ ESearch each.
 
 from __future__ import annotations
 
-from litbase.grow.answers import read_answer
+from litbase.grow.answers import read_answer, without_identity
 from litbase.parse.eutils import parse_esearch
-from litbase.parse.idconv import IdconvParseError, parse_idconv
+from litbase.parse.idconv import parse_idconv
 from litbase.sources.eutils import EutilsError
 from litbase.sources.idconv import batches
 
@@ -21,9 +21,10 @@ def resolve_ids(dois: list[str], pmcids: list[str], idconv, eutils) -> tuple[dic
     for idtype, values in (("pmcid", pmcids), ("doi", dois)):
         for batch in batches(values):
             try:
-                resolved.update(parse_idconv(idconv.convert(batch, idtype)))
-            except (EutilsError, IdconvParseError, ValueError) as error:
-                failed.update({v: f"ID converter failed: {error}" for v in batch})
+                resolved.update(read_answer("idconv", parse_idconv, idconv.convert(batch, idtype)))
+            except EutilsError as error:
+                # Kept in unmatched_records and shown: without the key or e-mail a quoted URL holds.
+                failed.update({v: f"ID converter failed: {without_identity(str(error))}" for v in batch})
     for pmcid in pmcids:
         if pmcid not in resolved and pmcid not in failed:
             failed[pmcid] = "the ID converter knows no PubMed record for it"
@@ -33,7 +34,7 @@ def resolve_ids(dois: list[str], pmcids: list[str], idconv, eutils) -> tuple[dic
         try:
             found = read_answer("esearch", parse_esearch, eutils.esearch(f'"{doi}"[doi]', retmax="2"))
         except EutilsError as error:
-            failed[doi] = f"ESearch failed: {error}"
+            failed[doi] = f"ESearch failed: {without_identity(str(error))}"
             continue
         if found["count"] == 1 and found["ids"]:
             resolved[doi] = found["ids"][0]

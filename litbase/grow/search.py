@@ -163,7 +163,8 @@ def fetch_slice(db, client, piece: Slice, ids: list[int], on_batch=lambda n: Non
 
 def _fetch_history_page(db, client, piece: Slice, retstart: int, retmax: int) -> set[int]:
     payload = client.efetch_history(piece.webenv, piece.query_key, retstart, retmax)
-    articles = [r for r in parse_pubmed_xml(payload) if r.get("record_type") != "delete"]
+    records = read_answer("efetch", lambda body: list(parse_pubmed_xml(body)), payload)
+    articles = [r for r in records if r.get("record_type") != "delete"]
     with db.conn:
         saved = set(save_articles(db, articles, record_source="efetch"))
         forget_missing(db, saved)

@@ -82,6 +82,9 @@ def import_file(db, path, collection: str | None = None, parse_ahead=None, **opt
     A file that fails to parse stores nothing; ``collection`` defaults to the
     file's name without its suffix. ``parse_ahead``: a bulk import's parsers
     working ahead (``imports.pubmed.bulk_import``), for the kinds that stream.
+    Other ``options`` go to the kind's importer: ``pmid`` for page text,
+    ``ncbi`` (see ``import_ids``) for the ID lists and pages that need a
+    look-up; no other kind of file asks anyone anything.
     """
     path = Path(path)
     # Decide the kind from the suffix or the first bytes before reading the whole

@@ -6,6 +6,8 @@ placeholder row (record_source ``import``) whose completeness says what a
 networked fetch would add; ``litbase refresh --collection`` fetches them.
 An identifier that cannot be resolved is kept in ``unmatched_records`` (a DOI
 there joins its article as soon as one with that DOI is stored) and reported.
+A list of PMIDs alone asks nothing of anyone; the clients for the rest come
+from the caller (``ncbi``), only when there is something to resolve.
 """
 
 from __future__ import annotations
@@ -16,31 +18,45 @@ from pathlib import Path
 from litbase.store.collections import add_to_collection, save_collection
 from litbase.store.frontier import stored_pmids
 from litbase.store.merge import save_unmatched
-from litbase.sources.eutils import EutilsClient
 from litbase.grow.resolve import resolve_ids
-from litbase.sources.idconv import IdconvClient
 from litbase.model.errors import BibliographyError
 from litbase.store.schema import ensure_db_shape
 from litbase.store.articles import save_placeholders, utc_now
 from litbase.store.completeness import refresh_reference_status
 
 
-def default_clients():
-    # Two attempts, not five: a list import should not hang for long when offline.
-    return IdconvClient(max_attempts=2), EutilsClient(max_attempts=2)
+NOT_ASKED = "not resolved: NCBI was not asked (no network access given)"
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def resolving_line(path: Path, dois: list[str], pmcids: list[str]) -> str:
+    """What is about to be asked of NCBI, for the user who did not expect a network request."""
+    asked = " and ".join(_counted(n, noun) for n, noun in ((len(dois), "DOI"), (len(pmcids), "PMCID")) if n)
+    # PMCIDs need only the converter; a DOI it does not know is searched in PubMed.
+    where = "NCBI's ID converter and PubMed" if dois else "NCBI's ID converter"
+    return f"{path}: resolving {asked} through {where}…"
 
 
 def import_ids(db, path: Path, items: list[dict], collection: str | None, pmid=None,
-               client_factory=None) -> dict:
-    """Resolve, then store the list's PMIDs as collection members in one transaction."""
+               ncbi=None, **options) -> dict:
+    """Resolve, then store the list's PMIDs as collection members in one transaction.
+
+    ``ncbi(reason)`` returns the clients (``.idconv``, ``.eutils``) once the
+    list holds DOIs or PMCIDs; without it they stay unresolved and are kept.
+    """
     if pmid is not None:
         raise BibliographyError(str(path), None, "--pmid applies to PubMed page text only")
     dois = [i["value"] for i in items if i["kind"] == "doi"]
     pmcids = [i["value"] for i in items if i["kind"] == "pmcid"]
     resolved, failed = {}, {}
-    if dois or pmcids:
-        idconv, eutils = (client_factory or default_clients)()
-        resolved, failed = resolve_ids(dois, pmcids, idconv, eutils)
+    if (dois or pmcids) and ncbi is None:
+        failed = dict.fromkeys(pmcids + dois, NOT_ASKED)
+    elif dois or pmcids:
+        clients = ncbi(resolving_line(path, dois, pmcids))
+        resolved, failed = resolve_ids(dois, pmcids, clients.idconv, clients.eutils)
     pmids = list(dict.fromkeys(
         i["value"] if i["kind"] == "pmid" else resolved[i["value"]]
         for i in items if i["kind"] == "pmid" or i["value"] in resolved))

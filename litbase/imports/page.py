@@ -2,10 +2,11 @@
 
 The page does not state its own PMID, so it comes from ``--pmid``, else from
 the file name ("seed-page-35392492.txt"), else from PubMed by the page's
-title when the network answers. Stored records win over the page's facts
-(a PubMed record is richer); the page fills their gaps. A reference line
-naming the page's own article is kept, flagged ``is_self_reference``, and
-never counted as a citation.
+title when the network answers (only then does it ask the caller for a
+client). Stored records win over the page's facts (a PubMed record is
+richer); the page fills their gaps. A reference line naming the page's own
+article is kept, flagged ``is_self_reference``, and never counted as a
+citation.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from pathlib import Path
 from litbase.store.merge import save_merged
 from litbase.store.collections import add_to_collection, save_collection
 from litbase.model.ids import InvalidPmid, parse_pmid
-from litbase.sources.eutils import EutilsClient, EutilsError
+from litbase.sources.eutils import EutilsError
 from litbase.model.errors import BibliographyError
-from litbase.grow.answers import read_answer
+from litbase.grow.answers import read_answer, without_identity
 from litbase.parse.eutils import parse_esearch
 from litbase.parse.page import PageError, parse_page
 from litbase.store.articles import save_reference_rows, utc_now
@@ -55,13 +56,13 @@ def pmid_from_title(title: str, client) -> tuple[int | None, str]:
     try:
         found = read_answer("esearch", parse_esearch, client.esearch(title_query(title), retmax="2"))
     except EutilsError as error:
-        return None, f"PubMed could not be asked for the title ({error})"
+        return None, f"PubMed could not be asked for the title ({without_identity(str(error))})"
     if found["count"] == 1 and found["ids"]:
         return found["ids"][0], "found by its title"
     return None, f"PubMed finds {found['count']} articles with this title"
 
 
-def page_pmid(path: Path, page: dict, pmid, client_factory) -> tuple[int, str]:
+def page_pmid(path: Path, page: dict, pmid, ncbi) -> tuple[int, str]:
     """The page's PMID and how it was found; BibliographyError when it cannot be."""
     if pmid is not None:
         try:
@@ -71,7 +72,10 @@ def page_pmid(path: Path, page: dict, pmid, client_factory) -> tuple[int, str]:
     named = pmid_from_name(path)
     if named:
         return named, "taken from the file name"
-    found, how = pmid_from_title(page["title"], client_factory())
+    if ncbi is None:
+        raise BibliographyError(str(path), None, "the page does not state its PMID; give it with --pmid")
+    client = ncbi(f"{path}: the page does not state its PMID; asking PubMed for its title…").eutils
+    found, how = pmid_from_title(page["title"], client)
     if found is None:
         raise BibliographyError(str(path), None, f"the page does not state its PMID and {how};"
                                 " give it with --pmid")
@@ -114,10 +118,13 @@ def reference_articles(page: dict, pmid: int) -> list[dict]:
 
 
 def import_page(db, path: Path, page: dict, collection: str | None, pmid=None,
-                client_factory=None) -> dict:
-    """Store the page's article, its reference list and citation links in one transaction."""
-    client_factory = client_factory or (lambda: EutilsClient(max_attempts=2))
-    seed, how = page_pmid(path, page, pmid, client_factory)
+                ncbi=None, **options) -> dict:
+    """Store the page's article, its reference list and citation links in one transaction.
+
+    ``ncbi(reason)`` returns the clients (``.eutils``) when the page's PMID
+    must be looked up by its title.
+    """
+    seed, how = page_pmid(path, page, pmid, ncbi)
     now = utc_now()
     rows = [{"citing": seed, "source": SOURCE, "position": r["position"], "citation": r["citation"],
              "cited_pmid": r["pmid"], "doi": r["doi"], "pmcid": r["pmcid"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from litbase.sources.json_api import JsonClient, SourceFormatError, base_url_from
+from litbase.sources.json_api import JsonClient, SourceFormatError
 
 DEFAULT_BASE_URL = "https://www.ebi.ac.uk/europepmc/webservices/rest/"
 # The largest page Europe PMC serves for /references and /citations.
@@ -23,7 +23,7 @@ class EuropePmcClient(JsonClient):
     requests_per_second = 3
 
     def __init__(self, base_url: str | None = None, **options):
-        super().__init__(base_url_from("LITBASE_EUROPEPMC_URL", DEFAULT_BASE_URL, base_url), **options)
+        super().__init__(base_url or DEFAULT_BASE_URL, **options)
 
     def references(self, pmid: int, source: str = "MED") -> Iterator[dict]:
         """The pages of the article's reference list (none when Europe PMC has no list)."""

@@ -9,7 +9,6 @@ every caller.
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.parse
 from typing import Any
@@ -100,10 +99,10 @@ class EutilsClient(PoliteClient):
                  base_url: str | None = None, *, tool: str = TOOL,
                  limiter: RateLimiter | None = None, **manners: Any):
         self.tool = tool
-        self.email = email or os.environ.get("NCBI_EMAIL") or None
-        self._api_key = api_key or os.environ.get("NCBI_API_KEY") or None
-        base = base_url or os.environ.get("LITBASE_EUTILS_URL") or DEFAULT_BASE_URL
-        self.base_url = base.rstrip("/") + "/"
+        # The environment is litbase.cli's to read; a library caller says what it wants.
+        self.email = email or None
+        self._api_key = api_key or None
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/") + "/"
         super().__init__(limiter=limiter or ncbi_limiter(self.base_url, self._api_key is not None),
                          **manners)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from litbase.sources.json_api import JsonClient, SourceFormatError, base_url_from
+from litbase.sources.json_api import JsonClient, SourceFormatError
 
 DEFAULT_BASE_URL = "https://icite.od.nih.gov/api/"
 # iCite's /api/pubs takes up to 1,000 PMIDs, but an answer carries every
@@ -25,7 +25,7 @@ class IciteClient(JsonClient):
     requests_per_second = 3
 
     def __init__(self, base_url: str | None = None, **options):
-        super().__init__(base_url_from("LITBASE_ICITE_URL", DEFAULT_BASE_URL, base_url), **options)
+        super().__init__(base_url or DEFAULT_BASE_URL, **options)
 
     def pubs(self, pmids: list[int]) -> dict:
         """One /api/pubs answer for at most ICITE_BATCH PMIDs; unknown PMIDs are simply absent."""

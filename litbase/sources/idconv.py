@@ -4,14 +4,13 @@ The ID converter (https://www.ncbi.nlm.nih.gov/pmc/utils/idconv/v1.0/) takes
 up to 200 IDs a request and is the authority for PMCIDs, but it only knows
 articles in PMC. A DOI it cannot convert may still be on a PubMed record, so
 each of those is searched as ``"DOI"[doi]``, one ESearch each. The converter
-lives on another host, so it has its own base URL (LITBASE_IDCONV_URL, for
-tests) and a client that inherits every rule of ``EutilsClient``: identity,
-the shared rate limit, retries, keys kept out of logs.
+lives on another host, so it has its own base URL (the command line reads
+LITBASE_IDCONV_URL, for tests) and a client that inherits every rule of
+``EutilsClient``: identity, the shared rate limit, retries, keys kept out of
+logs.
 """
 
 from __future__ import annotations
-
-import os
 
 from litbase.sources.eutils import EutilsClient
 
@@ -25,8 +24,7 @@ class IdconvClient(EutilsClient):
     """EutilsClient's manners, pointed at the PMC ID converter."""
 
     def __init__(self, *args, base_url: str | None = None, **kwargs):
-        base = base_url or os.environ.get("LITBASE_IDCONV_URL") or DEFAULT_IDCONV_URL
-        super().__init__(*args, base_url=base, **kwargs)
+        super().__init__(*args, base_url=base_url or DEFAULT_IDCONV_URL, **kwargs)
 
     def url_for(self, endpoint: str) -> str:
         return self.base_url

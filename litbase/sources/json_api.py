@@ -8,7 +8,6 @@ address goes in the User-Agent.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import requests
@@ -46,10 +45,6 @@ class SourceRetriesExhausted(SourceError, ServiceRetriesExhausted):
     """Every attempt failed with a retryable error; `last_error` is the final one."""
 
 
-def base_url_from(env_var: str, default: str, base_url: str | None = None) -> str:
-    return (base_url or os.environ.get(env_var) or default).rstrip("/") + "/"
-
-
 class JsonClient(PoliteClient):
     """GET JSON documents from one service; subclasses name the service and its endpoints.
 
@@ -63,8 +58,8 @@ class JsonClient(PoliteClient):
 
     def __init__(self, base_url: str, *, email: str | None = None,
                  limiter: RateLimiter | None = None, **manners: Any):
-        self.base_url = base_url
-        self.email = email or os.environ.get("NCBI_EMAIL") or None
+        self.base_url = base_url.rstrip("/") + "/"
+        self.email = email or None
         limiter = limiter or shared_limiter((self.service, base_url.rstrip("/")), self.requests_per_second)
         super().__init__(limiter=limiter, **manners)
 
