@@ -39,19 +39,21 @@ def test_bad_record_is_skipped_with_its_line_and_the_others_stored(tmp_path, nam
     path = tmp_path / name
     path.write_text(text)
     db = open_db(tmp_path / "x.db")
-    report = import_file(db, path)
+    records = file_kind(path, "").parse(text, str(path))
     assert [(p.path, p.line, p.why.split(" (")[0] if name.endswith(".bib") else p.why)
-            for p in report["skipped"]] == [(str(path), line, why) for line, why in skipped]
+            for p in records.skipped] == [(str(path), line, why) for line, why in skipped]
+    import_file(db, path)
     assert [r[0] for r in db.conn.execute("SELECT pmid FROM articles ORDER BY pmid")] == pmids
 
 
 def test_bad_pmid_keeps_its_record_without_it(tmp_path):
     path = tmp_path / "badpmid.nbib"
     path.write_text("PMID- 990401\nTI  - Fine\n\nPMID- 99x\nTI  - Bad\nDP  - 2020\n")
+    records = file_kind(path, "").parse(path.read_text(), str(path))
     report = import_file(open_db(tmp_path / "x.db"), path)
-    assert (report["records"], report["stored"], report["unmatched"], report["skipped"]) == (
+    assert (report["records"], report["stored"], report["unmatched"], records.skipped) == (
         2, 1, 1, [])
-    assert [str(w) for w in report["warnings"]] == [
+    assert [str(w) for w in records.warnings] == [
         f"{path}, line 4: PMID '99x' is not a positive whole number;"
         " the record is kept without a PMID"]
 

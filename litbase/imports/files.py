@@ -98,4 +98,4 @@ def import_file(db, path, collection: str | None = None, **options) -> dict:
     ensure_db_shape(db)
     with db.conn:
         counts = save_records(db, records, collection or path.stem, str(path), kind.name)
-    return {"format": kind.name, "records": len(records), **counts, "skipped": records.skipped, "warnings": records.warnings}
+    return {"format": kind.name, "records": len(records), **counts}
