@@ -110,11 +110,32 @@ def parse_ris(text: str, path: str = "<ris>") -> Records:
     return result
 
 
+# Words that make a comma-less name an organisation, not "Given Family".
+_GROUP_WORDS = re.compile(
+    r"\b(group|committee|consortium|association|society|council|team|collaborat\w*|network|"
+    r"institut\w*|investigators|study|organi[sz]ation|foundation|universit\w*|cent(?:er|re)|"
+    r"board|agency|department|office|panel|trust|commission|working|program+e?|project|"
+    r"federation|alliance|college|academy|ministry|services?|writing)\b", re.I)
+
+
 def _name(value: str) -> dict:
+    """ "Family, Given[, Suffix]"; without a comma, a group or a "Given Family" name.
+
+    The specification wants the comma, and litbase writes a group's name
+    without one; but EndNote and publishers also write "Catarina Barata",
+    which Zotero reads as a person, so a short comma-less name without an
+    organisation's word is read as given names and a family name.
+    """
     parts = [p.strip() for p in value.split(",")]
-    if len(parts) == 1:
-        return group(value.strip())
-    return person(parts[0], parts[1], parts[2] if len(parts) > 2 else None)
+    if len(parts) > 1:
+        return person(parts[0], parts[1], parts[2] if len(parts) > 2 else None)
+    words = value.split()
+    if len(words) == 2 and re.fullmatch(r"(?:[A-Z]\.?){1,3}", words[1]):
+        return person(words[0], words[1])  # PubMed's style: "Fanning E.", "Smith JA"
+    if 2 <= len(words) <= 3 and not _GROUP_WORDS.search(value) and not re.search(r"\d", value) \
+            and all(w[0].isupper() for w in words):
+        return person(words[-1], " ".join(words[:-1]))
+    return group(value.strip())
 
 
 def _article(fields: list[list], start: int, path: str, warn) -> dict:
@@ -147,7 +168,11 @@ def _article(fields: list[list], start: int, path: str, warn) -> dict:
     pages = one("SP")
     if pages and one("EP") and "-" not in pages:
         pages = f"{pages}-{one('EP')}"
-    article["pages"], article["article_number"] = pages_and_number(pages, one("C7"))
+    elif kind == "book" and pages and "-" not in pages:
+        pages = None  # a book's lone SP is its number of pages, not a page range
+    # C7 is an article number only for articles (EndNote's e-book keeps a PMCID there).
+    article["pages"], article["article_number"] = pages_and_number(
+        pages, one("C7") if kind == "article" else None)
     _identifiers(article, values, warn)
     article["languages"] = [language_code(v) for v in values.get("LA", [])]
     types = [t for v in values.get("M3", []) for t in v.split(";") if not doi_in(t)]
@@ -163,7 +188,8 @@ def _dates(article: dict, one) -> None:
     written = one("PY", "DA", "Y1")
     article["year"] = parse_year(written)
     # Y1 and DA are "YYYY/MM/DD/other"; PY is the year only.
-    date = next((d.split("/") for d in (one("DA"), one("Y1")) if d and parse_year(d)), [])
+    date = next((d.split("/") for d in (one("DA"), one("Y1"), one("PY")) if d and parse_year(d)),
+                [])
     if article["year"] is None and date:
         article["year"] = parse_year(date[0])
     if len(date) > 1 and (not article["year"] or parse_year(date[0]) == article["year"]):
