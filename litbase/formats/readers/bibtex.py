@@ -89,6 +89,8 @@ def decode(value: str | None) -> str | None:
     if value is None:
         return None
     value = _NOOPSORT.sub("", value)
+    # An accent with nothing to sit on ("tilde operator: \~") is the character itself.
+    value = re.sub(r"\\~(?=$|[\s,.;:)])", r"\\textasciitilde{}", value)
     # A bare & is an alignment tab to LaTeX and pylatexenc drops it; in a
     # title or journal ("Oil & Gas Journal") it is meant as the character.
     value = re.sub(r"(?<!\\)&", r"\\&", value)
