@@ -116,11 +116,11 @@ def parse_year(value) -> int | None:
     """The year a date's text names: "2004///", "Apr 2019", "2014/06/01" -> the year.
 
     A four-digit number from 1000 on, standing alone; None otherwise ("Date of
-    Code", "0000", "325", "-44"), and the caller keeps the text as pub_date, so
+    Code", "0000", "325", "-44", "2000 BC"), and the caller keeps the text as pub_date, so
     nothing is refused and nothing invented.
     """
     text = str(value).strip() if value is not None else ""
-    match = re.search(r"(?<![\d-])(\d{4})(?!\d)", text)
+    match = re.search(r"(?<![\d-])(\d{4})(?!\d)(?!\s*B\.?C)", text, re.I)
     if not match or int(match.group(1)) < 1000:
         return None
     return int(match.group(1))
