@@ -110,31 +110,19 @@ def parse_ris(text: str, path: str = "<ris>") -> Records:
     return result
 
 
-# Words that make a comma-less name an organisation, not "Given Family".
-_GROUP_WORDS = re.compile(
-    r"\b(group|committee|consortium|association|society|council|team|collaborat\w*|network|"
-    r"institut\w*|investigators|study|organi[sz]ation|foundation|universit\w*|cent(?:er|re)|"
-    r"board|agency|department|office|panel|trust|commission|working|program+e?|project|"
-    r"federation|alliance|college|academy|ministry|services?|writing)\b", re.I)
-
-
 def _name(value: str) -> dict:
-    """ "Family, Given[, Suffix]"; without a comma, a group or a "Given Family" name.
+    """ "Family, Given[, Suffix]"; without a comma, one name as written (a group).
 
-    The specification wants the comma, and litbase writes a group's name
-    without one; but EndNote and publishers also write "Catarina Barata",
-    which Zotero reads as a person, so a short comma-less name without an
-    organisation's word is read as given names and a family name.
+    Zotero reads a comma-less name as a single field, and litbase writes a
+    group's name that way; only PubMed's "Family Initials" ("Fanning E.",
+    "Smith JA") is unmistakably a person.
     """
     parts = [p.strip() for p in value.split(",")]
     if len(parts) > 1:
         return person(parts[0], parts[1], parts[2] if len(parts) > 2 else None)
     words = value.split()
     if len(words) == 2 and re.fullmatch(r"(?:[A-Z]\.?){1,3}", words[1]):
-        return person(words[0], words[1])  # PubMed's style: "Fanning E.", "Smith JA"
-    if 2 <= len(words) <= 3 and not _GROUP_WORDS.search(value) and not re.search(r"\d", value) \
-            and all(w[0].isupper() for w in words):
-        return person(words[-1], " ".join(words[:-1]))
+        return person(words[0], words[1])
     return group(value.strip())
 
 
