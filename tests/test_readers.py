@@ -208,6 +208,15 @@ def test_bibtex_identifiers_bad_entries_and_missing_commas():
         "10.5555/synth.5", 2022)
 
 
+def test_bibtex_duplicate_keys_are_both_read():
+    text = ("@article{same, title = {First}, year = 2020}\n"
+            "@article{same, title = {Second}, year = 2021}\n"
+            "@article{SAME, title = {Third}, year = 2022}\n")
+    records = parse_bibtex(text, "dup.bib")
+    assert ([(r["title"], r["year"], r["source_line"]) for r in records], records.skipped) == (
+        [("First", 2020, 1), ("Second", 2021, 2), ("Third", 2022, 3)], [])
+
+
 # --- CSL-JSON -----------------------------------------------------------------------------------
 
 CSL_DATES = """[

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import bibtexparser
+from bibtexparser.model import DuplicateBlockKeyBlock
 from bibtexparser.middlewares.names import (
     parse_single_name_into_parts,
     split_multiple_persons_names,
@@ -108,7 +109,8 @@ def verbatim(value: str | None) -> str | None:
     return _NOOPSORT.sub("", value).replace("{", "").replace("}", "").strip() or None
 
 
-_WORD = re.compile(r"[^\s#{}\"]+")
+# A bare word (a macro, a number); a stray character of a broken value is taken as it is.
+_WORD = re.compile(r"[^\s#{}\"]+|\S")
 _NEXT_FIELD = re.compile(r"\s*([\w:.+-]+)\s*=\s*(.*)$", re.S)
 
 
@@ -184,17 +186,19 @@ def parse_bibtex(text: str, path: str = "<bibtex>") -> Records:
     strings: dict[str, str] = {}
     for string in library.strings:
         strings[string.key.lower()] = _resolve(string.value, strings)[0]
-    entries = {}
-    for entry in library.entries:
-        fields: dict[str, str] = {}
-        for field in entry.fields:
-            for name, value in _fields(field.key, field.value, strings):
-                fields.setdefault(name, value)
-        entries.setdefault(entry.key.lower(), fields)
-    items = [(entry.start_line + 1, (entry, _inherit(entries, entry.key.lower())))
-             for entry in library.entries]
+    # A key used twice is a clash of names, not a broken record: bibtexparser sets
+    # the second entry aside, and it is read like the others, in file order.
+    duplicates = [b.ignore_error_block for b in library.failed_blocks
+                  if isinstance(b, DuplicateBlockKeyBlock) and b.ignore_error_block is not None]
+    failed = [b for b in library.failed_blocks if not isinstance(b, DuplicateBlockKeyBlock)]
+    read = sorted(library.entries + duplicates, key=lambda e: e.start_line)
+    own = [(entry, _own_fields(entry, strings)) for entry in read]
+    by_key: dict[str, dict] = {}
+    for entry, fields in own:
+        by_key.setdefault(entry.key.lower(), fields)
+    items = [(entry.start_line + 1, (entry, _inherit(fields, by_key))) for entry, fields in own]
     result = read_each(items, _article, path)
-    for block in library.failed_blocks:
+    for block in failed:
         error = getattr(block, "error", None)
         reason = f" ({error})" if error and str(error) else ""
         result.skipped.append(Problem(path, block.start_line + 1,
@@ -205,15 +209,24 @@ def parse_bibtex(text: str, path: str = "<bibtex>") -> Records:
     return result
 
 
-def _inherit(entries: dict[str, dict], key: str) -> dict:
-    """The entry's fields, completed from its crossref parent (a proceedings, a book)."""
-    fields = dict(entries[key])
-    parent = entries.get((fields.get("crossref") or "").strip().lower())
-    if parent and parent is not entries[key]:
-        for name, value in parent.items():
+def _own_fields(entry, strings: dict[str, str]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for field in entry.fields:
+        for name, value in _fields(field.key, field.value, strings):
             fields.setdefault(name, value)
-        if parent.get("title"):
-            fields.setdefault("booktitle", parent["title"])
+    return fields
+
+
+def _inherit(fields: dict, by_key: dict[str, dict]) -> dict:
+    """The entry's fields, completed from its crossref parent (a proceedings, a book)."""
+    parent = by_key.get((fields.get("crossref") or "").strip().lower())
+    if not parent or parent is fields:
+        return fields
+    fields = dict(fields)
+    for name, value in parent.items():
+        fields.setdefault(name, value)
+    if parent.get("title"):
+        fields.setdefault("booktitle", parent["title"])
     return fields
 
 
