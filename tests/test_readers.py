@@ -330,6 +330,12 @@ def test_medline_repeated_continued_and_au_only_fields():
              " the record is kept without a PMID")]
 
 
+def test_medline_records_without_blank_lines_between_them():
+    records = parse_medline("PMID- 990911\nTI  - One\nPMID- 990912\nTI  - Two\n", "tight.nbib")
+    assert [(r["pmid"], r["title"], r["source_line"]) for r in records] == [
+        (990911, "One", 1), (990912, "Two", 3)]
+
+
 # --- every reader: any text at all --------------------------------------------------------------
 
 READERS = {"ris": parse_ris, "bibtex": parse_bibtex, "csljson": parse_csljson,

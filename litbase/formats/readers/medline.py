@@ -57,6 +57,11 @@ def medline_blocks(text: str, path: str) -> list[tuple[int, list[list]]]:
             fields[-1][1] = f"{fields[-1][1]} {line.strip()}".strip()
             continue
         match = _TAG_LINE.match(line)
+        if match and match.group(1) == "PMID" and fields:
+            # Every PubMed record starts with PMID: one without the blank line before it
+            # is still a record of its own.
+            blocks.append((start, fields))
+            fields, start = [], None
         start = start or number
         if match:
             fields.append([match.group(1), match.group(2).strip(), number])
