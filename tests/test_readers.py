@@ -256,6 +256,16 @@ def test_csljson_dates_in_every_form_and_bad_items_skipped():
         (14, "PMID 'abc' is not a positive whole number; the record is kept without a PMID")]
 
 
+def test_csljson_odd_value_types_do_not_cost_the_item():
+    text = ('[{"title": 5, "author": [{"family": 3, "given": "Ann"}, "not a name"],'
+            ' "language": 7, "PMCID": "990802", "custom": {"keywords": "one term"}}]')
+    records = parse_csljson(text, "odd.json")
+    [article] = records
+    assert (article["title"], names(article), article["languages"], article["pmcid"],
+            article["keywords"], records.skipped) == (
+        "5", [("3", "Ann")], ["7"], "PMC990802", ["one term"], [])
+
+
 def test_csljson_syntax_error_still_refuses_the_file():
     with pytest.raises(BibliographyError) as caught:
         parse_csljson('[\n  {"title": "x",}\n]', "broken.json")

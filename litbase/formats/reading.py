@@ -150,6 +150,12 @@ def pmid_in(text: str | None) -> int | None:
     return int(match.group(1) or match.group(2)) if match else None
 
 
+def as_pmcid(text: str | None) -> str | None:
+    """A PMCID field's value: "PMC123", "pmc123" or a bare "123" -> "PMC123"."""
+    text = (text or "").strip()
+    return f"PMC{text}" if text.isdigit() else pmcid_in(text)
+
+
 def pmcid_in(text: str | None) -> str | None:
     match = _PMCID.search(text or "")
     return match.group(1).upper() if match else None

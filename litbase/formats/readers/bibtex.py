@@ -29,6 +29,7 @@ from litbase.formats.vocab import BIBTEX_TYPES, language_code
 from litbase.formats.reading import (
     Problem,
     Records,
+    as_pmcid,
     date_text,
     day_number,
     doi_in,
@@ -298,4 +299,4 @@ def _identifiers(article: dict, fields: dict, warn) -> None:
     pmcid = verbatim(fields.get("pmcid"))
     if not pmcid and eprint_type == "pmc":
         pmcid = verbatim(fields.get("eprint"))
-    article["pmcid"] = pmcid_in(pmcid) or next((p for v in free if (p := pmcid_in(v))), None)
+    article["pmcid"] = as_pmcid(pmcid) or next((p for v in free if (p := pmcid_in(v))), None)

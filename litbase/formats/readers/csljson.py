@@ -28,6 +28,7 @@ from litbase.formats.reading import (
     lenient_pmid,
     parse_year,
     person,
+    as_pmcid,
     pmcid_in,
     pmid_in,
     publication_types,
@@ -111,10 +112,18 @@ def _date(issued) -> tuple[int | None, int | None, int | None, str | None]:
 
 
 def _name(name: dict) -> dict:
-    if name.get("literal"):
-        return group(name["literal"])
-    last = " ".join(p for p in (name.get("non-dropping-particle"), name.get("family")) if p)
-    return person(last, name.get("given"), name.get("suffix"))
+    # Parts are text in CSL, but a number ("family": 3) must not cost the item.
+    part = lambda key: _text(name.get(key))  # noqa: E731
+    if part("literal"):
+        return group(part("literal"))
+    last = " ".join(p for p in (part("non-dropping-particle"), part("family")) if p)
+    return person(last, part("given"), part("suffix"))
+
+
+def _strings(value) -> list[str]:
+    """A list of terms however it came: a list, one string, or nothing usable."""
+    values = value if isinstance(value, list) else [value]
+    return [text for v in values if not isinstance(v, (dict, list)) and (text := _text(v))]
 
 
 def _text(value) -> str | None:
@@ -158,16 +167,17 @@ def _article(item, line: int, path: str, warn) -> dict:
                       or next((d for v in free if (d := doi_in(v))), None))
     article["pmid"] = (lenient_pmid(item.get("PMID"), warn) if _text(item.get("PMID"))
                        else next((p for v in free if (p := pmid_in(v))), None))
-    article["pmcid"] = pmcid_in(_text(item.get("PMCID"))) or next(
+    article["pmcid"] = as_pmcid(_text(item.get("PMCID"))) or next(
         (p for v in free if (p := pmcid_in(v))), None)
-    article["languages"] = custom.get("languages") or (
-        [language_code(item["language"])] if item.get("language") else [])
-    article["publication_types"] = publication_types(custom.get("publication_types") or [], kind)
+    article["languages"] = _strings(custom.get("languages")) or (
+        [language_code(_text(item["language"]))] if _text(item.get("language")) else [])
+    article["publication_types"] = publication_types(_strings(custom.get("publication_types")),
+                                                     kind)
     if "mesh_terms" in custom or "keywords" in custom:
         # litbase's own files say which terms are MeSH descriptors.
         article["mesh_headings"] = [{"descriptor_ui": None, "descriptor": d, "major_topic": False,
-                                     "qualifiers": []} for d in custom.get("mesh_terms", [])]
-        article["keywords"] = custom.get("keywords", [])
+                                     "qualifiers": []} for d in _strings(custom.get("mesh_terms"))]
+        article["keywords"] = _strings(custom.get("keywords"))
     else:
         article["keywords"] = split_terms(_text(item.get("keyword")))
     article["abstract"] = _text(item.get("abstract"))
