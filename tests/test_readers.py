@@ -126,10 +126,21 @@ def test_ris_url_and_note_identifiers():
         990603, "10.5555/synth.3", "PMC990603")
 
 
-def test_ris_file_that_is_not_ris_says_so():
-    records = parse_ris("FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nER\n", "wos.ris")
-    assert (list(records), problems(records.skipped)) == (
-        [], [(None, "no RIS record (a TY  - line) in this file")])
+def test_ris_file_that_is_not_ris_is_refused():
+    with pytest.raises(BibliographyError) as caught:
+        parse_ris("FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nER\n", "wos.ris")
+    assert str(caught.value) == "wos.ris: no RIS record (a TY  - line) in this file"
+
+
+def test_a_file_with_no_readable_record_is_refused_with_its_first_problem():
+    with pytest.raises(BibliographyError) as caught:
+        parse_ris("AU  - Orphan, Ann\nER  - \n\nTI  - Another orphan\n", "orphans.ris")
+    assert str(caught.value) == "orphans.ris, line 1: a RIS record must start with TY, not AU"
+    with pytest.raises(BibliographyError) as caught:
+        parse_medline("PMID- 1\nbroken\n\nPMID- 2\nbroken too\n", "broken.nbib")
+    assert str(caught.value) == ("broken.nbib, line 2: not a MEDLINE line (TAG - value):"
+                                 " 'broken' (1 more skipped)")
+    assert parse_ris("", "empty.ris") == []  # an empty file is no error, just no records
 
 
 # --- BibTeX -------------------------------------------------------------------------------------
@@ -209,12 +220,14 @@ def test_bibtex_identifiers_bad_entries_and_missing_commas():
 
 
 def test_bibtex_duplicate_keys_are_both_read():
-    text = ("@article{same, title = {First}, year = 2020}\n"
+    text = ("@string{j = {Old}}\n@string{J = {New}}\n"
+            "@article{same, title = {First}, year = 2020, journal = j}\n"
             "@article{same, title = {Second}, year = 2021}\n"
             "@article{SAME, title = {Third}, year = 2022}\n")
     records = parse_bibtex(text, "dup.bib")
     assert ([(r["title"], r["year"], r["source_line"]) for r in records], records.skipped) == (
-        [("First", 2020, 1), ("Second", 2021, 2), ("Third", 2022, 3)], [])
+        [("First", 2020, 3), ("Second", 2021, 4), ("Third", 2022, 5)], [])
+    assert records[0]["journal"]["title"] == "New"
 
 
 # --- CSL-JSON -----------------------------------------------------------------------------------
@@ -366,7 +379,7 @@ def test_readers_answer_records_or_a_whole_file_error(reader, lines):
     try:
         records = READERS[reader]("\n".join(lines), "any")
     except BibliographyError:
-        return  # only a CSL-JSON syntax error may refuse a whole file
+        return  # a JSON syntax error, or not one record readable: the whole file is refused
     assert isinstance(records, Records)
     for article in records:
         for field in TEXT_FIELDS:

@@ -28,6 +28,7 @@ from litbase.formats.readers.bibtex import parse_bibtex
 from litbase.formats.readers.csljson import parse_csljson
 from litbase.formats.readers.medline import parse_medline
 from litbase.formats.readers.ris import parse_ris
+from litbase.model.errors import BibliographyError
 
 INTEROP = Path(__file__).resolve().parents[1].parent / "shared" / "interop"
 READERS = {".ris": parse_ris, ".nbib": parse_medline, ".bib": parse_bibtex, ".json": parse_csljson}
@@ -261,10 +262,12 @@ def test_jabref_chapter_without_commas_in_names():
             chapter["pages"], chapter["doi"]) == ("book", 2015, 9, 10, "1-22", "10.1201/b19107-2")
 
 
-def test_web_of_science_file_is_reported_not_silently_empty():
-    records = read(interop("rispy/example_wos.ris"))
-    assert (list(records), [p.why for p in records.skipped]) == (
-        [], ["no RIS record (a TY  - line) in this file"])
+def test_web_of_science_file_is_refused_not_silently_empty():
+    path = interop("rispy/example_wos.ris")
+    with pytest.raises(BibliographyError) as caught:
+        read(path)
+    assert (caught.value.line, caught.value.message) == (
+        None, "no RIS record (a TY  - line) in this file")
 
 
 # --- the CSL test suite: 1,823 items, all read ---------------------------------------------

@@ -7,8 +7,9 @@ it skipped and which values it left out, each with its line and why. One odd
 record in a library of thousands must not cost the others, and nothing may
 be dropped without a word. Each record carries ``source_line``, where it
 began, so a record kept without a PMID can say where it came from. A reader
-raises ``BibliographyError`` only when the file as a whole cannot be read
-(a JSON syntax error, which leaves no way to tell where the next item starts).
+raises ``BibliographyError`` only when the file as a whole cannot be read:
+a JSON syntax error, which leaves no way to tell where the next item starts,
+or a file none of whose records could be read.
 """
 
 from __future__ import annotations
@@ -71,6 +72,20 @@ def read_each(items: Iterable, build: Callable, path: str) -> Records:
         if article is not None:
             result.append(article)
             result.warnings.extend(Problem(path, line, why) for why in notes)
+    return result
+
+
+def nothing_read_is_an_error(result: Records) -> Records:
+    """A file none of whose records could be read is refused, naming its first problem.
+
+    Storing nothing and reporting success would hide a file that is not what
+    its name says (a Web of Science export named .ris) or is broken throughout.
+    """
+    if not result and result.skipped:
+        first = result.skipped[0]
+        more = len(result.skipped) - 1
+        raise BibliographyError(first.path, first.line,
+                                first.why + (f" ({more} more skipped)" if more else ""))
     return result
 
 

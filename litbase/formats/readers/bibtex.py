@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock
+from bibtexparser.model import DuplicateBlockKeyBlock, Entry, String
 from bibtexparser.middlewares.names import (
     parse_single_name_into_parts,
     split_multiple_persons_names,
@@ -44,6 +44,7 @@ from litbase.formats.reading import (
     pmcid_in,
     pmid_in,
     publication_types,
+    nothing_read_is_an_error,
     read_each,
     split_terms,
 )
@@ -184,15 +185,18 @@ def _closing(raw: str, start: int) -> int:
 def parse_bibtex(text: str, path: str = "<bibtex>") -> Records:
     """Articles from BibTeX text; unreadable entries are in ``.skipped``."""
     library = bibtexparser.parse_string(text.lstrip("\ufeff"), parse_stack=[])
-    strings: dict[str, str] = {}
-    for string in library.strings:
-        strings[string.key.lower()] = _resolve(string.value, strings)[0]
     # A key used twice is a clash of names, not a broken record: bibtexparser sets
-    # the second entry aside, and it is read like the others, in file order.
+    # the second block aside, and it is read like the others, in file order (a
+    # later @string redefines the macro, as in BibTeX).
     duplicates = [b.ignore_error_block for b in library.failed_blocks
-                  if isinstance(b, DuplicateBlockKeyBlock) and b.ignore_error_block is not None]
+                  if isinstance(b, DuplicateBlockKeyBlock)]
     failed = [b for b in library.failed_blocks if not isinstance(b, DuplicateBlockKeyBlock)]
-    read = sorted(library.entries + duplicates, key=lambda e: e.start_line)
+    strings: dict[str, str] = {}
+    for string in sorted(library.strings + [d for d in duplicates if isinstance(d, String)],
+                         key=lambda s: s.start_line):
+        strings[string.key.lower()] = _resolve(string.value, strings)[0]
+    read = sorted(library.entries + [d for d in duplicates if isinstance(d, Entry)],
+                  key=lambda e: e.start_line)
     own = [(entry, _own_fields(entry, strings)) for entry in read]
     by_key: dict[str, dict] = {}
     for entry, fields in own:
@@ -207,7 +211,7 @@ def parse_bibtex(text: str, path: str = "<bibtex>") -> Records:
     result.skipped.sort(key=lambda p: p.line or 0)
     if not result and not result.skipped and re.search(r"@\s*\w", text) is None and text.strip():
         result.skipped.append(Problem(path, None, "no BibTeX entry (@type{key, ...}) in this file"))
-    return result
+    return nothing_read_is_an_error(result)
 
 
 def _own_fields(entry, strings: dict[str, str]) -> dict[str, str]:

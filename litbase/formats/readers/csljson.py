@@ -32,6 +32,7 @@ from litbase.formats.reading import (
     pmcid_in,
     pmid_in,
     publication_types,
+    nothing_read_is_an_error,
     read_each,
     split_terms,
 )
@@ -72,7 +73,8 @@ def csl_items_with_lines(text: str, path: str) -> list[tuple[int, object]]:
 
 def parse_csljson(text: str, path: str = "<csljson>") -> Records:
     """Articles from CSL-JSON text; unreadable items are in ``.skipped``."""
-    return read_each(csl_items_with_lines(text, path), _article, path)
+    return nothing_read_is_an_error(
+        read_each(csl_items_with_lines(text, path), _article, path))
 
 
 def _number(value) -> int | None:

@@ -29,6 +29,7 @@ from litbase.formats.reading import (
     parse_year,
     person,
     publication_types,
+    nothing_read_is_an_error,
     read_each,
 )
 
@@ -77,7 +78,7 @@ def parse_medline(text: str, path: str = "<medline>") -> Records:
     result = read_each(medline_blocks(text, path), _article, path)
     if not result and not result.skipped and text.strip():
         result.skipped.append(Problem(path, None, "no MEDLINE record (TAG - value lines) in this file"))
-    return result
+    return nothing_read_is_an_error(result)
 
 
 def _mesh(line: str) -> dict:

@@ -40,6 +40,7 @@ from litbase.formats.reading import (
     pmcid_in,
     pmid_in,
     publication_types,
+    nothing_read_is_an_error,
     read_each,
 )
 
@@ -107,7 +108,7 @@ def parse_ris(text: str, path: str = "<ris>") -> Records:
     if not result and not result.skipped and text.strip():
         # A Web of Science or other tagged file is not RIS; say so rather than read nothing.
         result.skipped.append(Problem(path, None, "no RIS record (a TY  - line) in this file"))
-    return result
+    return nothing_read_is_an_error(result)
 
 
 def _name(value: str) -> dict:
