@@ -118,6 +118,12 @@ def test_ris_bad_accession_number_keeps_the_record():
         (1, "PMID '99999999999' is not a positive whole number; the record is kept without a PMID")]
 
 
+def test_ris_accession_number_is_a_pmid_only_from_pubmed():
+    text = ("TY  - JOUR\nTI  - From CINAHL\nAN  - 104123456\nDB  - CINAHL Complete\nER  - \n"
+            "TY  - JOUR\nTI  - From Ovid\nAN  - 990604\nDB  - Ovid MEDLINE(R)\nER  - \n")
+    assert [r["pmid"] for r in parse_ris(text, "db.ris")] == [None, 990604]
+
+
 def test_ris_url_and_note_identifiers():
     text = ("TY  - JOUR\nTI  - Links\nUR  - https://pubmed.ncbi.nlm.nih.gov/990603/\n"
             "N1  - doi: 10.5555/synth.3. PMCID: PMC990603\nER  - \n")

@@ -31,7 +31,8 @@ class Problem:
     why: str
 
     def __str__(self) -> str:
-        return f"{self.path}, line {self.line}: {self.why}" if self.line else f"{self.path}: {self.why}"
+        where = f"{self.path}, line {self.line}" if self.line else self.path
+        return f"{where}: {self.why}"
 
 
 class Records(list):
@@ -131,8 +132,8 @@ def parse_year(value) -> int | None:
     """The year a date's text names: "2004///", "Apr 2019", "2014/06/01" -> the year.
 
     A four-digit number from 1000 on, standing alone; None otherwise ("Date of
-    Code", "0000", "325", "-44", "2000 BC"), and the caller keeps the text as pub_date, so
-    nothing is refused and nothing invented.
+    Code", "0000", "325", "-44", "2000 BC"), and the caller keeps the text as
+    pub_date, so nothing is refused and nothing invented.
     """
     text = str(value).strip() if value is not None else ""
     match = re.search(r"(?<![\d-])(\d{4})(?!\d)(?!\s*B\.?C)", text, re.I)

@@ -192,7 +192,11 @@ def _identifiers(article: dict, values: dict[str, list[str]], warn) -> None:
     article["doi"] = doi_in(" ".join(values.get("DO", []))) or next(
         (d for v in notes if (d := doi_in(v))), None)
     accession = (values.get("AN") or [""])[0]
-    if accession.isdigit():
+    # AN is the accession number of the database the record came from: a PMID
+    # from PubMed or MEDLINE, but CINAHL's and Embase's are digits too.
+    database = " ".join(values.get("DB", []) + values.get("DP", [])).lower()
+    from_pubmed = not database or any(n in database for n in ("pubmed", "medline", "nlm", "ncbi"))
+    if accession.isdigit() and from_pubmed:
         article["pmid"] = lenient_pmid(accession, warn)
     else:
         article["pmid"] = next((p for v in notes if (p := pmid_in(v))), None)
