@@ -8,7 +8,8 @@ Every test skips when that folder is absent; nothing of it is copied here.
 For Zotero's files the expected values are derived from NN.expected.json, not
 from litbase: the fields litbase keeps (title, authors in order, year, journal,
 volume, issue, pages, DOI, PMID, abstract) of every journal article, book and
-book chapter. The derivation evens out what is only notation: Zotero writes
+book chapter, and of items of other types (patents, statutes, films...) the
+fields any work has (title, byline, year, DOI, PMID, abstract). The derivation evens out what is only notation: Zotero writes
 an en dash in page ranges and dots after initials ("I. D."), keeps rich-text
 markup (<i>) in titles, and keeps a double space where PubMed's wrapped line
 ended in a space; litbase stores PubMed's hyphen, the initials as written,
