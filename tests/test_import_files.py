@@ -1,4 +1,4 @@
-"""litbase import: file kinds, errors with file and line, nothing half-stored, merging, DOI matching."""
+"""litbase import: file kinds, a bad record skipped with file and line, an unreadable file refused whole, merging, DOI matching."""
 
 import json
 from pathlib import Path
@@ -21,55 +21,70 @@ GOOD_RIS = ("TY  - JOUR\nAU  - Roe, Ann\nTI  - A synthetic first record\nPY  - 2
             "AN  - 990401\nER  - \n\n"
             "TY  - JOUR\nTI  - A synthetic second record\nPY  - 2020\nAN  - 990402\nER  - \n")
 
-MALFORMED = {
-    "broken.ris": (GOOD_RIS + "\nTY  - JOUR\nTI  - Third\nthis line has no tag\nER  - \n",
-                   16, "not a RIS line (XX  - value): 'this line has no tag'"),
-    "open.ris": (GOOD_RIS + "\nTY  - JOUR\nTI  - Never closed\n", 14,
-                 "record is not closed with an ER line"),
-    "broken.nbib": ("PMID- 990401\nTI  - Fine\n\nPMID- 990402\nTI  - Fine too\n"
-                    "not a tag line\n", 6, "not a MEDLINE line (TAG - value): 'not a tag line'"),
-    "badpmid.nbib": ("PMID- 990401\nTI  - Fine\n\nPMID- 99x\nTI  - Bad\n", 4,
-                     "PMID '99x' is not a positive whole number"),
+# A bad record costs only itself: it is skipped with its line and why, the others are stored.
+SKIPPED = {
+    "stray.ris": (GOOD_RIS + "\nAU  - Orphan, Ann\nTI  - No TY line\nER  - \n", [990401, 990402],
+                  [(14, "a RIS record must start with TY, not AU")]),
+    "broken.nbib": ("PMID- 990401\nTI  - Fine\n\nPMID- 990402\nTI  - Broken\n"
+                    "not a tag line\n", [990401],
+                    [(6, "not a MEDLINE line (TAG - value): 'not a tag line'")]),
     "broken.bib": ("@article{ok1,\n  title = {Fine},\n  year = {2020},\n  pmid = {990401},\n}\n\n"
-                   "@article{bad,\n  title = {Unbalanced {brace},\n  year = {2020},\n}\n", 7,
-                   "cannot read this BibTeX entry"),
-    "badyear.bib": ("@article{ok1,\n  title = {Fine},\n  year = {2020},\n  pmid = {990401},\n}\n"
-                    "@article{ok2,\n  title = {Fine},\n  year = {next year},\n}\n", 6,
-                    "year 'next year' does not start with four digits"),
-    "broken.json": ('[\n  {"type": "article-journal", "title": "Fine", "PMID": "990401"},\n'
-                    '  {"type": "article-journal", "title": "Broken",\n]\n', 4,
-                    "not valid JSON: Expecting property name enclosed in double quotes"),
-    "badpmid.json": ('[\n  {"type": "article-journal", "title": "Fine", "PMID": "990401"},\n\n'
-                     '  {"type": "article-journal",\n   "PMID": "abc"}\n]\n', 4,
-                     "PMID 'abc' is not a positive whole number"),
+                   "@article{bad,\n  title = {Unbalanced {brace},\n  year = {2020},\n}\n", [990401],
+                   [(7, "cannot read this BibTeX entry")]),
+    "notitem.json": ('[\n  {"type": "article-journal", "title": "Fine", "PMID": "990401"},\n'
+                     '  "not an item"\n]\n', [990401], [(3, "a CSL item must be an object")]),
 }
 
 
-@pytest.mark.parametrize("name", sorted(MALFORMED))
-def test_malformed_file_names_file_and_line_and_stores_nothing(tmp_path, name):
-    text, line, message = MALFORMED[name]
+@pytest.mark.parametrize("name", sorted(SKIPPED))
+def test_bad_record_is_skipped_with_its_line_and_the_others_stored(tmp_path, name):
+    text, pmids, skipped = SKIPPED[name]
     path = tmp_path / name
     path.write_text(text)
     db = open_db(tmp_path / "x.db")
+    records = file_kind(path, "").parse(text, str(path))
+    assert [(p.path, p.line, p.why.split(" (")[0] if name.endswith(".bib") else p.why)
+            for p in records.skipped] == [(str(path), line, why) for line, why in skipped]
+    import_file(db, path)
+    assert [r[0] for r in db.conn.execute("SELECT pmid FROM articles ORDER BY pmid")] == pmids
+
+
+def test_bad_pmid_keeps_its_record_without_it(tmp_path):
+    path = tmp_path / "badpmid.nbib"
+    path.write_text("PMID- 990401\nTI  - Fine\n\nPMID- 99x\nTI  - Bad\nDP  - 2020\n")
+    records = file_kind(path, "").parse(path.read_text(), str(path))
+    report = import_file(open_db(tmp_path / "x.db"), path)
+    assert (report["records"], report["stored"], report["unmatched"], records.skipped) == (
+        2, 1, 1, [])
+    assert [str(w) for w in records.warnings] == [
+        f"{path}, line 4: PMID '99x' is not a positive whole number;"
+        " the record is kept without a PMID"]
+
+
+def test_unreadable_json_names_file_and_line_and_stores_nothing(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('[\n  {"type": "article-journal", "title": "Fine", "PMID": "990401"},\n'
+                    '  {"type": "article-journal", "title": "Broken",\n]\n')
+    db = open_db(tmp_path / "x.db")
     with pytest.raises(BibliographyError) as caught:
         import_file(db, path)
-    assert (caught.value.path, caught.value.line) == (str(path), line)
-    assert caught.value.message.startswith(message)
-    assert str(caught.value).startswith(f"{path}, line {line}: {message}")
+    message = "not valid JSON: Expecting property name enclosed in double quotes"
+    assert (caught.value.path, caught.value.line, caught.value.message) == (str(path), 4, message)
+    assert str(caught.value) == f"{path}, line 4: {message}"
     assert (db["articles"].count, db["collections"].count) == (0, 0)
 
 
 def test_cli_reports_error_and_keeps_earlier_files(tmp_path):
-    good, bad = tmp_path / "good.ris", tmp_path / "bad.ris"
+    good, bad = tmp_path / "good.ris", tmp_path / "bad.json"
     good.write_text(GOOD_RIS)
-    bad.write_text(MALFORMED["broken.ris"][0])
+    bad.write_text('[{"title": "x",}]')
     db_path = tmp_path / "cli.db"
     result = CliRunner().invoke(cli, ["import", str(db_path), str(good), str(bad)])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         f"{good}: 2 ris records; 2 stored by PMID (0 merged with stored articles), 0 without"
         " PMID kept in unmatched_records, 0 matched by DOI.",
-        f"Error: {bad}, line 16: not a RIS line (XX  - value): 'this line has no tag'",
+        f"Error: {bad}, line 1: not valid JSON: Expecting property name enclosed in double quotes",
         f"Nothing from {bad} was stored.",
     ]
     assert [r[0] for r in open_db(db_path).conn.execute(

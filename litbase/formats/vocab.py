@@ -79,7 +79,8 @@ def publication_type_names(article: dict) -> list[str]:
 
 # Format type -> (record_type, PubMed publication type) when read back.
 RIS_TYPES = {"JOUR": "article", "CHAP": "chapter", "BOOK": "book", "EBOOK": "book",
-             "ECHAP": "chapter", "EJOUR": "article", "ABST": "article", "GEN": "article"}
+             "ECHAP": "chapter", "EJOUR": "article", "ABST": "article", "GEN": "article",
+             "EDBOOK": "book", "CLSWK": "book", "SER": "book"}
 BIBTEX_TYPES = {"article": "article", "incollection": "chapter", "inbook": "chapter",
                 "book": "book", "misc": "article"}
 CSL_TYPES = {"article-journal": "article", "article": "article", "review": "article",

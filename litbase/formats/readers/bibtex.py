@@ -1,14 +1,20 @@
 """Read BibTeX / biblatex files with bibtexparser 2, decoding LaTeX to Unicode.
 
-bibtexparser reports blocks it could not parse (unbalanced braces, a missing
-comma, a duplicate key) with their starting line, instead of skipping them
-silently, which is what an all-or-nothing import needs. Its line numbers are
-zero-based.
+bibtexparser splits the file into blocks and reports those it could not parse
+(unbalanced braces, a missing comma) with their starting line; each is skipped
+and reported, and every other entry is read. Its line numbers are zero-based.
+Field values are taken raw and resolved here as BibTeX does: ``@string``
+macros (case-insensitive, also inside other strings), ``#`` concatenation,
+the month macros; ``crossref`` fills fields the entry lacks from its parent.
+``@preamble`` and ``@comment`` hold no record.
 """
 
 from __future__ import annotations
 
+import re
+
 import bibtexparser
+from bibtexparser.model import DuplicateBlockKeyBlock, Entry, String
 from bibtexparser.middlewares.names import (
     parse_single_name_into_parts,
     split_multiple_persons_names,
@@ -21,17 +27,25 @@ from pylatexenc.latex2text import (
 
 from litbase.formats.vocab import BIBTEX_TYPES, language_code
 from litbase.formats.reading import (
-    BibliographyError,
+    Problem,
+    Records,
+    as_pmcid,
+    date_text,
     day_number,
+    doi_in,
     empty_article,
     group,
     month_number,
     number_authors,
     pages_and_number,
-    parse_pmid,
+    lenient_pmid,
     parse_year,
     person,
+    pmcid_in,
+    pmid_in,
     publication_types,
+    nothing_read_is_an_error,
+    read_each,
     split_terms,
 )
 
@@ -47,10 +61,45 @@ _CONTEXT.add_context_category(
 _LATEX = LatexNodes2Text(latex_context=_CONTEXT, math_mode="text")
 
 
+_SUPERSCRIPT = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ"))
+_SUBSCRIPT = dict(zip("0123456789+-=()aeoxhklmnpstijruv", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ"))
+_SCRIPT = re.compile(r"([\^_])(?:\{([^{}$]*)\}|([^{}\\$\s]))")
+_TEXT_SCRIPT = re.compile(r"\\text(super|sub)script\s*\{([^{}]*)\}")
+_ROMAN = re.compile(r"\\(?:textrm|mathrm|text|rm|textnormal)\s*\{([^{}]*)\}")
+# \noopsort{1973b} only steers BibTeX's sorting; its argument is not text.
+_NOOPSORT = re.compile(r"\\noopsort\s*\{[^{}]*\}")
+
+
+def _script(table: dict, body: str) -> str:
+    """Unicode super/subscript characters when each has one, else the text itself.
+
+    "4^{ème}" becomes "4ème" rather than "4^ème": the raised letters are read
+    as text, as a reader of the printed title would.
+    """
+    return "".join(table[c] for c in body) if body and all(c in table for c in body) else body
+
+
+def _math(math: re.Match) -> str:
+    """$\\Sigma^{0}$ -> $\\Sigma⁰$, H$_2$O -> H₂O."""
+    def one(script: re.Match) -> str:
+        body = script.group(2) if script.group(2) is not None else script.group(3)
+        return _script(_SUPERSCRIPT if script.group(1) == "^" else _SUBSCRIPT, body)
+    return "$" + _SCRIPT.sub(one, _ROMAN.sub(r"\1", math.group(1))) + "$"
+
+
 def decode(value: str | None) -> str | None:
     """LaTeX to plain Unicode text; None for an empty field."""
     if value is None:
         return None
+    value = _NOOPSORT.sub("", value)
+    # An accent with nothing to sit on ("tilde operator: \~") is the character itself.
+    value = re.sub(r"\\~(?=$|[\s,.;:)])", r"\\textasciitilde{}", value)
+    # A bare & is an alignment tab to LaTeX and pylatexenc drops it; in a
+    # title or journal ("Oil & Gas Journal") it is meant as the character.
+    value = re.sub(r"(?<!\\)&", r"\\&", value)
+    value = _TEXT_SCRIPT.sub(lambda m: _script(
+        _SUPERSCRIPT if m.group(1) == "super" else _SUBSCRIPT, m.group(2)), value)
+    value = re.sub(r"\$([^$]*)\$", _math, value)
     text = " ".join(_LATEX.latex_to_text(value).split())
     return text or None
 
@@ -59,19 +108,131 @@ def verbatim(value: str | None) -> str | None:
     """Identifiers (DOI, PMID) as written, minus protective braces."""
     if value is None:
         return None
-    return value.replace("{", "").replace("}", "").strip() or None
+    return _NOOPSORT.sub("", value).replace("{", "").replace("}", "").strip() or None
 
 
-def parse_bibtex(text: str, path: str = "<bibtex>") -> list[dict]:
-    """Articles from BibTeX text."""
-    library = bibtexparser.parse_string(text)
-    if library.failed_blocks:
-        block = library.failed_blocks[0]
+# A bare word (a macro, a number); a stray character of a broken value is taken as it is.
+_WORD = re.compile(r"[^\s#{}\"]+|\S")
+_NEXT_FIELD = re.compile(r"\s*([\w:.+-]+)\s*=\s*(.*)$", re.S)
+
+
+def _fields(key: str, raw: str, strings: dict[str, str]) -> list[tuple[str, str]]:
+    """(name, value) of a field, and of those a missing comma ran into it.
+
+    ``title = {A}`` followed on the next line by ``file = {...}`` without the
+    comma reaches here as one raw value; Zotero reads both fields, so do we.
+    """
+    found = []
+    while True:
+        value, rest = _resolve(raw, strings)
+        found.append((key.lower(), value))
+        following = _NEXT_FIELD.match(rest)
+        if not following:
+            return found
+        key, raw = following.group(1), following.group(2)
+
+
+def _resolve(raw: str, strings: dict[str, str]) -> tuple[str, str]:
+    """A raw field value: {braced} or "quoted" pieces, numbers and macros joined by #.
+
+    Returns the value and whatever follows it without a # (normally nothing).
+    """
+    pieces, position, raw = [], 0, raw.strip()
+    joined = True  # the next piece belongs to the value (start, or after #)
+    while position < len(raw):
+        char = raw[position]
+        if char == "#":
+            joined = True
+            position += 1
+            continue
+        if char in " \t\r\n":
+            position += 1
+            continue
+        if not joined:
+            return "".join(pieces), raw[position:]
+        joined = False
+        if char in "{\"":
+            end = _closing(raw, position)
+            pieces.append(raw[position + 1:end])
+            position = end + 1
+        else:
+            match = _WORD.match(raw, position)
+            word = match.group(0)
+            # An undefined macro is kept as its name: a month (jan) or a bare year (1942).
+            pieces.append(strings.get(word.lower(), word))
+            position = match.end()
+    return "".join(pieces), ""
+
+
+def _closing(raw: str, start: int) -> int:
+    """Where the {group} or "string" opening at start ends; braces nest in both."""
+    closer = "}" if raw[start] == "{" else "\""
+    depth, position = 0, start + 1
+    while position < len(raw):
+        char = raw[position]
+        if char == "\\":
+            position += 1  # \{ \} \" are characters, not delimiters
+        elif char == "{":
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char == closer and depth == 0:
+            return position
+        position += 1
+    return len(raw)
+
+
+def parse_bibtex(text: str, path: str = "<bibtex>") -> Records:
+    """Articles from BibTeX text; unreadable entries are in ``.skipped``."""
+    library = bibtexparser.parse_string(text.lstrip("\ufeff"), parse_stack=[])
+    # A key used twice is a clash of names, not a broken record: bibtexparser sets
+    # the second block aside, and it is read like the others, in file order (a
+    # later @string redefines the macro, as in BibTeX).
+    duplicates = [b.ignore_error_block for b in library.failed_blocks
+                  if isinstance(b, DuplicateBlockKeyBlock)]
+    failed = [b for b in library.failed_blocks if not isinstance(b, DuplicateBlockKeyBlock)]
+    strings: dict[str, str] = {}
+    for string in sorted(library.strings + [d for d in duplicates if isinstance(d, String)],
+                         key=lambda s: s.start_line):
+        strings[string.key.lower()] = _resolve(string.value, strings)[0]
+    read = sorted(library.entries + [d for d in duplicates if isinstance(d, Entry)],
+                  key=lambda e: e.start_line)
+    own = [(entry, _own_fields(entry, strings)) for entry in read]
+    by_key: dict[str, dict] = {}
+    for entry, fields in own:
+        by_key.setdefault(entry.key.lower(), fields)
+    items = [(entry.start_line + 1, (entry, _inherit(fields, by_key))) for entry, fields in own]
+    result = read_each(items, _article, path)
+    for block in failed:
         error = getattr(block, "error", None)
         reason = f" ({error})" if error and str(error) else ""
-        raise BibliographyError(path, block.start_line + 1,
-                                f"cannot read this BibTeX entry{reason}: {type(block).__name__}")
-    return [_article(entry, path) for entry in library.entries]
+        result.skipped.append(Problem(path, block.start_line + 1,
+                                      f"cannot read this BibTeX entry{reason}"))
+    result.skipped.sort(key=lambda p: p.line or 0)
+    if not result and not result.skipped and re.search(r"@\s*\w", text) is None and text.strip():
+        result.skipped.append(Problem(path, None, "no BibTeX entry (@type{key, ...}) in this file"))
+    return nothing_read_is_an_error(result)
+
+
+def _own_fields(entry, strings: dict[str, str]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for field in entry.fields:
+        for name, value in _fields(field.key, field.value, strings):
+            fields.setdefault(name, value)
+    return fields
+
+
+def _inherit(fields: dict, by_key: dict[str, dict]) -> dict:
+    """The entry's fields, completed from its crossref parent (a proceedings, a book)."""
+    parent = by_key.get((fields.get("crossref") or "").strip().lower())
+    if not parent or parent is fields:
+        return fields
+    fields = dict(fields)
+    for name, value in parent.items():
+        fields.setdefault(name, value)
+    if parent.get("title"):
+        fields.setdefault("booktitle", parent["title"])
+    return fields
 
 
 def _name(raw: str) -> dict:
@@ -84,9 +245,8 @@ def _name(raw: str) -> dict:
     return person(last, decode(" ".join(parts.first)), decode(" ".join(parts.jr)))
 
 
-def _article(entry, path: str) -> dict:
-    fields = {field.key.lower(): field.value for field in entry.fields}
-    line = entry.start_line + 1
+def _article(item, line: int, path: str, warn) -> dict:
+    entry, fields = item
     kind = BIBTEX_TYPES.get(entry.entry_type.lower(), "article")
     article = empty_article(kind)
     article["authors"] = [_name(n) for n in split_multiple_persons_names(fields.get("author", ""))
@@ -98,26 +258,27 @@ def _article(entry, path: str) -> dict:
         article["title"] = article["book_title"] = title
     else:
         article["title"] = title
-    article["journal"]["title"] = decode(fields.get("journal") or fields.get("journaltitle"))
-    article["journal"]["iso_abbreviation"] = decode(fields.get("shortjournal"))
+    # MathSciNet writes the abbreviation as journal and the full title as fjournal.
+    journal = decode(fields.get("journal") or fields.get("journaltitle"))
+    full = decode(fields.get("fjournal"))
+    article["journal"]["title"] = full or journal
+    article["journal"]["iso_abbreviation"] = decode(fields.get("shortjournal")) or (
+        journal if full and journal != full else None)
     article["journal"]["issn"] = verbatim(fields.get("issn"))
     article["publisher"] = decode(fields.get("publisher"))
     date = (verbatim(fields.get("date")) or "").split("-")
-    article["year"] = parse_year(fields.get("year") or date[0], path, line)
+    written = verbatim(fields.get("year")) or verbatim(fields.get("date"))
+    article["year"] = parse_year(written)
     article["month"] = month_number(date[1] if len(date) > 1 else verbatim(fields.get("month")))
     article["day"] = day_number(date[2]) if len(date) > 2 else day_number(fields.get("day"))
+    date_text(article, written)
     article["volume"] = decode(fields.get("volume"))
     article["issue"] = decode(fields.get("number") or fields.get("issue"))
     pages = verbatim(fields.get("pages"))
     pages = pages.replace("--", "-") if pages else None
     article["pages"], article["article_number"] = pages_and_number(
         pages, verbatim(fields.get("eid")))
-    article["doi"] = verbatim(fields.get("doi"))
-    pmid = fields.get("pmid")
-    if not pmid and (verbatim(fields.get("eprinttype")) or "").lower() == "pubmed":
-        pmid = fields.get("eprint")
-    article["pmid"] = parse_pmid(verbatim(pmid), path, line)
-    article["pmcid"] = verbatim(fields.get("pmcid"))
+    _identifiers(article, fields, warn)
     languages = decode(fields.get("language") or fields.get("langid")) or ""
     article["languages"] = [language_code(v) for v in languages.split(" and ") if v.strip()]
     article["publication_types"] = publication_types([], kind)
@@ -125,3 +286,21 @@ def _article(entry, path: str) -> dict:
     article["abstract"] = decode(fields.get("abstract"))
     article["source_line"] = line
     return number_authors(article)
+
+
+def _identifiers(article: dict, fields: dict, warn) -> None:
+    """DOI, PMID, PMCID from their own fields, biblatex's eprint, else the note or URL."""
+    free = [verbatim(fields.get(f)) or "" for f in ("note", "annote", "annotation", "url",
+                                                     "addendum", "howpublished")]
+    eprint_type = (verbatim(fields.get("eprinttype")) or "").lower()
+    article["doi"] = (doi_in(verbatim(fields.get("doi"))) or verbatim(fields.get("doi"))
+                      or next((d for v in free if (d := doi_in(v))), None))
+    pmid = verbatim(fields.get("pmid"))
+    if not pmid and eprint_type == "pubmed":
+        pmid = verbatim(fields.get("eprint"))
+    article["pmid"] = (lenient_pmid(pmid, warn) if pmid
+                       else next((p for v in free if (p := pmid_in(v))), None))
+    pmcid = verbatim(fields.get("pmcid"))
+    if not pmcid and eprint_type == "pmc":
+        pmcid = verbatim(fields.get("eprint"))
+    article["pmcid"] = as_pmcid(pmcid) or next((p for v in free if (p := pmcid_in(v))), None)
