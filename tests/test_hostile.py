@@ -327,12 +327,41 @@ def test_search_terms_with_field_tags_are_sent_as_one_term(eutils_server, monkey
     assert sqlite_utils.Database(tmp_path / "s.db")["articles"].count == 1
 
 
-# Files a reader must refuse, with the line it names.
+# Files whose one odd line costs only that line or record: what is read is stored, and
+# the output names the problem (file, line, why).
+ODD_BUT_READ = {
+    "unclosed.ris": ("TY  - JOUR\nTI  - No end\n",
+                     "  warning: {path}, line 1: record is not closed with an ER line; kept"),
+    "stray-er.ris": ("TY  - JOUR\nER  - \nER  - \n",
+                     "  skipped: {path}, line 3: a RIS record must start with TY, not ER"),
+    "letters.nbib": ("PMID- 12ab\nTI  - x\n", "  warning: {path}, line 1: PMID '12ab' is not a positive"
+                     " whole number; the record is kept without a PMID"),
+    "negative.nbib": ("PMID- -5\nTI  - x\n", "  warning: {path}, line 1: PMID '-5' is not a positive"
+                      " whole number; the record is kept without a PMID"),
+}
+
+
+@pytest.mark.parametrize("name", ODD_BUT_READ)
+def test_an_odd_record_costs_only_itself(tmp_path, name):
+    text, line = ODD_BUT_READ[name]
+    path = tmp_path / name
+    path.write_text(text)
+    db_path = tmp_path / "m.db"
+    good = tmp_path / "good.nbib"
+    good.write_text("PMID- 123\nTI  - Stored first\nDP  - 2020\n")
+    assert invoke("import", db_path, good).exit_code == 0
+    before = counts(db_path)
+    result = invoke("import", db_path, path)
+    assert result.exit_code == 0, result.output
+    assert line.format(path=path) in result.output.splitlines()
+    after = counts(db_path)
+    # The one record each file holds has no usable PMID: it waits in unmatched_records.
+    assert after["unmatched_records"] == before["unmatched_records"] + 1
+    assert after["articles"] == before["articles"] == 1
+
+
+# Files a reader must refuse whole (nothing in them can be read), with the line it names.
 MALFORMED = {
-    "unclosed.ris": ("TY  - JOUR\nTI  - No end\n", "line 1: record is not closed with an ER line"),
-    "stray-er.ris": ("TY  - JOUR\nER  - \nER  - \n", "line 3: a RIS record must start with TY, not ER"),
-    "letters.nbib": ("PMID- 12ab\nTI  - x\n", "line 1: PMID '12ab' is not a positive whole number"),
-    "negative.nbib": ("PMID- -5\nTI  - x\n", "line 1: PMID '-5' is not a positive whole number"),
     "unclosed.bib": ("@article{x, title={never closed\n", "line 1: cannot read this BibTeX entry"),
     "deep.json": ("[" * 100_000 + "]" * 100_000, "JSON nested too deeply to be a CSL-JSON bibliography"),
     "not-json.json": ('[{"title": "x",}]', "line 1: not valid JSON"),

@@ -95,8 +95,9 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
 
     Records with a PMID are merged with what is stored (stored fields win,
     the file fills gaps); records without one wait in unmatched_records and
-    join their article once one with the same DOI is stored. Each file is
-    stored whole or, if any of it cannot be read, not at all.
+    join their article once one with the same DOI is stored. A record that
+    cannot be read is skipped and named (file, line, why) and the rest of the
+    file is stored; a file none of whose records can be read stores nothing.
 
     PubMed XML files are streamed and committed 250 records at a time, in
     NLM's numbering order (baseline before updatefiles/), each parsed while the
@@ -131,10 +132,16 @@ def _import_one(db, path, collection, pmid, ncbi, parse_ahead) -> None:
     if report.get("summary"):
         click.echo(report["summary"], err=True)
     else:
+        skipped = report.get("skipped") or []
         click.echo(
             f"{path}: {report['records']} {report['format']} records; {report['stored']} stored"
             f" by PMID ({report['merged']} merged with stored articles),"
             f" {report['unmatched']} without PMID kept in unmatched_records,"
-            f" {report['matched_by_doi']} matched by DOI.",
+            f" {report['matched_by_doi']} matched by DOI"
+            + (f"; {len(skipped)} skipped (below)." if skipped else "."),
             err=True,
         )
+        for problem in skipped:
+            click.echo(f"  skipped: {problem}", err=True)
+        for problem in report.get("warnings") or []:
+            click.echo(f"  warning: {problem}", err=True)

@@ -77,10 +77,13 @@ def read_text(path: Path) -> str:
 
 
 def import_file(db, path, collection: str | None = None, parse_ahead=None, **options) -> dict:
-    """Parse the whole file, then store every record in one transaction.
+    """Parse the whole file, then store every record it could read in one transaction.
 
-    A file that fails to parse stores nothing; ``collection`` defaults to the
-    file's name without its suffix. ``parse_ahead``: a bulk import's parsers
+    A record that cannot be read is skipped and named in the report's
+    ``skipped`` (``warnings``: values left out of records that were kept); a
+    file none of whose records can be read stores nothing and raises
+    BibliographyError. ``collection`` defaults to the file's name without its
+    suffix. ``parse_ahead``: a bulk import's parsers
     working ahead (``imports.pubmed.bulk_import``), for the kinds that stream.
     Other ``options`` go to the kind's importer: ``pmid`` for page text,
     ``ncbi`` (see ``import_ids``) for the ID lists and pages that need a
@@ -103,4 +106,6 @@ def import_file(db, path, collection: str | None = None, parse_ahead=None, **opt
     ensure_db_shape(db)
     with db.conn:
         counts = save_records(db, records, collection or path.stem, str(path), kind.name)
-    return {"format": kind.name, "records": len(records), **counts}
+    return {"format": kind.name, "records": len(records), **counts,
+            "skipped": [str(problem) for problem in getattr(records, "skipped", ())],
+            "warnings": [str(problem) for problem in getattr(records, "warnings", ())]}

@@ -282,7 +282,11 @@ def _article(item, line: int, path: str, warn) -> dict:
     languages = decode(fields.get("language") or fields.get("langid")) or ""
     article["languages"] = [language_code(v) for v in languages.split(" and ") if v.strip()]
     article["publication_types"] = publication_types([], kind)
-    article["keywords"] = split_terms(decode(fields.get("keywords")))
+    # litbase's BibTeX writer turns the comma inside a MeSH term ("Adaptation,
+    # Psychological") into U+201A so that Zotero and biblatex, which split keywords
+    # on commas, keep the term whole; reading it back restores the comma.
+    article["keywords"] = [term.replace("\u201a", ",")
+                           for term in split_terms(decode(fields.get("keywords")))]
     article["abstract"] = decode(fields.get("abstract"))
     article["source_line"] = line
     return number_authors(article)
