@@ -143,7 +143,8 @@ PERSISTENT = {
     "connection reset": ("reset", {}, RESET),
     "truncated XML in an HTTP 200": ("truncate", {"mode": "xml"}, "XML body cut short (no closing </{root}>)"),
     # A body that is not XML at all fails the same check: its root never closes.
-    "garbage in an HTTP 200": ("garbage", {}, "XML body cut short (no closing </{root}>)"),
+    "garbage in an HTTP 200": ("garbage", {}, "the answer is not {root} XML; it begins:"
+                                              " 'Service Temporarily Unavailable Maintenance'"),
     "transient <ERROR> in an HTTP 200": ("error200", {}, "NCBI error: Unable to obtain query #1"),
 }
 
@@ -419,7 +420,8 @@ def test_refresh_fault_on_the_records_stores_nothing(refresh_server, waits, tmp_
     before = fetched_then_changed(db_path, refresh_server)
     refresh_server.inject("efetch", "garbage", times=5)
     result = refresh(db_path)
-    (line,) = gave_up("efetch", "XML body cut short (no closing </PubmedArticleSet>)", "")
+    (line,) = gave_up("efetch", "the answer is not PubmedArticleSet XML; it begins:"
+                              " 'Service Temporarily Unavailable Maintenance'", "")
     assert_one_line(result, line)
     assert sent(refresh_server) == [records(MEMBERS)] * 5
     assert waits == WAITS

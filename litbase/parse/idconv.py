@@ -11,11 +11,18 @@ class IdconvParseError(ValueError):
 
 def parse_idconv(payload: bytes) -> dict[str, int]:
     """{requested ID (DOIs lower-cased): PMID} for the records the converter resolved."""
-    doc = json.loads(payload)
+    try:
+        doc = json.loads(payload)
+    except ValueError as error:
+        raise IdconvParseError(f"idconv: the answer is not JSON ({error})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("records", []), list):
+        raise IdconvParseError("idconv: the answer is not a JSON object with a records list")
     if doc.get("status") not in (None, "ok"):
         raise IdconvParseError(f"idconv: {doc.get('message') or doc.get('status')}")
     resolved = {}
     for record in doc.get("records") or []:
+        if not isinstance(record, dict):
+            continue  # not a record: nothing in it can be resolved
         pmid = str(record.get("pmid") or "")
         if record.get("status") == "error" or not pmid.isdigit():
             continue

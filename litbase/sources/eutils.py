@@ -211,6 +211,12 @@ def _check_xml(endpoint: str, text: bytes, expect_root: str) -> None:
         if messages:
             message = "; ".join(messages)
             raise EutilsResponseError(endpoint, message, _is_transient(message))
+    # A proxy's maintenance page or a login wall arrives as HTTP 200 too; say what came,
+    # not that XML was cut short. The root's start tag follows at most an XML
+    # declaration and a DOCTYPE line, so the first 4 KB hold it.
+    if b"<" + expect_root.encode() not in text[:4096]:
+        raise EutilsTransportError(
+            endpoint, f"the answer is not {expect_root} XML; it begins: {excerpt(text, 80)!r}")
     if not text.endswith(b"</" + expect_root.encode() + b">"):
         raise EutilsTransportError(endpoint, f"XML body cut short (no closing </{expect_root}>)")
 
