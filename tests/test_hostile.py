@@ -341,17 +341,22 @@ ODD_BUT_READ = {
 }
 
 
-@pytest.mark.parametrize("name", ODD_BUT_READ)
-def test_an_odd_record_costs_only_itself(tmp_path, name):
-    text, line = ODD_BUT_READ[name]
-    path = tmp_path / name
-    path.write_text(text)
+def import_after_a_good_file(tmp_path, path):
+    """Import one good record, then ``path``: (database, table counts between, the second result)."""
     db_path = tmp_path / "m.db"
     good = tmp_path / "good.nbib"
     good.write_text("PMID- 123\nTI  - Stored first\nDP  - 2020\n")
     assert invoke("import", db_path, good).exit_code == 0
     before = counts(db_path)
-    result = invoke("import", db_path, path)
+    return db_path, before, invoke("import", db_path, path)
+
+
+@pytest.mark.parametrize("name", ODD_BUT_READ)
+def test_an_odd_record_costs_only_itself(tmp_path, name):
+    text, line = ODD_BUT_READ[name]
+    path = tmp_path / name
+    path.write_text(text)
+    db_path, before, result = import_after_a_good_file(tmp_path, path)
     assert result.exit_code == 0, result.output
     assert line.format(path=path) in result.output.splitlines()
     after = counts(db_path)
@@ -377,12 +382,7 @@ def test_malformed_files_are_refused_whole(tmp_path, name):
         path.write_bytes(text.encode("latin-1"))
     else:
         path.write_text(text)
-    db_path = tmp_path / "m.db"
-    good = tmp_path / "good.nbib"
-    good.write_text("PMID- 123\nTI  - Stored first\nDP  - 2020\n")
-    assert invoke("import", db_path, good).exit_code == 0
-    before = counts(db_path)
-    result = invoke("import", db_path, path)
+    db_path, before, result = import_after_a_good_file(tmp_path, path)
     assert result.exit_code == 1
     assert f"Error: {path}" in result.output and message in result.output
     assert f"Nothing from {path} was stored." in result.output
