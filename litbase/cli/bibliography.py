@@ -94,8 +94,10 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
     first); every other file is read without a network request.
 
     Records with a PMID are merged with what is stored (stored fields win,
-    the file fills gaps); records without one wait in unmatched_records and
-    join their article once one with the same DOI is stored. A record that
+    the file fills gaps); records without one wait in unmatched_records, each
+    its own record (one per DOI, in any case, else one per record of the file),
+    are in the collection and its exports, and join their article once one
+    with the same DOI is stored. A record that
     cannot be read is skipped and named (file, line, why) and the rest of the
     file is stored; a file none of whose records can be read stores nothing.
 
@@ -136,7 +138,11 @@ def _import_one(db, path, collection, pmid, ncbi, parse_ahead) -> None:
         click.echo(
             f"{path}: {report['records']} {report['format']} records; {report['stored']} stored"
             f" by PMID ({report['merged']} merged with stored articles),"
-            f" {report['unmatched']} without PMID kept in unmatched_records,"
+            f" {report['unmatched']} without PMID kept in unmatched_records"
+            + (f" ({report['same_record']} of them the same record as one kept before:"
+               " the same DOI or the same record of this file, merged with it)"
+               if report.get("same_record") else "")
+            + ","
             f" {report['matched_by_doi']} matched by DOI"
             + (f"; {len(skipped)} skipped (below)." if skipped else "."),
             err=True,

@@ -40,15 +40,29 @@ def stored_rows(db: sqlite_utils.Database, pmids: Iterable[int]) -> dict[int, di
     return rows
 
 
-def collection_pmids(db: sqlite_utils.Database, name: str) -> list[int]:
-    if not db["collections"].exists() or not db["collections"].count_where("name = ?", [name]):
+def _exists(db, table: str) -> bool:
+    return db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           [table]).fetchone() is not None
+
+
+def collection_pmids(db: sqlite_utils.Database, name: str) -> list:
+    """A collection's members: its PMIDs (shallowest first), then the ``unmatched_records``
+    ids (strings) of its records without a PMID, in the order they were imported."""
+    if not _exists(db, "collections") or not db.conn.execute(
+            "SELECT 1 FROM collections WHERE name = ?", [name]).fetchone():
         raise SelectionError(f"No collection named {name!r}")
     rows = db.conn.execute(
         "SELECT pmid FROM collections_articles WHERE collection = ?"
         " GROUP BY pmid ORDER BY min(depth), min(rowid)",
         [name],
     )
-    return [row[0] for row in rows]
+    members: list = [row[0] for row in rows]
+    if _exists(db, "collections_records"):
+        members += [row[0] for row in db.conn.execute(
+            "SELECT cr.record_id FROM collections_records cr"
+            " JOIN unmatched_records u ON u.id = cr.record_id"
+            " WHERE cr.collection = ? ORDER BY cr.rowid", [name])]
+    return members
 
 
 # Only reading is authorised: a read-only connection already refuses writes,
@@ -127,20 +141,56 @@ class CiteKeyIndex:
         return self.keys.get(pmid)
 
 
-def load_articles(db: sqlite_utils.Database, pmids: Iterable[int],
+def load_articles(db: sqlite_utils.Database, pmids: Iterable,
                   cite_keys: bool = True) -> Iterator[dict]:
-    """Full Article dicts for these PMIDs, in the order given; unknown PMIDs are skipped."""
+    """Full Article dicts for these PMIDs, in the order given; unknown PMIDs are skipped.
+
+    A string is the id of a record without a PMID (``unmatched_records``): it loads
+    as the Article its file gave, with ``pmid`` None (and no stored cite key: the
+    writer makes one from its byline, year and title).
+    """
     keys = CiteKeyIndex(db) if cite_keys else None
     pmids = list(pmids)
     for start in range(0, len(pmids), BATCH):
         batch = pmids[start:start + BATCH]
-        loaded = _load_batch(db, batch)
+        loaded = _load_batch(db, [p for p in batch if not isinstance(p, str)])
+        loaded.update(_load_unmatched(db, [p for p in batch if isinstance(p, str)]))
         for pmid in batch:
             if pmid in loaded:
                 article = loaded[pmid]
-                if keys:
+                if keys and not isinstance(pmid, str):
                     article["cite_key"] = keys(pmid, article.get("year"))
                 yield article
+
+
+def _load_unmatched(db, ids: list[str]) -> dict[str, dict]:
+    if not ids:
+        return {}
+    found = {}
+    for key, record in db.conn.execute(
+            f"SELECT id, record FROM unmatched_records WHERE id IN ({placeholders(ids)})", ids):
+        article = {**_article_defaults(), **_loads(record, {})}
+        article["pmid"] = None
+        article["unmatched_id"] = key
+        found[key] = article
+    if found and _exists(db, "collections_records"):
+        for key, collection, role in db.conn.execute(
+                "SELECT record_id, collection, role FROM collections_records"
+                f" WHERE record_id IN ({placeholders(ids)}) ORDER BY rowid", ids):
+            if key in found:
+                found[key].setdefault("collections", []).append(
+                    {"collection": collection, "role": role, "depth": 0, "seed_pmid": None})
+    return found
+
+
+def _article_defaults() -> dict:
+    """The empty Article: what a stub record (an unresolved DOI of an ID list) lacks."""
+    return {"record_type": "article", "title": None, "abstract": None, "abstract_sections": [],
+            "journal": {}, "year": None, "month": None, "day": None, "pub_date": None,
+            "volume": None, "issue": None, "pages": None, "article_number": None, "doi": None,
+            "pmcid": None, "pii": None, "languages": [], "publication_types": [],
+            "mesh_headings": [], "keywords": [], "authors": [], "related_notices": [],
+            "is_retracted": False, "is_retraction_notice": False, "record_source": "import"}
 
 
 def _load_batch(db, pmids: list[int]) -> dict[int, dict]:

@@ -1,0 +1,122 @@
+"""Records without a PMID keep their own identity: one per DOI (in any case), else one per
+record of its file; they are in the collection they were imported into and export like
+any other. Bylines are each article's own."""
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from litbase.cli import cli
+from litbase.imports.files import import_file
+from litbase.store.load import load_articles, select_pmids
+from litbase.store.schema import open_db
+
+CSL_SUITE = Path(__file__).parent.parent.parent / "shared" / "interop" / "csl_testsuite"
+
+# Two editorials of 2020 in different journals, no DOI; two records of one work whose
+# DOIs differ only in case; one with a DOI of its own. All made up (10.5555 test prefix).
+RIS = (
+    "TY  - JOUR\nTI  - Editorial\nPY  - 2020\nT2  - Journal of Synthetic Tests\nER  - \n\n"
+    "TY  - JOUR\nTI  - Editorial\nPY  - 2020\nT2  - Synthetic Reports\nER  - \n\n"
+    "TY  - JOUR\nTI  - Same work\nPY  - 2021\nDO  - 10.5555/Case.1\nER  - \n\n"
+    "TY  - JOUR\nTI  - Same work\nPY  - 2021\nDO  - 10.5555/case.1\nVL  - 7\nER  - \n\n"
+    "TY  - JOUR\nAU  - Roe, Ann\nTI  - Own DOI\nPY  - 2019\nDO  - 10.5555/own.2\nER  - \n"
+)
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_records_without_pmid_are_kept_by_doi_else_by_their_place_in_the_file(tmp_path):
+    path = tmp_path / "lib.ris"
+    path.write_text(RIS)
+    db = open_db(tmp_path / "x.db")
+    report = import_file(db, path)
+    assert (report["records"], report["unmatched"], report["same_record"]) == (5, 5, 1)
+    rows = db.conn.execute("SELECT id, doi, title, year, line, collection FROM unmatched_records"
+                           " ORDER BY line").fetchall()
+    assert rows == [
+        (f"file:{path}#line 1", None, "Editorial", 2020, 1, "lib"),
+        (f"file:{path}#line 7", None, "Editorial", 2020, 7, "lib"),
+        ("doi:10.5555/case.1", "10.5555/case.1", "Same work", 2021, 13, "lib"),
+        ("doi:10.5555/own.2", "10.5555/own.2", "Own DOI", 2019, 26, "lib"),
+    ]
+    # The first record of a DOI wins, the second fills its gaps (the volume).
+    same = json.loads(db["unmatched_records"].get("doi:10.5555/case.1")["record"])
+    assert (same["doi"], same["volume"]) == ("10.5555/Case.1", "7")
+    journals = [json.loads(r[0])["journal"]["title"] for r in db.conn.execute(
+        "SELECT record FROM unmatched_records WHERE doi IS NULL ORDER BY line")]
+    assert journals == ["Journal of Synthetic Tests", "Synthetic Reports"]
+
+
+def test_importing_the_same_file_again_keeps_the_same_records(tmp_path):
+    path = tmp_path / "lib.ris"
+    path.write_text(RIS)
+    db = open_db(tmp_path / "x.db")
+    import_file(db, path)
+    report = import_file(db, path)
+    assert (report["unmatched"], report["same_record"]) == (5, 5)
+    assert db["unmatched_records"].count == 4
+
+
+def test_import_says_which_records_were_the_same(tmp_path):
+    path = tmp_path / "lib.ris"
+    path.write_text(RIS)
+    result = run("import", str(tmp_path / "x.db"), str(path))
+    assert result.exit_code == 0
+    assert result.output.strip() == (
+        f"{path}: 5 ris records; 0 stored by PMID (0 merged with stored articles), 5 without"
+        " PMID kept in unmatched_records (1 of them the same record as one kept before: the"
+        " same DOI or the same record of this file, merged with it), 0 matched by DOI.")
+
+
+def test_a_collection_of_records_without_pmid_exports_them(tmp_path):
+    path = tmp_path / "lib.ris"
+    path.write_text(RIS)
+    db_path = tmp_path / "x.db"
+    import_file(open_db(db_path), path, "mine")
+    result = run("export", str(db_path), "--collection", "mine", "--format", "csljson")
+    assert result.exit_code == 0
+    items = json.loads(result.output)
+    assert [(i["title"], i.get("container-title"), i.get("DOI"), i.get("PMID")) for i in items] == [
+        ("Editorial", "Journal of Synthetic Tests", None, None),
+        ("Editorial", "Synthetic Reports", None, None),
+        ("Same work", None, "10.5555/Case.1", None),
+        ("Own DOI", None, "10.5555/own.2", None),
+    ]
+
+
+def test_a_record_in_two_collections_is_in_both_and_joins_its_article_in_both(tmp_path):
+    path = tmp_path / "lib.ris"
+    path.write_text(RIS)
+    db = open_db(tmp_path / "x.db")
+    import_file(db, path, "first")
+    import_file(db, path, "second")
+    assert select_pmids(db, collection="second")[2:] == ["doi:10.5555/case.1", "doi:10.5555/own.2"]
+    nbib = tmp_path / "found.nbib"
+    nbib.write_text("PMID- 990777\nTI  - Own DOI\nDP  - 2019\nAID - 10.5555/OWN.2 [doi]\n")
+    report = import_file(db, nbib, "third")
+    assert report["matched_by_doi"] == 1
+    assert [r for r in db.conn.execute("SELECT collection, pmid, role FROM collections_articles"
+                                       " ORDER BY collection")] == [
+        ("first", 990777, "import"), ("second", 990777, "import"), ("third", 990777, "import")]
+    assert db.conn.execute("SELECT count(*) FROM collections_records"
+                           " WHERE record_id = 'doi:10.5555/own.2'").fetchone() == (0,)
+
+
+def test_csl_suite_items_are_each_kept(tmp_path):
+    source = CSL_SUITE / "humans_all_items.json"
+    db = open_db(tmp_path / "x.db")
+    report = import_file(db, source, "csl")
+    items = [i for i in json.loads(source.read_text()) if isinstance(i, dict)]
+    dois = {(i.get("DOI") or "").strip().lower() for i in items if (i.get("DOI") or "").strip()}
+    kept = db["unmatched_records"].count
+    # 1,823 items: 3 with a PMID, 1,820 without, of which two share one DOI.
+    assert (report["records"], report["stored"], report["unmatched"], report["same_record"],
+            kept) == (1823, 3, 1820, 1, 1819)
+    assert kept == report["unmatched"] - report["same_record"]
+    assert db.conn.execute("SELECT count(*) FROM unmatched_records WHERE doi IS NOT NULL"
+                           ).fetchone()[0] == len(dois)
+    assert len(list(load_articles(db, select_pmids(db, collection="csl")))) == kept + report["stored"]
