@@ -120,3 +120,31 @@ def test_csl_suite_items_are_each_kept(tmp_path):
     assert db.conn.execute("SELECT count(*) FROM unmatched_records WHERE doi IS NOT NULL"
                            ).fetchone()[0] == len(dois)
     assert len(list(load_articles(db, select_pmids(db, collection="csl")))) == kept + report["stored"]
+
+
+def _article(pmid, **author):
+    return {"pmid": pmid, "title": f"Synthetic article {pmid}", "year": 2020,
+            "journal": {"title": "Journal of Synthetic Tests"},
+            "authors": [{"affiliations": [], **author}]}
+
+
+def test_each_article_keeps_its_own_byline_whatever_others_say_of_the_same_orcid(tmp_path):
+    from litbase.store.articles import save_articles
+    from litbase.formats.registry import export
+
+    db = open_db(tmp_path / "x.db")
+    orcid = "0000-0002-1825-0097"
+    save_articles(db, [
+        _article(990901, last_name="Kelley", fore_name="Michael", initials="M", orcid=orcid),
+        _article(990902, last_name="Erb", fore_name="M Kelley", initials="MK", orcid=orcid),
+        _article(990903, last_name="D'addabbo", fore_name="Pietro", initials="P"),
+        _article(990904, last_name="D'Addabbo", fore_name="Pietro", initials="P"),
+    ], record_source="efetch")
+    assert db["authors"].count == 2  # one per ORCID or case-folded name, as before
+    bylines = [[(a["last_name"], a["fore_name"], a["initials"], a["orcid"]) for a in art["authors"]]
+               for art in load_articles(db, [990901, 990902, 990903, 990904])]
+    assert bylines == [[("Kelley", "Michael", "M", orcid)], [("Erb", "M Kelley", "MK", orcid)],
+                       [("D'addabbo", "Pietro", "P", None)], [("D'Addabbo", "Pietro", "P", None)]]
+    ris = "".join(export(load_articles(db, [990901, 990903]), "ris"))
+    assert [line for line in ris.splitlines() if line.startswith("AU")] == [
+        "AU  - Kelley, Michael", "AU  - D'addabbo, Pietro"]

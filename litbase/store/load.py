@@ -126,7 +126,8 @@ class CiteKeyIndex:
 
     def _load_year(self, year) -> None:
         rows = self.db.conn.execute(
-            "SELECT a.pmid, a.year, a.title, coalesce(au.last_name, au.collective_name)"
+            "SELECT a.pmid, a.year, a.title, coalesce(aa.last_name, aa.collective_name,"
+            " au.last_name, au.collective_name)"
             " FROM articles a LEFT JOIN articles_authors aa ON aa.pmid = a.pmid AND aa.position = 1"
             " LEFT JOIN authors au ON au.id = aa.author_id WHERE a.year IS ?",
             [year],
@@ -206,14 +207,19 @@ def _load_batch(db, pmids: list[int]) -> dict[int, dict]:
     for values in conn_rows:
         row = dict(zip(names, values))
         articles[row["pmid"]] = _article(row)
+    # The name as this article's record wrote it (articles_authors); rows stored before
+    # it was kept there fall back to the shared authors row.
     for pmid, position, *author in conn.execute(
         "SELECT aa.pmid, aa.position, au.last_name, au.fore_name, au.initials, au.suffix,"
-        " au.collective_name, au.orcid, aa.affiliation FROM articles_authors aa"
-        f" JOIN authors au ON au.id = aa.author_id WHERE aa.pmid IN ({marks})"
+        " au.collective_name, au.orcid, aa.affiliation, aa.last_name, aa.fore_name,"
+        " aa.initials, aa.suffix, aa.collective_name FROM articles_authors aa"
+        f" LEFT JOIN authors au ON au.id = aa.author_id WHERE aa.pmid IN ({marks})"
         " ORDER BY aa.pmid, aa.position",
         pmids,
     ):
-        last, fore, initials, suffix, collective, orcid, affiliation = author
+        last, fore, initials, suffix, collective, orcid, affiliation, *own = author
+        if any(value is not None for value in own):
+            last, fore, initials, suffix, collective = own
         person = {"position": position, "last_name": last, "fore_name": fore,
                   "initials": initials, "suffix": suffix, "collective_name": collective,
                   "orcid": orcid, "affiliations": _split(affiliation)}

@@ -111,6 +111,13 @@ TABLES = {
             "position": int,
             "author_id": int,
             "affiliation": str,  # every affiliation, "; "-separated
+            # The name as this article's record wrote it: authors holds one row per
+            # ORCID or case-folded name, whose spelling is whichever record came last.
+            "last_name": str,
+            "fore_name": str,
+            "initials": str,
+            "suffix": str,
+            "collective_name": str,
         },
         pk=("pmid", "position"),
         foreign_keys=[("pmid", "articles", "pmid"), ("author_id", "authors", "id")],
