@@ -79,7 +79,8 @@ def test_a_collection_of_records_without_pmid_exports_them(tmp_path):
     import_file(open_db(db_path), path, "mine")
     result = run("export", str(db_path), "--collection", "mine", "--format", "csljson")
     assert result.exit_code == 0
-    items = json.loads(result.output)
+    items = json.loads(result.stdout)
+    assert result.stderr == "Wrote 4 csljson records to standard output.\n"
     assert [(i["title"], i.get("container-title"), i.get("DOI"), i.get("PMID")) for i in items] == [
         ("Editorial", "Journal of Synthetic Tests", None, None),
         ("Editorial", "Synthetic Reports", None, None),
