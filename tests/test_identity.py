@@ -149,3 +149,42 @@ def test_each_article_keeps_its_own_byline_whatever_others_say_of_the_same_orcid
     ris = "".join(export(load_articles(db, [990901, 990903]), "ris"))
     assert [line for line in ris.splitlines() if line.startswith("AU")] == [
         "AU  - Kelley, Michael", "AU  - D'addabbo, Pietro"]
+
+
+def test_exports_say_which_seed_hop_and_direction_brought_each_record(tmp_path):
+    import csv
+    import io
+
+    from litbase.formats.registry import export
+    from litbase.store.articles import save_articles
+    from litbase.store.collections import add_to_collection, save_collection
+
+    db = open_db(tmp_path / "x.db")
+    with db.conn:
+        save_articles(db, [_article(990911, last_name="Roe", fore_name="Ann", initials="A"),
+                           _article(990912, last_name="Doe", fore_name="Jo", initials="J"),
+                           _article(990913, last_name="Poe", fore_name="Ed", initials="E")],
+                      record_source="efetch")
+        save_collection(db, {"name": "crawl"})
+        add_to_collection(db, "crawl", [
+            {"pmid": 990911, "role": "seed", "depth": 0},
+            {"pmid": 990912, "role": "reference", "depth": 1, "seed_pmid": 990911},
+            {"pmid": 990913, "role": "citing", "depth": 2, "seed_pmid": 990911}])
+        save_collection(db, {"name": "other"})
+        add_to_collection(db, "other", [{"pmid": 990912, "role": "import"}])
+    articles = list(load_articles(db, select_pmids(db, collection="crawl")))
+    assert [a["collections"] for a in articles][1] == [
+        {"collection": "crawl", "role": "reference", "depth": 1, "seed_pmid": 990911},
+        {"collection": "other", "role": "import", "depth": 0, "seed_pmid": None}]
+    ris = "".join(export(articles, "ris"))
+    assert [line for line in ris.split("\r\n") if line.startswith("N1")] == [
+        "N1  - litbase: crawl, seed, hop 0.",
+        "N1  - litbase: crawl, backward from seed PMID 990911, hop 1."
+        " litbase: other, import, hop 0.",
+        "N1  - litbase: crawl, forward from seed PMID 990911, hop 2."]
+    rows = list(csv.DictReader(io.StringIO("".join(export(articles, "csv")))))
+    assert [(r["pmid"], r["collection"], r["seed_pmid"], r["hop"], r["direction"])
+            for r in rows] == [
+        ("990911", "crawl", "", "0", "seed"),
+        ("990912", "crawl; other", "990911; ", "1; 0", "backward; import"),
+        ("990913", "crawl", "990911", "2", "forward")]

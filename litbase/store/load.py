@@ -191,7 +191,8 @@ def _article_defaults() -> dict:
             "volume": None, "issue": None, "pages": None, "article_number": None, "doi": None,
             "pmcid": None, "pii": None, "languages": [], "publication_types": [],
             "mesh_headings": [], "keywords": [], "authors": [], "related_notices": [],
-            "is_retracted": False, "is_retraction_notice": False, "record_source": "import"}
+            "is_retracted": False, "is_retraction_notice": False, "record_source": "import",
+            "collections": []}
 
 
 def _load_batch(db, pmids: list[int]) -> dict[int, dict]:
@@ -224,6 +225,17 @@ def _load_batch(db, pmids: list[int]) -> dict[int, dict]:
                   "initials": initials, "suffix": suffix, "collective_name": collective,
                   "orcid": orcid, "affiliations": _split(affiliation)}
         articles[pmid]["authors"].append(person)
+    # Which collections hold each article, and how it was reached (role, hop, seed):
+    # the writers' provenance (RIS N1, the CSV's collection/seed_pmid/hop/direction).
+    if _exists(db, "collections_articles"):
+        for pmid, collection, role, depth, seed in conn.execute(
+            "SELECT pmid, collection, role, depth, seed_pmid FROM collections_articles"
+            f" WHERE pmid IN ({marks}) ORDER BY pmid, collection, depth, rowid",
+            pmids,
+        ):
+            if pmid in articles:
+                articles[pmid]["collections"].append(
+                    {"collection": collection, "role": role, "depth": depth, "seed_pmid": seed})
     for pmid, ui, name, major, qualifiers in conn.execute(
         "SELECT am.pmid, am.mesh_id, m.name, am.major_topic, am.qualifiers"
         " FROM articles_mesh_terms am JOIN mesh_terms m ON m.id = am.mesh_id"
@@ -273,6 +285,7 @@ def _article(row: dict) -> dict:
         "mesh_headings": [],
         "keywords": _loads(row["keywords"], []),
         "authors": [],
+        "collections": [],
         "related_notices": _loads(row.get("related_notices"), []),
         "is_retracted": bool(row.get("is_retracted")),
         "is_retraction_notice": bool(row.get("is_retraction_notice")),
