@@ -62,7 +62,7 @@ def test_compare(db_path):
 def test_export_a_collection(db_path):
     result = invoke("export", db_path, "--collection", "page", "--format", "csv")
     assert result.exit_code == 0, result.output
-    pmids = sorted(int(r["pmid"]) for r in csv.DictReader(io.StringIO(result.output)))
+    pmids = sorted(int(r["pmid"]) for r in csv.DictReader(io.StringIO(result.stdout)))
     assert pmids == [40000001, 40000002, 40000004, OWN]
 
 

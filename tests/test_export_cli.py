@@ -4,9 +4,11 @@ import json
 
 import pytest
 from bib_fixtures import base, build_db, person
+import sqlite_utils
 from click.testing import CliRunner
 
 from litbase.cli import cli
+from litbase.store.collections import save_collection
 
 
 def run(*args):
@@ -31,7 +33,7 @@ def test_export_by_pmids_in_the_order_given(path):
 
 def test_export_by_collection_and_sql_union(path):
     result = run("export", path, "--collection", "synthetic", "--format", "csljson")
-    assert [i["PMID"] for i in json.loads(result.output)] == [
+    assert [i["PMID"] for i in json.loads(result.stdout)] == [
         "990101", "990102", "990103", "990104", "990105"]
     result = run("export", path, "990104", "--sql",
                  "select pmid from articles where year = 2021 order by pmid desc")
@@ -62,10 +64,11 @@ def test_unknown_collection_and_no_selection(path):
 def test_output_file_keeps_crlf_and_text_style(path, tmp_path):
     target = tmp_path / "out.ris"
     result = run("export", path, "990102", "--format", "ris", "-o", str(target))
-    assert (result.exit_code, result.output) == (0, "")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0, "", f"Wrote 1 ris record to {target}.\n")
     assert target.read_bytes().startswith(b"TY  - JOUR\r\nAU  - M\xc3\xbcller, Hans\r\n")
     result = run("export", path, "990102", "--format", "text", "--style", "apa")
-    assert result.output == ("Müller, H. (2021). Peer mentoring in a synthetic cohort. Journal "
+    assert result.stdout == ("Müller, H. (2021). Peer mentoring in a synthetic cohort. Journal "
                              "of Synthetic Tests, 12(7), 200–209. "
                              "https://doi.org/10.5555/synth.990102\n")
 
@@ -75,6 +78,33 @@ def test_csv_spreadsheet_safe_flag(tmp_path):
     build_db(path, [base(990106, title="=1+2", authors=[person("Roe", "Ann", "A")])]).conn.close()
     plain = run("export", path, "990106", "--format", "csv")
     safe = run("export", path, "990106", "--format", "csv", "--spreadsheet-safe")
-    assert plain.output.splitlines()[0].startswith("pmid,cite_key,authors,title,journal")
-    assert plain.output.splitlines()[1].startswith('990106,roe202112,"Roe, Ann",=1+2,')
-    assert safe.output.splitlines()[1].startswith("990106,roe202112,\"Roe, Ann\",'=1+2,")
+    assert plain.stdout.splitlines()[0].startswith("pmid,cite_key,authors,title,journal")
+    assert plain.stdout.splitlines()[1].startswith('990106,roe202112,"Roe, Ann",=1+2,')
+    assert safe.stdout.splitlines()[1].startswith("990106,roe202112,\"Roe, Ann\",'=1+2,")
+
+
+def test_export_says_how_many_it_wrote_and_which_pmids_it_skipped(path):
+    result = run("export", path, "990103", "123", "990101", "4567")
+    assert result.exit_code == 0
+    assert cite_keys(result.stdout) == ["smith2022review", "muller2021peera"]
+    assert result.stderr == ("Wrote 2 bibtex records to standard output;"
+                             " skipped 2 PMIDs not stored: 123, 4567.\n")
+
+
+def test_an_export_that_writes_nothing_fails_and_says_why(path, tmp_path):
+    target = tmp_path / "empty.bib"
+    result = run("export", path, "--sql", "select pmid from articles where year = 1900",
+                 "-o", str(target))
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1, "", "Error: Nothing exported: --sql returned no PMIDs.\n")
+    assert not target.exists()
+    result = run("export", path, "123", "456")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: Nothing exported: none of the 2 chosen PMIDs is stored (123, 456).\n")
+    db = sqlite_utils.Database(path)
+    with db.conn:
+        save_collection(db, {"name": "empty", "source": "test"})
+    db.conn.close()
+    result = run("export", path, "--collection", "empty")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: Nothing exported: collection 'empty' has no members.\n")

@@ -283,7 +283,7 @@ def test_article_with_10000_authors(monkeypatch, tmp_path):
                       [SEED]).fetchone() == (10_000, 10_000)
     assert db["articles"].get(SEED)["authors"].count(", ") == 9_999
     exported = invoke("export", tmp_path / "a.db", SEED, "--format", "ris")
-    assert exported.exit_code == 0 and exported.output.count("AU  - ") == 10_000
+    assert exported.exit_code == 0 and exported.stdout.count("AU  - ") == 10_000
 
 
 @pytest.mark.parametrize("bad", ["12a", "abc", "-5", "0", "99999999999999999999", "1e6", "²", "１２３", "12 3", ""])

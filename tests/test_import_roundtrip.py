@@ -65,7 +65,8 @@ def test_round_trip(bib_db, tmp_path, format_name):
     db = open_db(tmp_path / "copy.db")
     report = import_file(db, path)
     assert report == {"format": format_name, "records": 5, "stored": 5, "merged": 0,
-                      "unmatched": 0, "matched_by_doi": 0, "skipped": [], "warnings": []}
+                      "unmatched": 0, "same_record": 0, "matched_by_doi": 0, "skipped": [],
+                      "warnings": []}
     copy = list(load_articles(db, PMIDS))
     for before, after in zip(original, copy):
         assert view(after, format_name) == view(before, format_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -46,6 +47,11 @@ def export_command(db_path, pmids, collection, sql, format_name, style, spreadsh
         litbase export litbase.db 35392492 --format ris
         litbase export litbase.db --collection peer-support --format text --style apa
         litbase export litbase.db --sql "select pmid from articles where year >= 2020"
+
+    Records without a PMID that were imported into the collection are exported
+    with it. Standard error says how many records were written and which chosen
+    PMIDs are not stored (skipped); an export that would write nothing writes no
+    file and fails with the reason.
     """
     if not (pmids or collection or sql):
         raise click.UsageError("Choose articles: PMIDs, --collection NAME or --sql SELECT"
@@ -55,7 +61,18 @@ def export_command(db_path, pmids, collection, sql, format_name, style, spreadsh
         chosen = select_pmids(db, pmid_arguments(pmids), collection, sql, db_path)
     except SelectionError as error:
         raise click.ClickException(str(error))
-    chunks = export(load_articles(db, chosen), format_name, style=style,
+    loaded: list = []
+
+    def counted():
+        for article in load_articles(db, chosen):
+            loaded.append(article.get("pmid") or article.get("unmatched_id"))
+            yield article
+
+    articles = counted()
+    first = next(articles, None)
+    if first is None:
+        raise click.ClickException("Nothing exported: " + _nothing_chosen(chosen, collection, sql))
+    chunks = export(itertools.chain([first], articles), format_name, style=style,
                     spreadsheet_safe=spreadsheet_safe)
     # newline="" so RIS and CSV keep the CR LF their specifications ask for.
     stream = open(output, "w", encoding="utf-8", newline="") if output else None
@@ -68,6 +85,34 @@ def export_command(db_path, pmids, collection, sql, format_name, style, spreadsh
     finally:
         if stream:
             stream.close()
+    click.echo(_export_summary(len(loaded), format_name, output, set(chosen) - set(loaded)),
+               err=True)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _listed(values, shown: int = 20) -> str:
+    values = sorted(values, key=str)
+    text = ", ".join(str(v) for v in values[:shown])
+    return text + (f" and {len(values) - shown} more" if len(values) > shown else "")
+
+
+def _nothing_chosen(chosen: list, collection, sql) -> str:
+    if chosen:
+        return (f"none of the {_plural(len(chosen), 'chosen PMID')} is stored"
+                f" ({_listed(chosen)}).")
+    named = ([f"collection {collection!r} has no members"] if collection else []) + (
+        ["--sql returned no PMIDs"] if sql else [])
+    return (" and ".join(named) or "no PMID was chosen") + "."
+
+
+def _export_summary(written: int, format_name: str, output, skipped: set) -> str:
+    line = f"Wrote {_plural(written, format_name + ' record')} to {output or 'standard output'}"
+    if skipped:
+        line += f"; skipped {_plural(len(skipped), 'PMID')} not stored: {_listed(skipped)}"
+    return line + "."
 
 
 @click.command(name="import")
@@ -94,8 +139,10 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
     first); every other file is read without a network request.
 
     Records with a PMID are merged with what is stored (stored fields win,
-    the file fills gaps); records without one wait in unmatched_records and
-    join their article once one with the same DOI is stored. A record that
+    the file fills gaps); records without one wait in unmatched_records, each
+    its own record (one per DOI, in any case, else one per record of the file),
+    are in the collection and its exports, and join their article once one
+    with the same DOI is stored. A record that
     cannot be read is skipped and named (file, line, why) and the rest of the
     file is stored; a file none of whose records can be read stores nothing.
 
@@ -136,7 +183,11 @@ def _import_one(db, path, collection, pmid, ncbi, parse_ahead) -> None:
         click.echo(
             f"{path}: {report['records']} {report['format']} records; {report['stored']} stored"
             f" by PMID ({report['merged']} merged with stored articles),"
-            f" {report['unmatched']} without PMID kept in unmatched_records,"
+            f" {report['unmatched']} without PMID kept in unmatched_records"
+            + (f" ({report['same_record']} of them the same record as one kept before:"
+               " the same DOI or the same record of this file, merged with it)"
+               if report.get("same_record") else "")
+            + ","
             f" {report['matched_by_doi']} matched by DOI"
             + (f"; {len(skipped)} skipped (below)." if skipped else "."),
             err=True,

@@ -1,4 +1,9 @@
-"""Datasette output renderers: .bib, .ris, .csljson and .nbib on every page with a pmid column.
+"""Datasette output renderers: .bib, .ris, .csljson and .nbib on every page whose rows name articles.
+
+A row names articles by a PMID column (``pmid``, ``related_pmid``, ``citing``,
+``cited``...), a list of PMIDs (``pmids``), or by being a collection (its
+members are exported). A page whose rows name no stored article answers 404
+with a sentence saying so, never an empty file.
 
 A renderer is handed one page of rows, but a bibliography should hold the
 whole result set. In Datasette 0.65 a table, facet or search page is
@@ -14,12 +19,12 @@ from __future__ import annotations
 import types
 import urllib.parse
 
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import NotFound, Response
 
 from litbase.formats.registry import FORMATS, export
 from litbase.publish.views import read
 from litbase.store import site
-from litbase.store.load import load_articles
+from litbase.store.load import collection_pmids, load_articles
 
 # Link label (the URL extension) -> litbase format.
 RENDERERS = {"bib": "bibtex", "ris": "ris", "csljson": "csljson", "nbib": "medline"}
@@ -28,8 +33,24 @@ _DROPPED = {"_next", "_size", "_labels", "_shape", "_facet", "_facet_array", "_f
             "_col", "_nocol", "_extra", "_nofacet", "_nocount"}
 
 
-def can_render(columns):
-    return "pmid" in (columns or [])
+# Columns whose value names an article, in the order a row's articles are exported:
+# ``changes`` names the article that changed and the new citing or similar one,
+# ``citations`` the citing and the cited, ``top_authors`` lists its ``pmids``.
+ARTICLE_COLUMNS = ("pmid", "related_pmid", "citing", "cited", "cited_pmid", "similar_pmid")
+LIST_COLUMNS = ("pmids",)  # "990101,990102" (group_concat)
+# Tables whose rows are collections: they export their members (with the records
+# without a PMID imported into them).
+COLLECTION_TABLES = {"collections": "name"}
+
+
+def can_render(columns, rows=None, table=None):
+    """Offer the links when the page's rows name an article (a page of no such rows
+    offers none: its export would be empty)."""
+    columns = list(columns or [])
+    if not (any(c in columns for c in ARTICLE_COLUMNS + LIST_COLUMNS)
+            or COLLECTION_TABLES.get(table) in columns):
+        return False
+    return rows is None or bool(items_from_rows(columns, rows, table))
 
 
 def _cell(value):
@@ -37,20 +58,47 @@ def _cell(value):
     return value.get("value") if isinstance(value, dict) else value
 
 
+def _whole(value) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def items_from_rows(columns, rows, table=None) -> list:
+    """What a page's rows name, in order, each once: PMIDs (int) from every article column,
+    and ("collection", name) for a row of a collection table."""
+    columns = list(columns or [])
+    collection_column = COLLECTION_TABLES.get(table)
+    items: list = []
+    for row in rows:
+        values = row if isinstance(row, dict) else dict(zip(columns, row))
+        for column in ARTICLE_COLUMNS:
+            number = _whole(_cell(values.get(column)))
+            if number:
+                items.append(number)
+        for column in LIST_COLUMNS:
+            for part in str(_cell(values.get(column)) or "").split(","):
+                if _whole(part):
+                    items.append(_whole(part))
+        if collection_column and _cell(values.get(collection_column)):
+            items.append(("collection", _cell(values[collection_column])))
+    return list(dict.fromkeys(items))
+
+
 def pmids_from_rows(columns, rows) -> list[int]:
-    index = list(columns).index("pmid")
-    values = (_cell(row[index] if not isinstance(row, dict) else row["pmid"]) for row in rows)
-    return list(dict.fromkeys(int(v) for v in values if v not in (None, "")))
+    return [item for item in items_from_rows(columns, rows) if isinstance(item, int)]
 
 
-async def table_pmids(datasette, request, database: str, table: str) -> list[int]:
-    """Every PMID of a table page's whole result set (filters, facets, search kept)."""
+async def table_pmids(datasette, request, database: str, table: str) -> list:
+    """What a table page's whole result set names (filters, facets, search kept)."""
     args = [(k, v) for k, v in urllib.parse.parse_qsl(request.query_string, keep_blank_values=True)
             if k not in _DROPPED]
     args += [("_size", "max"), ("_shape", "objects"), ("_nofacet", "1"), ("_nocount", "1")]
     path = datasette.urls.table(database, table, format="json")
     headers = {"cookie": request.headers["cookie"]} if request.headers.get("cookie") else {}
-    pmids, next_token = [], None
+    rows, next_token = [], None
     while True:
         query = args + ([("_next", next_token)] if next_token else [])
         response = await datasette.client.get(path + "?" + urllib.parse.urlencode(query),
@@ -58,37 +106,48 @@ async def table_pmids(datasette, request, database: str, table: str) -> list[int
         data = response.json()
         if response.status_code != 200:
             raise ValueError(data.get("error") or f"HTTP {response.status_code} from {path}")
-        pmids += [_cell(row.get("pmid")) for row in data["rows"]]
+        rows += data["rows"]
         next_token = data.get("next")
         if not next_token:
-            return list(dict.fromkeys(int(p) for p in pmids if p not in (None, "")))
+            return items_from_rows([], rows, table)
 
 
-async def query_pmids(datasette, database: str, sql: str, params: dict) -> list[int]:
-    """Every PMID a SQL (or canned) query returns, past Datasette's page limit."""
+async def query_pmids(datasette, database: str, sql: str, params: dict) -> list:
+    """Every article a SQL (or canned) query's rows name, past Datasette's page limit."""
     columns, rows = await read(datasette, datasette.get_database(database), site.query_rows, sql, params or {})
-    return pmids_from_rows(columns, rows)
+    return items_from_rows(columns, rows)
 
 
 def make_renderer(format_name: str):
     spec = FORMATS[format_name]
 
-    async def render(datasette, request, database, table, sql, view_name, data, columns, rows):
+    async def render(datasette, request, database, table, sql, view_name, data, columns, rows,
+                     query_name=None):
         if view_name == "table" and table:
-            pmids = await table_pmids(datasette, request, database, table)
+            items = await table_pmids(datasette, request, database, table)
         elif view_name == "database" and sql:
-            pmids = await query_pmids(datasette, database, sql,
+            items = await query_pmids(datasette, database, sql,
                                       (data.get("query") or {}).get("params"))
         else:
-            pmids = pmids_from_rows(columns, rows)
+            items = items_from_rows(columns, rows, table)
 
         def write(conn):
             # load_articles only reads db.conn; wrapping Datasette's read-only
             # connection in sqlite_utils.Database would run PRAGMAs on it.
             db = types.SimpleNamespace(conn=conn)
-            return "".join(export(load_articles(db, pmids), format_name))
+            chosen: list = []
+            for item in items:
+                chosen += collection_pmids(db, item[1]) if isinstance(item, tuple) else [item]
+            loaded = list(load_articles(db, list(dict.fromkeys(chosen))))
+            return len(loaded), "".join(export(loaded, format_name)) if loaded else ""
 
-        body = await datasette.get_database(database).execute_fn(write)
+        count, body = await datasette.get_database(database).execute_fn(write)
+        if not count:
+            # An empty file would look like a successful export of nothing (the
+            # query view would also turn a Response's 404 into its own 200).
+            why = "name no stored article" if items else "name no article"
+            raise NotFound(f"Nothing to export: the rows of {table or query_name or database}"
+                           f" {why}, so there is no {format_name} file to offer.")
         filename = f"{table or database}.{spec.suffix}"
         return Response(body, content_type=f"{spec.media_type}; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="{filename}"'})

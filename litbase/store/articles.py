@@ -91,7 +91,9 @@ class TableRows(NamedTuple):
 JOURNAL_COLUMNS = ("id", "title", "iso_abbreviation", "issn", "issn_linking", "nlm_unique_id", "country")
 AUTHOR_COLUMNS = ("id", "key", "name", "last_name", "fore_name", "initials", "suffix", "collective_name",
                   "orcid")
-AUTHORSHIP_COLUMNS = ("pmid", "position", "author_id", "affiliation")
+# The byline as this record wrote it travels with the authorship (see schema).
+AUTHORSHIP_COLUMNS = ("pmid", "position", "author_id", "affiliation", "last_name", "fore_name",
+                      "initials", "suffix", "collective_name")
 MESH_TERM_COLUMNS = ("id", "name")
 HEADING_COLUMNS = ("pmid", "mesh_id", "major_topic", "qualifiers")
 # Links PubMed itself reported from a deleted article's side (a DeleteCitation takes them along).
@@ -202,7 +204,9 @@ def article_rows(articles: list[Article], record_source: str, now: str) -> dict[
             authors[key] = (author_id, key, byline or None, get("last_name"), get("fore_name"),
                             get("initials"), get("suffix"), get("collective_name"), get("orcid"))
             authorships.append((pmid, get("position") or position, author_id,
-                                "; ".join(get("affiliations") or []) or None))
+                                "; ".join(get("affiliations") or []) or None, get("last_name"),
+                                get("fore_name"), get("initials"), get("suffix"),
+                                get("collective_name")))
         for heading in article.get("mesh_headings") or []:
             term = mesh_id(heading)
             terms[term] = (term, heading["descriptor"])

@@ -40,15 +40,29 @@ def stored_rows(db: sqlite_utils.Database, pmids: Iterable[int]) -> dict[int, di
     return rows
 
 
-def collection_pmids(db: sqlite_utils.Database, name: str) -> list[int]:
-    if not db["collections"].exists() or not db["collections"].count_where("name = ?", [name]):
+def _exists(db, table: str) -> bool:
+    return db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           [table]).fetchone() is not None
+
+
+def collection_pmids(db: sqlite_utils.Database, name: str) -> list:
+    """A collection's members: its PMIDs (shallowest first), then the ``unmatched_records``
+    ids (strings) of its records without a PMID, in the order they were imported."""
+    if not _exists(db, "collections") or not db.conn.execute(
+            "SELECT 1 FROM collections WHERE name = ?", [name]).fetchone():
         raise SelectionError(f"No collection named {name!r}")
     rows = db.conn.execute(
         "SELECT pmid FROM collections_articles WHERE collection = ?"
         " GROUP BY pmid ORDER BY min(depth), min(rowid)",
         [name],
     )
-    return [row[0] for row in rows]
+    members: list = [row[0] for row in rows]
+    if _exists(db, "collections_records"):
+        members += [row[0] for row in db.conn.execute(
+            "SELECT cr.record_id FROM collections_records cr"
+            " JOIN unmatched_records u ON u.id = cr.record_id"
+            " WHERE cr.collection = ? ORDER BY cr.rowid", [name])]
+    return members
 
 
 # Only reading is authorised: a read-only connection already refuses writes,
@@ -112,7 +126,8 @@ class CiteKeyIndex:
 
     def _load_year(self, year) -> None:
         rows = self.db.conn.execute(
-            "SELECT a.pmid, a.year, a.title, coalesce(au.last_name, au.collective_name)"
+            "SELECT a.pmid, a.year, a.title, coalesce(aa.last_name, aa.collective_name,"
+            " au.last_name, au.collective_name)"
             " FROM articles a LEFT JOIN articles_authors aa ON aa.pmid = a.pmid AND aa.position = 1"
             " LEFT JOIN authors au ON au.id = aa.author_id WHERE a.year IS ?",
             [year],
@@ -127,20 +142,57 @@ class CiteKeyIndex:
         return self.keys.get(pmid)
 
 
-def load_articles(db: sqlite_utils.Database, pmids: Iterable[int],
+def load_articles(db: sqlite_utils.Database, pmids: Iterable,
                   cite_keys: bool = True) -> Iterator[dict]:
-    """Full Article dicts for these PMIDs, in the order given; unknown PMIDs are skipped."""
+    """Full Article dicts for these PMIDs, in the order given; unknown PMIDs are skipped.
+
+    A string is the id of a record without a PMID (``unmatched_records``): it loads
+    as the Article its file gave, with ``pmid`` None (and no stored cite key: the
+    writer makes one from its byline, year and title).
+    """
     keys = CiteKeyIndex(db) if cite_keys else None
     pmids = list(pmids)
     for start in range(0, len(pmids), BATCH):
         batch = pmids[start:start + BATCH]
-        loaded = _load_batch(db, batch)
+        loaded = _load_batch(db, [p for p in batch if not isinstance(p, str)])
+        loaded.update(_load_unmatched(db, [p for p in batch if isinstance(p, str)]))
         for pmid in batch:
             if pmid in loaded:
                 article = loaded[pmid]
-                if keys:
+                if keys and not isinstance(pmid, str):
                     article["cite_key"] = keys(pmid, article.get("year"))
                 yield article
+
+
+def _load_unmatched(db, ids: list[str]) -> dict[str, dict]:
+    if not ids:
+        return {}
+    found = {}
+    for key, record in db.conn.execute(
+            f"SELECT id, record FROM unmatched_records WHERE id IN ({placeholders(ids)})", ids):
+        article = {**_article_defaults(), **_loads(record, {})}
+        article["pmid"] = None
+        article["unmatched_id"] = key
+        found[key] = article
+    if found and _exists(db, "collections_records"):
+        for key, collection, role in db.conn.execute(
+                "SELECT record_id, collection, role FROM collections_records"
+                f" WHERE record_id IN ({placeholders(ids)}) ORDER BY rowid", ids):
+            if key in found:
+                found[key].setdefault("collections", []).append(
+                    {"collection": collection, "role": role, "depth": 0, "seed_pmid": None})
+    return found
+
+
+def _article_defaults() -> dict:
+    """The empty Article: what a stub record (an unresolved DOI of an ID list) lacks."""
+    return {"record_type": "article", "title": None, "abstract": None, "abstract_sections": [],
+            "journal": {}, "year": None, "month": None, "day": None, "pub_date": None,
+            "volume": None, "issue": None, "pages": None, "article_number": None, "doi": None,
+            "pmcid": None, "pii": None, "languages": [], "publication_types": [],
+            "mesh_headings": [], "keywords": [], "authors": [], "related_notices": [],
+            "is_retracted": False, "is_retraction_notice": False, "record_source": "import",
+            "collections": []}
 
 
 def _load_batch(db, pmids: list[int]) -> dict[int, dict]:
@@ -156,18 +208,34 @@ def _load_batch(db, pmids: list[int]) -> dict[int, dict]:
     for values in conn_rows:
         row = dict(zip(names, values))
         articles[row["pmid"]] = _article(row)
+    # The name as this article's record wrote it (articles_authors); rows stored before
+    # it was kept there fall back to the shared authors row.
     for pmid, position, *author in conn.execute(
         "SELECT aa.pmid, aa.position, au.last_name, au.fore_name, au.initials, au.suffix,"
-        " au.collective_name, au.orcid, aa.affiliation FROM articles_authors aa"
-        f" JOIN authors au ON au.id = aa.author_id WHERE aa.pmid IN ({marks})"
+        " au.collective_name, au.orcid, aa.affiliation, aa.last_name, aa.fore_name,"
+        " aa.initials, aa.suffix, aa.collective_name FROM articles_authors aa"
+        f" LEFT JOIN authors au ON au.id = aa.author_id WHERE aa.pmid IN ({marks})"
         " ORDER BY aa.pmid, aa.position",
         pmids,
     ):
-        last, fore, initials, suffix, collective, orcid, affiliation = author
+        last, fore, initials, suffix, collective, orcid, affiliation, *own = author
+        if any(value is not None for value in own):
+            last, fore, initials, suffix, collective = own
         person = {"position": position, "last_name": last, "fore_name": fore,
                   "initials": initials, "suffix": suffix, "collective_name": collective,
                   "orcid": orcid, "affiliations": _split(affiliation)}
         articles[pmid]["authors"].append(person)
+    # Which collections hold each article, and how it was reached (role, hop, seed):
+    # the writers' provenance (RIS N1, the CSV's collection/seed_pmid/hop/direction).
+    if _exists(db, "collections_articles"):
+        for pmid, collection, role, depth, seed in conn.execute(
+            "SELECT pmid, collection, role, depth, seed_pmid FROM collections_articles"
+            f" WHERE pmid IN ({marks}) ORDER BY pmid, collection, depth, rowid",
+            pmids,
+        ):
+            if pmid in articles:
+                articles[pmid]["collections"].append(
+                    {"collection": collection, "role": role, "depth": depth, "seed_pmid": seed})
     for pmid, ui, name, major, qualifiers in conn.execute(
         "SELECT am.pmid, am.mesh_id, m.name, am.major_topic, am.qualifiers"
         " FROM articles_mesh_terms am JOIN mesh_terms m ON m.id = am.mesh_id"
@@ -217,6 +285,7 @@ def _article(row: dict) -> dict:
         "mesh_headings": [],
         "keywords": _loads(row["keywords"], []),
         "authors": [],
+        "collections": [],
         "related_notices": _loads(row.get("related_notices"), []),
         "is_retracted": bool(row.get("is_retracted")),
         "is_retraction_notice": bool(row.get("is_retraction_notice")),

@@ -5,7 +5,10 @@ exported without a PMID has no articles row to live in. Rather than invent
 negative or synthetic PMIDs (which would leak into every join, facet and
 export as if they were PubMed's), such records wait whole in
 ``unmatched_records``; ``match_unmatched`` merges each into the article that
-shares its DOI as soon as one is stored, by any command.
+shares its DOI as soon as one is stored, by any command. Until then each is
+its own record: one per DOI (compared in lower case), else one per record of
+its file (``file:<path>#line N``), in the collections it was imported into
+(``collections_records``), and exported with them (``store.load``).
 
 Merging keeps what is stored and fills its gaps from the file: a stored
 record usually came from PubMed, and a file (BibTeX above all) carries less.
@@ -13,12 +16,10 @@ record usually came from PubMed, and a file (BibTeX above all) carries less.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import sqlite_utils
 
-from litbase.model.citekeys import ascii_fold
 from litbase.store.load import load_articles
 from litbase.store.schema import TABLES
 from litbase.store.sql import placeholders
@@ -50,6 +51,9 @@ def save_records(db: sqlite_utils.Database, records: list[dict], collection: str
     """Store parsed records; the caller holds the transaction. Returns counts.
 
     Only plain SQL runs here (sqlite-utils' insert helpers commit on their own).
+    ``unmatched``: records without a PMID, each kept as its own record;
+    ``same_record``: how many of them are a record already kept (the same DOI in any
+    case, or the same record of the same file imported again) and were merged with it.
     """
     with_pmid = [r for r in records if r.get("pmid")]
     without = [r for r in records if not r.get("pmid")]
@@ -59,21 +63,69 @@ def save_records(db: sqlite_utils.Database, records: list[dict], collection: str
         save_collection(db, {"name": collection, "source": f"import of {source_file}"}, keep_stored=True)
         add_to_collection(db, collection, [{"pmid": r["pmid"], "role": "import"}
                                            for r in with_pmid])
-    save_unmatched(db, [_unmatched_row(r, collection, source_file, file_format, now) for r in without])
+    rows = [_unmatched_row(r, index, collection, source_file, file_format, now)
+            for index, r in enumerate(without, start=1)]
+    same_record = save_unmatched(db, rows)
     matched = match_unmatched(db)
     return {"stored": len(with_pmid), "merged": merged, "unmatched": len(without),
-            "matched_by_doi": matched}
+            "same_record": same_record, "matched_by_doi": matched}
 
 
-def save_unmatched(db: sqlite_utils.Database, rows: list[dict]) -> None:
-    """Keep records that have no PMID yet (``unmatched_records`` rows; a column left out is NULL)."""
-    if rows:
-        columns = list(TABLES["unmatched_records"]["columns"])
-        db.conn.executemany(
-            f"INSERT OR REPLACE INTO unmatched_records ({', '.join(columns)})"
-            f" VALUES ({placeholders(columns)})",
-            [[row.get(c) for c in columns] for row in rows],
-        )
+def save_unmatched(db: sqlite_utils.Database, rows: list[dict]) -> int:
+    """Keep records that have no PMID yet (``unmatched_records`` rows; a column left out is NULL).
+
+    A row whose ``id`` is already stored (the same DOI, or the same record of the
+    same file imported again) is merged with it: the stored record's fields win
+    and the new one fills their gaps, and the first collection stays in
+    ``collection``. Every row's collection is recorded in ``collections_records``.
+    Returns how many rows were merged into one stored or given before them.
+    """
+    columns = list(TABLES["unmatched_records"]["columns"])
+    by_id: dict[str, dict] = {}
+    merged = 0
+    for row in rows:
+        if row["id"] in by_id:
+            merged += 1
+            by_id[row["id"]] = _merged_rows(by_id[row["id"]], row)
+        else:
+            by_id[row["id"]] = row
+    if not by_id:
+        return 0
+    ids = list(by_id)
+    stored = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cursor = db.conn.execute(
+            f"SELECT * FROM unmatched_records WHERE id IN ({placeholders(chunk)})", chunk)
+        names = [d[0] for d in cursor.description]
+        stored.update((values[0], dict(zip(names, values))) for values in cursor)
+    for key, row in by_id.items():
+        if key in stored:
+            merged += 1
+            by_id[key] = _merged_rows(stored[key], row)
+    db.conn.executemany(
+        f"INSERT OR REPLACE INTO unmatched_records ({', '.join(columns)})"
+        f" VALUES ({placeholders(columns)})",
+        [[row.get(c) for c in columns] for row in by_id.values()],
+    )
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO collections_records (collection, record_id, role, added_at)"
+        " VALUES (?, ?, 'import', ?)",
+        [(row["collection"], row["id"], row.get("imported_at")) for row in rows
+         if row.get("collection")],
+    )
+    return merged
+
+
+def _merged_rows(first: dict, later: dict) -> dict:
+    """Two rows of one record: the first's fields and record win, the later fills gaps."""
+    row = {k: (v if not _empty(v) else later.get(k)) for k, v in first.items()}
+    for key, value in later.items():
+        row.setdefault(key, value)
+    if first.get("record") and later.get("record"):
+        row["record"] = json.dumps(merge(json.loads(first["record"]), json.loads(later["record"])),
+                                   ensure_ascii=False)
+    return row
 
 
 def save_merged(db: sqlite_utils.Database, records: list[dict], record_source: str = "import") -> int:
@@ -97,17 +149,24 @@ def save_merged(db: sqlite_utils.Database, records: list[dict], record_source: s
     return merged_count
 
 
-def _unmatched_row(record: dict, collection, source_file, file_format, now) -> dict:
-    doi = (record.get("doi") or "").strip().lower() or None
+def unmatched_id(record: dict, index: int, source_file: str) -> str:
+    """A record's identity without a PMID: its DOI in lower case, else its place in its file.
+
+    Never its title and year: two different works share them ("Editorial", 2020).
+    """
+    doi = (record.get("doi") or "").strip().lower()
     if doi:
-        key = "doi:" + doi
-    else:
-        basis = f"{ascii_fold(record.get('title') or '')}|{record.get('year')}"
-        key = "title:" + hashlib.sha1(basis.encode()).hexdigest()[:16]
+        return "doi:" + doi
+    line = record.get("source_line")
+    return f"file:{source_file}#" + (f"line {line}" if line else f"record {index}")
+
+
+def _unmatched_row(record: dict, index: int, collection, source_file, file_format, now) -> dict:
+    doi = (record.get("doi") or "").strip().lower() or None
     authors = record.get("authors") or []
     first = authors[0] if authors else {}
     return {
-        "id": key,
+        "id": unmatched_id(record, index, source_file),
         "doi": doi,
         "title": record.get("title"),
         "year": record.get("year"),
@@ -133,7 +192,10 @@ def match_unmatched(db: sqlite_utils.Database) -> int:
     for key, pmid, record, collection in pairs:
         incoming = {**json.loads(record), "pmid": pmid}
         save_merged(db, [incoming])
-        if collection:
-            add_to_collection(db, collection, [{"pmid": pmid, "role": "import"}])
+        collections = {c for (c,) in db.conn.execute(
+            "SELECT collection FROM collections_records WHERE record_id = ?", [key])}
+        for name in sorted(collections | ({collection} if collection else set())):
+            add_to_collection(db, name, [{"pmid": pmid, "role": "import"}])
+        db.conn.execute("DELETE FROM collections_records WHERE record_id = ?", [key])
         db.conn.execute("DELETE FROM unmatched_records WHERE id = ?", [key])
     return len(pairs)

@@ -111,6 +111,13 @@ TABLES = {
             "position": int,
             "author_id": int,
             "affiliation": str,  # every affiliation, "; "-separated
+            # The name as this article's record wrote it: authors holds one row per
+            # ORCID or case-folded name, whose spelling is whichever record came last.
+            "last_name": str,
+            "fore_name": str,
+            "initials": str,
+            "suffix": str,
+            "collective_name": str,
         },
         pk=("pmid", "position"),
         foreign_keys=[("pmid", "articles", "pmid"), ("author_id", "authors", "id")],
@@ -311,7 +318,10 @@ TABLES = {
     ),
     # Imported records with no PMID yet, kept whole and matched later by DOI.
     "unmatched_records": dict(columns={
-        "id": str,  # doi:<lowercase DOI>, else a hash of title and year
+        # doi:<lowercase DOI>, else the file's own record: file:<source_file>#line <line>
+        # (#record <n> when the reader gave no line); never title and year, which two
+        # different works share ("Editorial", 2020).
+        "id": str,
         "doi": str,  # lowercase: DOIs are case-insensitive
         "title": str,
         "year": int,
@@ -323,6 +333,15 @@ TABLES = {
         "record": str,  # the Article dict as JSON
         "imported_at": str,
     }, pk="id"),
+    # Which collections a record of unmatched_records was imported into (its own
+    # ``collection`` column keeps only the first); moved to collections_articles
+    # when the record is matched to a PMID.
+    "collections_records": dict(
+        columns={"collection": str, "record_id": str, "role": str, "added_at": str},
+        pk=("collection", "record_id"),
+        foreign_keys=[("collection", "collections", "name"),
+                      ("record_id", "unmatched_records", "id")],
+    ),
     # What the dataset's sources said beyond the fields PubMed has (how sure a
     # match is, the journal's own article-type label, notes, other pages that
     # carry the record). It has no place in the PubMed-shaped tables, and dropping
@@ -370,6 +389,7 @@ INDEXES = {
     "cocitations": [["b"]],
     "bibliographic_coupling": [["b"]],
     "unmatched_records": [["doi"]],
+    "collections_records": [["record_id"]],
 }
 
 # One view joins every collection's members to their articles, so each
