@@ -26,7 +26,7 @@ from litbase.parse.icite import IciteParseError
 from litbase.parse.idconv import IdconvParseError
 from litbase.parse.pubmed import PubmedParseError
 from litbase.sources.eutils import EutilsClient, EutilsResponseError
-from litbase.sources.http import ServiceError, ServiceHTTPError, ServiceRetriesExhausted
+from litbase.sources.http import ServiceError, ServiceHTTPError, ServiceRetriesExhausted, ServiceUnreachable
 from litbase.sources.idconv import IdconvClient
 from litbase.sources.json_api import SourceFormatError
 from litbase.store.articles import record_fetch
@@ -141,6 +141,8 @@ def _detail(error: ServiceError) -> str:
 def source_error_line(error: Exception, stored: str, check: str) -> str:
     """One line: which service failed and how, what is stored, and what to do."""
     todo = RESUME
+    if isinstance(getattr(error, "last_error", error), ServiceUnreachable):
+        return f"{failure_sentence(error)} {stored}; {todo}."
     if not isinstance(error, ServiceError):
         source = next(name for kind, name in PARSE_ERRORS.items() if isinstance(error, kind))
         what = f"sent an answer litbase cannot read: {error}"
@@ -163,6 +165,53 @@ def source_error_line(error: Exception, stored: str, check: str) -> str:
     # the report is one line of sentences.
     line = f"{source_name(endpoint)} ({endpoint}) {what.rstrip('.')}. {stored}; {todo}."
     return without_identity(" ".join(line.split()))
+
+
+def failure_sentence(error: ServiceError) -> str:
+    """One sentence: which service failed and how ("iCite (icite.od.nih.gov) could not be reached: ...")."""
+    if isinstance(error, ServiceUnreachable):
+        return f"{source_name(error.endpoint)} ({error.host}) could not be reached: {error.reason}."
+    if isinstance(error, ServiceRetriesExhausted):
+        last = error.last_error
+        if isinstance(last, ServiceUnreachable):
+            return failure_sentence(last)
+        what = f"gave no usable answer in {error.attempts} attempts, the last one {_detail(last)}"
+    elif isinstance(error, SourceFormatError):
+        what = f"sent an answer litbase cannot read: {_detail(error)}"
+    else:
+        what = f"failed: {_detail(error)}"
+    line = f"{source_name(error.endpoint)} ({error.endpoint}) {what.rstrip('.')}."
+    return without_identity(" ".join(line.split()))
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def source_failures_paragraph(failures, command: str) -> str:
+    """What the sources beside PubMed that failed cost, and the command that finishes the job."""
+    lines = [f"{failure_sentence(error)} Its links are missing for"
+             f" {_plural(len(failures.pmids.get(name, [])), 'article')}."
+             for name, error in failures.errors.items()]
+    lines.append("Everything PubMed gave is stored. To ask "
+                 + " and ".join(SOURCE_NAMES[name] for name in failures.errors)
+                 + f" again for just those articles, run: {command}")
+    return "\n".join(lines)
+
+
+def command_line(ctx: click.Context) -> str:
+    """The command as the user could type it again: its arguments, and the options not at their default."""
+    import shlex
+
+    words = ["litbase", ctx.info_name]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+        elif param.name not in ("api_key", "email", "progress") and value != param.default \
+                and value not in (None, False):
+            words += [param.opts[0]] if param.is_flag else [param.opts[0], str(value)]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 @contextlib.contextmanager
