@@ -58,7 +58,7 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
         litbase fetch litbase.db 35392492 --similar 20
     """
     plan = CrawlPlan(
-        seeds=pmid_arguments(pmids),
+        seeds=pmid_arguments(pmids, hint=True),
         depth=depth,
         similar=similar,
         references=direction != "forward" and not no_references,
@@ -89,9 +89,11 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
     from litbase.graph.tables import update_graph
 
     update_graph(db)
+    kept = (f"collection {report.collection!r}" if report.collection
+            else "no collection made, as PubMed knows none of the PMIDs given")
     click.echo(
         f"{report.records_stored} records stored, {report.articles_linked} articles linked, "
-        f"{bar.requests} requests in {report.seconds:.1f} s; collection {report.collection!r}.",
+        f"{bar.requests} requests in {report.seconds:.1f} s; {kept}.",
         err=True,
     )
     if report.left_over:

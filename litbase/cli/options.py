@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -24,6 +25,7 @@ from litbase.parse.europepmc import EuropePmcParseError
 from litbase.parse.eutils import EutilsReplyError
 from litbase.parse.icite import IciteParseError
 from litbase.parse.idconv import IdconvParseError
+from litbase.parse.idlists import classify
 from litbase.parse.pubmed import PubmedParseError
 from litbase.sources.eutils import EutilsClient, EutilsResponseError
 from litbase.sources.http import ServiceError, ServiceHTTPError, ServiceRetriesExhausted, ServiceUnreachable
@@ -230,12 +232,40 @@ def reports_source_errors(stored: str = "Everything fetched so far is stored",
         raise click.ClickException(source_error_line(error, stored, check)) from None
 
 
-def pmid_arguments(values) -> list[int]:
-    """Check every PMID before any request is sent."""
+_PUBMED_URL = re.compile(r"^https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/"
+                         r"(\d{1,9})/?(?:[?#].*)?$", re.I)
+IMPORT_HINT = ("litbase import DB FILE takes a file of PMIDs, DOIs and PMCIDs (one a line),"
+               " resolves them and fetches their records")
+
+
+def not_a_pmid(value: str) -> str | None:
+    """What a value given for a PMID is, when it is another identifier, and which command takes it."""
+    text = str(value).strip()
+    url = _PUBMED_URL.match(text)
+    if url:
+        return (f"{value!r} is a PubMed address, not a PMID: its PMID is {int(url.group(1))};"
+                f" give that instead")
     try:
-        return list(dict.fromkeys(parse_pmid(v) for v in values))
-    except InvalidPmid as error:
-        raise click.BadParameter(str(error), param_hint="PMID")
+        kind = classify(text)
+    except InvalidPmid:
+        return None
+    if kind and kind[0] in ("doi", "pmcid"):
+        name = {"doi": "a DOI", "pmcid": "a PMCID"}[kind[0]]
+        return f"{value!r} is {name}, not a PMID: {IMPORT_HINT}"
+    return None
+
+
+def pmid_arguments(values, hint: bool = False) -> list[int]:
+    """Check every PMID before any request is sent; ``hint``: name a DOI, PMCID or PubMed URL
+    given instead, and the command that takes it."""
+    pmids = []
+    for value in values:
+        try:
+            pmids.append(parse_pmid(value))
+        except InvalidPmid as error:
+            other = not_a_pmid(value) if hint else None
+            raise click.BadParameter(other or str(error), param_hint="PMID")
+    return list(dict.fromkeys(pmids))
 
 
 def left_over_detail(counts: dict) -> str:

@@ -25,11 +25,18 @@ from litbase.parse.pubmed import parse_pubmed_xml
 from litbase.grow.links import SourceFailures, fetch_source_links
 from litbase.model.ids import chunks
 from litbase.store.articles import save_articles, save_links
-from litbase.store.collections import add_to_collection, save_collection, update_stored_count
+from litbase.store.collections import (
+    add_to_collection,
+    collection_exists,
+    delete_collection,
+    save_collection,
+    update_stored_count,
+)
 from litbase.store.frontier import (
     citing_pmids,
     forget_missing,
     links_needed,
+    pubmed_records,
     records_needed,
     reference_pmids,
     save_missing,
@@ -70,7 +77,7 @@ class CrawlPlan:
 
 @dataclass
 class CrawlReport:
-    collection: str
+    collection: str | None  # None: no seed is known to PubMed, and no collection was made
     records_stored: int = 0
     articles_linked: int = 0
     missing: list[int] = field(default_factory=list)
@@ -171,6 +178,7 @@ def crawl(
     progress = progress or _SilentProgress()
     name = plan.collection_name()
     report = CrawlReport(collection=name)
+    existed = collection_exists(db, name)
     with db.conn:
         save_collection(
             db,
@@ -197,7 +205,12 @@ def crawl(
             break
         frontiers = found
     with db.conn:
-        update_stored_count(db, name)
+        if not existed and not pubmed_records(db, plan.seeds):
+            # No seed is known to PubMed (a typo'd PMID): no empty collection is left behind.
+            delete_collection(db, name)
+            report.collection = None
+        else:
+            update_stored_count(db, name)
     progress.close()
     report.seconds = time.monotonic() - started
     report.missing = sorted(set(report.missing))
