@@ -78,11 +78,10 @@ class SourceFailures:
     """The sources beside PubMed that failed in one run: the error, and the articles left unanswered."""
 
     errors: dict = field(default_factory=dict)  # source name -> its SourceError
-    pmids: dict = field(default_factory=dict)  # source name -> PMIDs it did not answer for
+    pmids: dict = field(default_factory=dict)  # source name -> {PMID: None} it did not answer for
 
     def add(self, name: str, pmids: Iterable[int]) -> None:
-        seen = self.pmids.setdefault(name, [])
-        seen.extend(p for p in pmids if p not in seen)
+        self.pmids.setdefault(name, {}).update(dict.fromkeys(pmids))
 
 
 def fetch_source_links(db, clients: dict, pmids: list[int], progress=None, label: str = "",
