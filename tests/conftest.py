@@ -8,7 +8,10 @@ from icite_server import icite_server  # noqa: F401  (re-exported fixture)
 
 @pytest.fixture(autouse=True)
 def no_real_citation_services(monkeypatch):
-    """iCite and Europe PMC default to the real services: point them at a closed local
+    """iCite, Europe PMC and NCBI default to the real services: point them at a closed local
     port so a test that forgets its fake server fails fast instead of reaching the internet."""
     monkeypatch.setenv("LITBASE_ICITE_URL", "http://127.0.0.1:1/api/")
+    # The same for NCBI: an import of a PMID list fetches the records when it can.
+    monkeypatch.setenv("LITBASE_EUTILS_URL", "http://127.0.0.1:1/entrez/eutils/")
+    monkeypatch.setenv("LITBASE_IDCONV_URL", "http://127.0.0.1:1/idconv/")
     monkeypatch.setenv("LITBASE_EUROPEPMC_URL", "http://127.0.0.1:1/europepmc/webservices/rest/")

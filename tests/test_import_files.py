@@ -169,7 +169,6 @@ def test_files_that_need_no_look_up_build_no_client_and_send_nothing(eutils_serv
     files = {"library.ris": GOOD_RIS, "library.nbib": "PMID- 990403\nTI  - A MEDLINE record\n",
              "library.bib": "@article{a,\n  title = {A BibTeX record},\n  pmid = {990404},\n}\n",
              "library.json": '[{"type": "article-journal", "title": "A CSL record", "PMID": "990405"}]',
-             "reading.pmids": "990401 990406\n",
              "page-40000099.txt": (FIXTURES / "page" / "synthetic-page.txt").read_text()}
     paths = []
     for name, text in files.items():
@@ -180,7 +179,7 @@ def test_files_that_need_no_look_up_build_no_client_and_send_nothing(eutils_serv
     result = CliRunner().invoke(cli, ["import", str(db_path), *map(str, paths)])
     assert result.exit_code == 0, result.output
     assert (eutils_server.requests, built) == ([], [])
-    ris, nbib, bib, csl, pmids, page, xml = paths
+    ris, nbib, bib, csl, page, xml = paths
     assert result.output.splitlines() == [
         f"{ris}: 2 ris records; 2 stored by PMID (0 merged with stored articles), 0 without PMID kept in"
         " unmatched_records, 0 matched by DOI.",
@@ -190,8 +189,6 @@ def test_files_that_need_no_look_up_build_no_client_and_send_nothing(eutils_serv
         " kept in unmatched_records, 0 matched by DOI.",
         f"{csl}: 1 csljson records; 1 stored by PMID (0 merged with stored articles), 0 without PMID"
         " kept in unmatched_records, 0 matched by DOI.",
-        f"{pmids}: 2 PMIDs, 0 DOIs and 0 PMCIDs; 0 resolved to PMIDs; 2 articles in collection"
-        " 'reading' (1 not stored before).",
         f"{page}: PubMed page of PMID 40000099 (taken from the file name); 6 reference lines, 4 citation"
         " links, 1 lines without a PMID; line 5 names the page's own article (flagged); collection"
         " 'page-40000099'.",
@@ -200,6 +197,6 @@ def test_files_that_need_no_look_up_build_no_client_and_send_nothing(eutils_serv
     db = open_db(db_path)
     assert db.conn.execute(
         "SELECT record_source, count(*), min(pmid), max(pmid) FROM articles GROUP BY 1 ORDER BY 1"
-    ).fetchall() == [("efetch", 5, 90000001, 90000005), ("import", 6, 990401, 990406),
+    ).fetchall() == [("efetch", 5, 90000001, 90000005), ("import", 5, 990401, 990405),
                      ("seed_page", 4, 40000001, 40000099)]
     assert db["fetches"].count == 0

@@ -29,6 +29,8 @@ def server(monkeypatch):
     corpus = Corpus()
     corpus.add(500, in_pmc=True)  # PMC500, DOI 10.5555/synth.500
     corpus.add(501)  # not in PMC: the ID converter does not know its DOI, PubMed does
+    corpus.add(123456)
+    corpus.add(234567)  # 345678 PubMed does not know
     with FakeEutilsServer(corpus) as fake:
         monkeypatch.setenv("LITBASE_EUTILS_URL", fake.base_url)
         monkeypatch.setenv("LITBASE_IDCONV_URL", fake.idconv_url)
@@ -72,22 +74,27 @@ def test_ids_resolved_and_unresolved_kept(server, tmp_path):
     source.write_text(LIST)
     db_path = tmp_path / "ids.db"
     result = run(db_path, source)
-    assert result.exit_code == 0, result.output
+    # Exit 1: PubMed has no record for one PMID of the list (reported once; tests/test_exit_status.py).
+    assert result.exit_code == 1, result.output
     assert [(r.endpoint, r.params.get("idtype"), r.params.get("ids"), r.params.get("term"))
-            for r in server.requests] == [
+            for r in server.requests][:4] == [
         ("idconv", "pmcid", "PMC500,PMC999999", None),
         ("idconv", "doi", "10.5555/synth.501,10.9999/nowhere", None),
         ("esearch", None, None, '"10.5555/synth.501"[doi]'),
         ("esearch", None, None, '"10.9999/nowhere"[doi]'),
     ]
+    # Then the records, through the fetch path: one efetch, and one more for the PMID it lacked.
+    assert [(r.endpoint, r.params.get("id")) for r in server.requests[4:]] == [
+        ("efetch", "123456,234567,345678,500,501"), ("efetch", "345678")]
     assert all(r.params["format"] == "json" for r in server.requests[:2])
     db = sqlite_utils.Database(db_path)
     assert [r["pmid"] for r in db["collections_articles"].rows_where(
-        "collection = 'reading'", order_by="pmid")] == [500, 501, 123456, 234567, 345678]
+        "collection = 'reading'", order_by="pmid")] == [500, 501, 123456, 234567]
     assert {r["role"] for r in db["collections_articles"].rows} == {"import"}
-    assert {(r["pmid"], r["record_source"]) for r in db["articles"].rows} == {
-        (p, "import") for p in (500, 501, 123456, 234567, 345678)}
-    assert "(litbase fetch would add what PubMed has)" in db["articles"].get(500)["completeness"]
+    # Every row a record from PubMed, with its title; the PMID PubMed does not know is no row.
+    assert {(r["pmid"], r["record_source"], bool(r["title"])) for r in db["articles"].rows} == {
+        (p, "efetch", True) for p in (500, 501, 123456, 234567)}
+    assert [r["pmid"] for r in db["missing_pmids"].rows] == [345678]
     kept = {r["id"]: (r["doi"], r["line"], json.loads(r["record"])["unresolved"])
             for r in db["unmatched_records"].rows}
     assert kept == {
@@ -98,31 +105,59 @@ def test_ids_resolved_and_unresolved_kept(server, tmp_path):
     # Before the first request, one line says that NCBI is asked, and why.
     assert result.output.splitlines() == [
         f"{source}: resolving 2 DOIs and 2 PMCIDs through NCBI's ID converter and PubMed…",
-        f"{source}: 3 PMIDs, 2 DOIs and 2 PMCIDs; 2 resolved to PMIDs; 5 articles in collection"
-        " 'reading' (5 not stored before).",
+        f"{source}: fetching 5 records from PubMed…",
+        f"{source}: 3 PMIDs, 2 DOIs and 2 PMCIDs; 2 resolved to PMIDs; 4 records fetched from PubMed;"
+        " 4 articles in collection 'reading' (4 not stored before).",
+        "PubMed has no record for PMID 345678: not stored.",
         "Not resolved, kept in unmatched_records:",
         "  PMC999999: the ID converter knows no PubMed record for it",
         "  10.9999/nowhere: neither the ID converter nor PubMed knows this DOI",
     ]
 
 
-def test_a_pmid_list_needs_no_network_and_keeps_stored_records(server, tmp_path):
+def test_a_pmid_list_fetches_only_what_is_not_stored(server, tmp_path):
+    server.corpus.add(42)
+    server.corpus.add(43)
+    server.corpus.add(44)
     db_path = tmp_path / "p.db"
     db = sqlite_utils.Database(db_path)
     source = tmp_path / "list.pmids"
     source.write_text("42\n43\n")
     assert run(db_path, source, "--collection", "mine").exit_code == 0
     db["articles"].update(42, {"title": "Stored before"})
+    server.clear_log()
     source.write_text("42, 44")
     result = run(db_path, source, "--collection", "mine")
     assert result.exit_code == 0, result.output
-    # No line about NCBI: it is not asked.
     assert result.output.splitlines() == [
-        f"{source}: 2 PMIDs, 0 DOIs and 0 PMCIDs; 0 resolved to PMIDs; 2 articles in collection"
-        " 'mine' (1 not stored before)."]
-    assert server.requests == []
+        f"{source}: fetching 1 record from PubMed…",
+        f"{source}: 2 PMIDs, 0 DOIs and 0 PMCIDs; 0 resolved to PMIDs; 1 records fetched from PubMed;"
+        " 2 articles in collection 'mine' (1 not stored before)."]
+    assert [(r.endpoint, r.params["id"]) for r in server.requests] == [("efetch", "44")]
     assert db["articles"].get(42)["title"] == "Stored before"
     assert sorted(r["pmid"] for r in db["collections_articles"].rows) == [42, 43, 44]
+    # All stored: a third import asks nothing.
+    server.clear_log()
+    result = run(db_path, source, "--collection", "mine")
+    assert result.exit_code == 0 and server.requests == []
+
+
+def test_a_pmid_list_offline_says_nothing_could_be_fetched(tmp_path):
+    # NCBI is a closed port (tests/conftest.py).
+    source = tmp_path / "list.pmids"
+    source.write_text("42 43\n")
+    db_path = tmp_path / "o.db"
+    result = run(db_path, source)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{source}: fetching 2 records from PubMed…",
+        f"{source}: 2 PMIDs, 0 DOIs and 0 PMCIDs; 0 resolved to PMIDs; 0 records fetched from PubMed;"
+        " 2 articles in collection 'list' (2 not stored before).",
+        "PubMed (127.0.0.1) could not be reached: the connection was refused. Nothing more could be"
+        " fetched: 2 articles of collection 'list' wait for their records; when the network is back,"
+        f" run: litbase refresh {db_path} --collection list"]
+    db = sqlite_utils.Database(db_path)
+    assert {(r["pmid"], r["record_source"]) for r in db["articles"].rows} == {(42, "import"), (43, "import")}
 
 
 def test_a_pmcid_alone_asks_only_the_converter(server, tmp_path):
@@ -131,7 +166,8 @@ def test_a_pmcid_alone_asks_only_the_converter(server, tmp_path):
     result = run(tmp_path / "c.db", source)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == f"{source}: resolving 1 PMCID through NCBI's ID converter…"
-    assert [(r.endpoint, r.params["ids"]) for r in server.requests] == [("idconv", "PMC500")]
+    assert [(r.endpoint, r.params.get("ids") or r.params.get("id")) for r in server.requests] == [
+        ("idconv", "PMC500"), ("efetch", "500")]
 
 
 def test_unreachable_converter_keeps_the_ids_and_imports_the_pmids(monkeypatch, tmp_path):
@@ -143,15 +179,16 @@ def test_unreachable_converter_keeps_the_ids_and_imports_the_pmids(monkeypatch, 
     source.write_text("7 PMC8\n")
     db_path = tmp_path / "m.db"
     result = run(db_path, source)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
+    assert f"wait for their records; when the network is back, run: litbase refresh {db_path}" in result.output
     assert result.output.splitlines()[0] == f"{source}: resolving 1 PMCID through NCBI's ID converter…"
     assert "PMC8: ID converter failed" in result.output
     db = sqlite_utils.Database(db_path)
     assert [r["pmid"] for r in db["articles"].rows] == [7]
     assert [r["id"] for r in db["unmatched_records"].rows] == ["pmcid:pmc8"]
-    # The refused URL is quoted in the reason, shown and stored; who asked is masked in it.
+    # The refused connection is named in the reason, shown and stored, without the URL or who asked.
     stored = db["unmatched_records"].get("pmcid:pmc8")["record"]
-    assert "&tool=litbase&email=***&api_key=*** (Caused by" in stored
+    assert "127.0.0.1 could not be reached: the connection was refused" in stored
     for secret in ("who@example.org", "who%40example.org", "KEY-0123456789abcdef"):
         assert secret not in stored and secret not in result.output
 

@@ -135,13 +135,13 @@ def test_the_api_key_is_nowhere(built):
         assert outputs["fetch resumed"].returncode == 0, outputs["fetch resumed"].stderr
         assert any(r.method == "POST" for r in fake.requests)
         outputs["search"] = litbase("search", "lit.db", "peer support[ti]", "--no-progress", env=faulty, cwd=folder)
-    # A server that is not there: requests' message names the URL, query string and all.
+    # A server that is not there.
     closed = {**env, "LITBASE_EUTILS_URL": f"http://127.0.0.1:{free_port()}/entrez/eutils/"}
     outputs["fetch refused"] = litbase("fetch", "lit.db", 999, "--sources", "pubmed", "--no-progress",
                                        env=closed, cwd=folder, timeout=300)
     assert outputs["fetch refused"].returncode == 1
-    assert b"Max retries exceeded with url: /entrez/eutils/efetch.fcgi?" in outputs["fetch refused"].stderr
-    assert b"api_key=***" in outputs["fetch refused"].stderr
+    # A refused connection is named in a sentence, without requests' message (and the URL in it).
+    assert b"PubMed (127.0.0.1) could not be reached: the connection was refused" in outputs["fetch refused"].stderr
     for name in ("bibtex", "ris", "csljson", "medline", "text", "csv"):
         done = litbase("export", "lit.db", "--sql", "select pmid from articles", "--format", name,
                        "-o", f"export.{name}", env=env, cwd=folder)

@@ -79,11 +79,17 @@ def test_changes_are_found_logged_and_the_collection_grows(server, fetched):
     assert len(changes(db)) == 4
 
 
-def test_refresh_gives_an_imported_list_its_records(server, tmp_path):
+def test_refresh_gives_an_imported_list_its_records(server, tmp_path, monkeypatch):
     db_path = tmp_path / "l.db"
     source = tmp_path / "list.pmids"
     source.write_text(f"{SEED} {REFS[0]}\n")
-    assert invoke("import", db_path, source, "--collection", "mine").exit_code == 0
+    # Imported offline: the import says to run refresh, and exits 1.
+    with monkeypatch.context() as offline:
+        offline.setenv("LITBASE_EUTILS_URL", "http://127.0.0.1:1/")
+        imported = invoke("import", db_path, source, "--collection", "mine")
+    assert imported.exit_code == 1
+    assert f"run: litbase refresh {db_path} --collection mine" in imported.output
+    server.clear_log()
     result = invoke("refresh", db_path, "--collection", "mine")
     assert result.exit_code == 0, result.output
     # Records for both, then links for both (a first look: no change rows).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shlex
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import sqlite_utils
 
 from litbase.cli.options import (
     Services,
+    failure_sentence,
     ncbi_on_demand,
     ncbi_options,
     pmid_arguments,
@@ -134,9 +136,12 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
     its numbered references and citation links (source seed_page). A list of
     PMIDs, DOIs and PMCIDs (one a line, or separated by commas or spaces)
     becomes a collection; DOIs and PMCIDs are resolved through NCBI's ID
-    converter and ESearch, and those that cannot be are kept and reported.
-    Only those lists and page text without its PMID ask NCBI (and say so
-    first); every other file is read without a network request.
+    converter and ESearch, and those that cannot be are kept and reported;
+    the records not stored yet are fetched from PubMed, and a PMID PubMed
+    does not know is named and not stored. Offline, the list's articles wait
+    for `litbase refresh DB --collection NAME`. Only those lists and page
+    text without its PMID ask NCBI (and say so first); every other file is
+    read without a network request.
 
     Records with a PMID are merged with what is stored (stored fields win,
     the file fills gaps); records without one wait in unmatched_records, each
@@ -161,13 +166,17 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
     # Two attempts, not five: an import should not hang for long when offline.
     ncbi = ncbi_on_demand(Services.from_environment(api_key, email),
                           announce=lambda line: click.echo(line, err=True), max_attempts=2)
+    incomplete = False
     with bulk_import(db, paths) as parse_ahead:
         for path in paths:
-            _import_one(db, path, collection, pmid, ncbi, parse_ahead)
+            incomplete |= _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead)
     sys.stdout.flush()
+    if incomplete:
+        sys.exit(1)
 
 
-def _import_one(db, path, collection, pmid, ncbi, parse_ahead) -> None:
+def _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead) -> bool:
+    """Import one file; returns whether it left something a rerun or a refresh could get."""
     options = {"ncbi": ncbi, **({"pmid": pmid} if pmid else {})}
     try:
         with reports_source_errors(stored=f"Nothing from {path} was stored",
@@ -178,6 +187,13 @@ def _import_one(db, path, collection, pmid, ncbi, parse_ahead) -> None:
         raise click.ClickException(f"{error}\n{kept}")
     if report.get("summary"):
         click.echo(report["summary"], err=True)
+        if report.get("offline") is not None:
+            click.echo(f"{failure_sentence(report['offline'])} Nothing more could be fetched:"
+                       f" {len(report['waiting'])} articles of collection {report['collection']!r}"
+                       f" wait for their records; when the network is back, run: litbase refresh"
+                       f" {shlex.quote(str(db_path))} --collection {shlex.quote(report['collection'])}",
+                       err=True)
+        return bool(report.get("offline") is not None or report.get("unknown"))
     else:
         skipped = report.get("skipped") or []
         click.echo(
@@ -196,3 +212,4 @@ def _import_one(db, path, collection, pmid, ncbi, parse_ahead) -> None:
             click.echo(f"  skipped: {problem}", err=True)
         for problem in report.get("warnings") or []:
             click.echo(f"  warning: {problem}", err=True)
+    return False

@@ -14,6 +14,8 @@ from litbase.model.link_sources import DEFAULT_SOURCES, UnknownSource, parse_sou
 
 from litbase.cli.options import (
     Services,
+    command_line,
+    source_failures_paragraph,
     left_over_detail,
     logs_requests,
     ncbi_options,
@@ -56,7 +58,7 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
         litbase fetch litbase.db 35392492 --similar 20
     """
     plan = CrawlPlan(
-        seeds=pmid_arguments(pmids),
+        seeds=pmid_arguments(pmids, hint=True),
         depth=depth,
         similar=similar,
         references=direction != "forward" and not no_references,
@@ -87,9 +89,11 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
     from litbase.graph.tables import update_graph
 
     update_graph(db)
+    kept = (f"collection {report.collection!r}" if report.collection
+            else "no collection made, as PubMed knows none of the PMIDs given")
     click.echo(
         f"{report.records_stored} records stored, {report.articles_linked} articles linked, "
-        f"{bar.requests} requests in {report.seconds:.1f} s; collection {report.collection!r}.",
+        f"{bar.requests} requests in {report.seconds:.1f} s; {kept}.",
         err=True,
     )
     if report.left_over:
@@ -100,15 +104,19 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
             err=True,
         )
     problems = []
+    if report.source_failures.errors:
+        click.echo(source_failures_paragraph(report.source_failures,
+                                             command_line(click.get_current_context())), err=True)
     if report.missing:
         problems.append("PubMed has no record for PMID " + ", ".join(map(str, report.missing))
                         + " (a rerun with --retry-missing asks again).")
-    if report.missing_before:
-        problems.append("PubMed had no record for PMID " + ", ".join(map(str, report.missing_before))
-                        + " when last asked; not asked again (--retry-missing asks).")
+    # PMIDs PubMed had no record for in an earlier run were reported then; a rerun with nothing
+    # else left to do is complete (exit 0), so a cron job does not fail forever on one deleted record.
     if report.links_unknown:
         # Not fatal for the crawl, but the user must know: these articles' links are absent.
         problems.append("elink did not know PMID " + ", ".join(map(str, report.links_unknown))
                         + ": its citing and similar articles are not stored.")
     if problems:
         raise click.ClickException(" ".join(problems) + " Everything else is stored.")
+    if report.source_failures.errors:
+        sys.exit(1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -24,9 +25,10 @@ from litbase.parse.europepmc import EuropePmcParseError
 from litbase.parse.eutils import EutilsReplyError
 from litbase.parse.icite import IciteParseError
 from litbase.parse.idconv import IdconvParseError
+from litbase.parse.idlists import classify
 from litbase.parse.pubmed import PubmedParseError
 from litbase.sources.eutils import EutilsClient, EutilsResponseError
-from litbase.sources.http import ServiceError, ServiceHTTPError, ServiceRetriesExhausted
+from litbase.sources.http import ServiceError, ServiceHTTPError, ServiceRetriesExhausted, ServiceUnreachable
 from litbase.sources.idconv import IdconvClient
 from litbase.sources.json_api import SourceFormatError
 from litbase.store.articles import record_fetch
@@ -141,6 +143,8 @@ def _detail(error: ServiceError) -> str:
 def source_error_line(error: Exception, stored: str, check: str) -> str:
     """One line: which service failed and how, what is stored, and what to do."""
     todo = RESUME
+    if isinstance(getattr(error, "last_error", error), ServiceUnreachable):
+        return f"{failure_sentence(error)} {stored}; {todo}."
     if not isinstance(error, ServiceError):
         source = next(name for kind, name in PARSE_ERRORS.items() if isinstance(error, kind))
         what = f"sent an answer litbase cannot read: {error}"
@@ -165,6 +169,53 @@ def source_error_line(error: Exception, stored: str, check: str) -> str:
     return without_identity(" ".join(line.split()))
 
 
+def failure_sentence(error: ServiceError) -> str:
+    """One sentence: which service failed and how ("iCite (icite.od.nih.gov) could not be reached: ...")."""
+    if isinstance(error, ServiceUnreachable):
+        return f"{source_name(error.endpoint)} ({error.host}) could not be reached: {error.reason}."
+    if isinstance(error, ServiceRetriesExhausted):
+        last = error.last_error
+        if isinstance(last, ServiceUnreachable):
+            return failure_sentence(last)
+        what = f"gave no usable answer in {error.attempts} attempts, the last one {_detail(last)}"
+    elif isinstance(error, SourceFormatError):
+        what = f"sent an answer litbase cannot read: {_detail(error)}"
+    else:
+        what = f"failed: {_detail(error)}"
+    line = f"{source_name(error.endpoint)} ({error.endpoint}) {what.rstrip('.')}."
+    return without_identity(" ".join(line.split()))
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def source_failures_paragraph(failures, command: str) -> str:
+    """What the sources beside PubMed that failed cost, and the command that finishes the job."""
+    lines = [f"{failure_sentence(error)} Its links are missing for"
+             f" {_plural(len(failures.pmids.get(name, [])), 'article')}."
+             for name, error in failures.errors.items()]
+    lines.append("Everything PubMed gave is stored. To ask "
+                 + " and ".join(SOURCE_NAMES[name] for name in failures.errors)
+                 + f" again for just those articles, run: {command}")
+    return "\n".join(lines)
+
+
+def command_line(ctx: click.Context) -> str:
+    """The command as the user could type it again: its arguments, and the options not at their default."""
+    import shlex
+
+    words = ["litbase", ctx.info_name]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+        elif param.name not in ("api_key", "email", "progress") and value != param.default \
+                and value not in (None, False):
+            words += [param.opts[0]] if param.is_flag else [param.opts[0], str(value)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
 @contextlib.contextmanager
 def reports_source_errors(stored: str = "Everything fetched so far is stored",
                           check: str = "the PMIDs",
@@ -181,12 +232,40 @@ def reports_source_errors(stored: str = "Everything fetched so far is stored",
         raise click.ClickException(source_error_line(error, stored, check)) from None
 
 
-def pmid_arguments(values) -> list[int]:
-    """Check every PMID before any request is sent."""
+_PUBMED_URL = re.compile(r"^https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/"
+                         r"(\d{1,9})/?(?:[?#].*)?$", re.I)
+IMPORT_HINT = ("litbase import DB FILE takes a file of PMIDs, DOIs and PMCIDs (one a line),"
+               " resolves them and fetches their records")
+
+
+def not_a_pmid(value: str) -> str | None:
+    """What a value given for a PMID is, when it is another identifier, and which command takes it."""
+    text = str(value).strip()
+    url = _PUBMED_URL.match(text)
+    if url:
+        return (f"{value!r} is a PubMed address, not a PMID: its PMID is {int(url.group(1))};"
+                f" give that instead")
     try:
-        return list(dict.fromkeys(parse_pmid(v) for v in values))
-    except InvalidPmid as error:
-        raise click.BadParameter(str(error), param_hint="PMID")
+        kind = classify(text)
+    except InvalidPmid:
+        return None
+    if kind and kind[0] in ("doi", "pmcid"):
+        name = {"doi": "a DOI", "pmcid": "a PMCID"}[kind[0]]
+        return f"{value!r} is {name}, not a PMID: {IMPORT_HINT}"
+    return None
+
+
+def pmid_arguments(values, hint: bool = False) -> list[int]:
+    """Check every PMID before any request is sent; ``hint``: name a DOI, PMCID or PubMed URL
+    given instead, and the command that takes it."""
+    pmids = []
+    for value in values:
+        try:
+            pmids.append(parse_pmid(value))
+        except InvalidPmid as error:
+            other = not_a_pmid(value) if hint else None
+            raise click.BadParameter(other or str(error), param_hint="PMID")
+    return list(dict.fromkeys(pmids))
 
 
 def left_over_detail(counts: dict) -> str:

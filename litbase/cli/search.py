@@ -56,6 +56,9 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
         raise click.ClickException(str(error))
     for warning in report.warnings:
         click.echo(f"PubMed: {warning}", err=True)
+    if not report.query_count:
+        click.echo(f"PubMed found nothing for {term!r}; no collection was made.", err=True)
+        return
     sliced = f" in {len(report.slices)} publication-date slices" if len(report.slices) > 1 else ""
     click.echo(
         f"PubMed reports {report.query_count} hits{sliced}; collection {report.collection!r} holds"
@@ -72,8 +75,9 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
 @click.command(name="refresh")
 @click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
 @click.option("--collection", help="Refresh this collection's members [default: every article]")
+@click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
 @ncbi_options
-def refresh_command(db_path, collection, api_key, email):
+def refresh_command(db_path, collection, progress, api_key, email):
     """Ask PubMed again for what can change, and log each change in the changes table.
 
     New citing articles, new similar articles (top 20), corrected records and
@@ -90,9 +94,9 @@ def refresh_command(db_path, collection, api_key, email):
             members(db, collection)
         except CollectionError as error:
             raise click.ClickException(str(error))
-    bar = CrawlProgress(enabled=False)
+    bar = CrawlProgress(enabled=progress)
     with reports_source_errors(check="the collection's PMIDs", before=bar.close):
-        report = refresh(db, _client(db, api_key, email, bar), collection)
+        report = refresh(db, _client(db, api_key, email, bar), collection, progress=bar)
     found = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in sorted(report.changes.items()))
     click.echo(
         f"Asked PubMed again about {report.articles} articles ({bar.requests} requests):"

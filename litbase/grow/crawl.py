@@ -22,14 +22,21 @@ from lxml import etree
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_elink
 from litbase.parse.pubmed import parse_pubmed_xml
-from litbase.grow.links import fetch_source_links
+from litbase.grow.links import SourceFailures, fetch_source_links
 from litbase.model.ids import chunks
 from litbase.store.articles import save_articles, save_links
-from litbase.store.collections import add_to_collection, save_collection, update_stored_count
+from litbase.store.collections import (
+    add_to_collection,
+    collection_exists,
+    delete_collection,
+    save_collection,
+    update_stored_count,
+)
 from litbase.store.frontier import (
     citing_pmids,
     forget_missing,
     links_needed,
+    pubmed_records,
     records_needed,
     reference_pmids,
     save_missing,
@@ -70,7 +77,7 @@ class CrawlPlan:
 
 @dataclass
 class CrawlReport:
-    collection: str
+    collection: str | None  # None: no seed is known to PubMed, and no collection was made
     records_stored: int = 0
     articles_linked: int = 0
     missing: list[int] = field(default_factory=list)
@@ -79,6 +86,9 @@ class CrawlReport:
     # Stored articles elink answered with an <ERROR> for: their links are not
     # stored, and a rerun asks for them again (links_fetched_at stays empty).
     links_unknown: list[int] = field(default_factory=list)
+    # Sources beside PubMed that failed in this run, and the articles they left unanswered;
+    # PubMed's part of the crawl went on without them.
+    source_failures: SourceFailures = field(default_factory=SourceFailures)
     left_over: int = 0  # neighbours not taken because of --max-articles
     # The same, counted by "<role> at depth <n>" (a PMID once, under its first role).
     left_over_by: dict = field(default_factory=dict)
@@ -168,6 +178,7 @@ def crawl(
     progress = progress or _SilentProgress()
     name = plan.collection_name()
     report = CrawlReport(collection=name)
+    existed = collection_exists(db, name)
     with db.conn:
         save_collection(
             db,
@@ -194,7 +205,12 @@ def crawl(
             break
         frontiers = found
     with db.conn:
-        update_stored_count(db, name)
+        if not existed and not pubmed_records(db, plan.seeds):
+            # No seed is known to PubMed (a typo'd PMID): no empty collection is left behind.
+            delete_collection(db, name)
+            report.collection = None
+        else:
+            update_stored_count(db, name)
     progress.close()
     report.seconds = time.monotonic() - started
     report.missing = sorted(set(report.missing))
@@ -228,7 +244,8 @@ def _crawl_pass(db, client, plan: CrawlPlan, progress, source_clients, report: C
             report.articles_linked += len(need)
             report.links_unknown.extend(fetch_links(db, client, need, progress.advance))
         if source_clients:
-            fetch_source_links(db, source_clients, frontier, progress, f"level {level}: ")
+            fetch_source_links(db, source_clients, frontier, progress, f"level {level}: ",
+                               failures=report.source_failures)
         fresh = neighbours(db, frontier, plan, seed_of)
         new_pmids = list(dict.fromkeys(n["pmid"] for n in fresh if n["pmid"] not in members))
         if plan.max_articles is not None:

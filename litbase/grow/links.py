@@ -3,19 +3,27 @@
 Each fetcher asks only about the articles its source has not answered for,
 and stores one answer whole or not at all, so a rerun resumes. Which source
 said what is kept (``litbase.model.link_sources``).
+
+A source that fails (unreachable, 5xx or 429 past the retries, an answer that
+cannot be read) costs only itself: its error is kept in ``SourceFailures``,
+the articles it did not answer for are marked ``failed`` in
+``article_sources`` (so a rerun asks it again, for those alone), and it is
+not asked again in the same run. PubMed's part goes on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
+from litbase.grow.answers import without_identity
 from litbase.sources.europepmc import EuropePmcClient
 from litbase.sources.icite import IciteClient
 from litbase.parse.europepmc import EuropePmcParseError, parse_citations, parse_references
 from litbase.parse.icite import IciteParseError, parse_icite_pubs
-from litbase.sources.json_api import SourceFormatError
+from litbase.sources.json_api import SourceError, SourceFormatError
 from litbase.store.frontier import sources_needed
-from litbase.store.links import save_europepmc, save_icite
+from litbase.store.links import mark_failed, save_europepmc, save_icite
 
 CLIENTS = {"icite": IciteClient, "europepmc": EuropePmcClient}
 
@@ -65,13 +73,45 @@ def fetch_europepmc(db, client: EuropePmcClient, pmids: list[int],
 FETCHERS = {"icite": fetch_icite, "europepmc": fetch_europepmc}
 
 
-def fetch_source_links(db, clients: dict, pmids: list[int], progress=None, label: str = "") -> dict:
-    """Ask every source client about the articles it has not been asked about; returns counts."""
+@dataclass
+class SourceFailures:
+    """The sources beside PubMed that failed in one run: the error, and the articles left unanswered."""
+
+    errors: dict = field(default_factory=dict)  # source name -> its SourceError
+    pmids: dict = field(default_factory=dict)  # source name -> {PMID: None} it did not answer for
+
+    def add(self, name: str, pmids: Iterable[int]) -> None:
+        self.pmids.setdefault(name, {}).update(dict.fromkeys(pmids))
+
+
+def fetch_source_links(db, clients: dict, pmids: list[int], progress=None, label: str = "",
+                       failures: SourceFailures | None = None) -> dict:
+    """Ask every source client about the articles it has not been asked about; returns counts.
+
+    With ``failures``, a source error is kept there instead of raised: the
+    articles the source did not answer for are marked failed, and a source that
+    failed earlier in the run is not asked again (its articles are marked too).
+    """
     counts = {}
     for name, client in clients.items():
         need = sources_needed(db, name, pmids)
+        if failures is not None and name in failures.errors:
+            _mark(db, name, need, failures)
+            continue
         if progress is not None:
             progress.phase(f"{label}{name}", len(need))
         advance = progress.advance if progress is not None else (lambda n: None)
-        counts[name] = FETCHERS[name](db, client, need, advance)
+        try:
+            counts[name] = FETCHERS[name](db, client, need, advance)
+        except SourceError as error:
+            if failures is None:
+                raise
+            failures.errors[name] = error
+            _mark(db, name, sources_needed(db, name, need), failures)
     return counts
+
+
+def _mark(db, name: str, pmids: list[int], failures: SourceFailures) -> None:
+    with db.conn:
+        mark_failed(db, name, pmids, without_identity(str(failures.errors[name])))
+    failures.add(name, pmids)

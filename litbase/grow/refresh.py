@@ -72,7 +72,8 @@ def record_differences(stored: dict, article: dict, now: str) -> list[dict]:
     return found
 
 
-def refresh_records(db, client, pmids: list[int], collection, report: RefreshReport) -> None:
+def refresh_records(db, client, pmids: list[int], collection, report: RefreshReport,
+                    on_batch=lambda n: None) -> None:
     """Re-read stored PubMed records; save and log only those that changed."""
     for batch in chunks(pmids, EFETCH_BATCH):
         now = utc_now()
@@ -90,9 +91,11 @@ def refresh_records(db, client, pmids: list[int], collection, report: RefreshRep
             save_articles(db, changed, record_source="efetch", now=now)
             record_changes(db, rows, collection, now)
         report.changes.update(r["what"] for r in rows)
+        on_batch(len(batch))
 
 
-def refresh_links(db, client, pmids: list[int], collection, report: RefreshReport) -> list[dict]:
+def refresh_links(db, client, pmids: list[int], collection, report: RefreshReport,
+                  on_batch=lambda n: None) -> list[dict]:
     """Re-ask elink; log citing and top similar articles that were not there before."""
     new_citing = []
     for batch in chunks(pmids, ELINK_BATCH):
@@ -117,23 +120,36 @@ def refresh_links(db, client, pmids: list[int], collection, report: RefreshRepor
             record_changes(db, rows, collection, now)
         report.changes.update(r["what"] for r in rows)
         new_citing += [r for r in rows if r["what"] == "new_citing"]
+        on_batch(len(batch))
     return new_citing
 
 
-def refresh(db: sqlite_utils.Database, client, collection: str | None = None) -> RefreshReport:
-    """Refresh a collection's members (or every article): records, then links."""
+def refresh(db: sqlite_utils.Database, client, collection: str | None = None,
+            progress=None) -> RefreshReport:
+    """Refresh a collection's members (or every article): records, then links.
+
+    ``progress`` (phase(label, total), advance(n), close()) hears of each phase and batch.
+    """
+    progress = progress or _Silent()
     report = RefreshReport(collection=collection)
     pmids = targets(db, collection)
     need = records_needed(db, pmids, retry_missing=False)
-    report.records_added, report.missing = fetch_records(db, client, need)
+    progress.phase("new records", len(need))
+    report.records_added, report.missing = fetch_records(db, client, need, progress.advance)
     fresh = set(need)
     stored = pubmed_records(db, pmids)
     again = [p for p in pmids if p in stored and p not in fresh]
     report.articles = len(again)
-    refresh_records(db, client, again, collection, report)
-    new_citing = refresh_links(db, client, [p for p in pmids if p in stored], collection, report)
+    progress.phase("records again", len(again))
+    refresh_records(db, client, again, collection, report, progress.advance)
+    linked = [p for p in pmids if p in stored]
+    progress.phase("links again", len(linked))
+    new_citing = refresh_links(db, client, linked, collection, report, progress.advance)
     citers = list(dict.fromkeys(r["related_pmid"] for r in new_citing))
-    added, missing = fetch_records(db, client, records_needed(db, citers, retry_missing=False))
+    need = records_needed(db, citers, retry_missing=False)
+    progress.phase("new citing records", len(need))
+    added, missing = fetch_records(db, client, need, progress.advance)
+    progress.close()
     report.records_added += added
     report.missing = sorted(set(report.missing) | set(missing))
     if collection:
@@ -148,3 +164,14 @@ def _grow_collection(db, collection: str, new_citing: list[dict]) -> None:
         add_to_collection(db, collection, [
             {"pmid": r["related_pmid"], "role": "citing", "depth": 1, "seed_pmid": core[r["pmid"]]}
             for r in new_citing if r["pmid"] in core])
+
+
+class _Silent:
+    def phase(self, label: str, total: int) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

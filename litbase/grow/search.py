@@ -185,6 +185,11 @@ def search(db: sqlite_utils.Database, client, term: str, *, collection: str | No
     report = SearchReport(collection=name)
     slices = find_slices(client, term, max_results, report)
     report.slices = slices
+    if not report.query_count:
+        # Nothing found: say so, and leave no empty collection behind.
+        if progress:
+            progress.close()
+        return report
     with db.conn:
         save_collection(db, {"name": name, "description": f"PubMed search: {term}",
                              "query": term, "query_count": report.query_count,

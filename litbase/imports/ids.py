@@ -2,12 +2,15 @@
 
 DOIs and PMCIDs are resolved to PMIDs first (``idconv``), before anything is
 written, so the list lands in one transaction. A PMID not stored yet gets a
-placeholder row (record_source ``import``) whose completeness says what a
-networked fetch would add; ``litbase refresh --collection`` fetches them.
-An identifier that cannot be resolved is kept in ``unmatched_records`` (a DOI
-there joins its article as soon as one with that DOI is stored) and reported.
-A list of PMIDs alone asks nothing of anyone; the clients for the rest come
-from the caller (``ncbi``), only when there is something to resolve.
+With the clients (``ncbi``), the PMIDs without a PubMed record are fetched
+through the crawl's ``fetch_records`` (as ``litbase fetch`` does); a PMID
+PubMed does not know is reported, kept in ``missing_pmids`` and neither
+stored nor made a member. Without them, or when PubMed cannot be reached, a
+PMID not stored yet gets a placeholder row (record_source ``import``) whose
+completeness says what a networked fetch would add; ``litbase refresh
+--collection`` fetches them. An identifier that cannot be resolved is kept in
+``unmatched_records`` (a DOI there joins its article as soon as one with that
+DOI is stored) and reported.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import json
 from pathlib import Path
 
 from litbase.store.collections import add_to_collection, save_collection
-from litbase.store.frontier import stored_pmids
+from litbase.grow.crawl import fetch_records
+from litbase.sources.http import ServiceError
+from litbase.store.frontier import pubmed_records, records_needed, stored_pmids
 from litbase.store.merge import save_unmatched
 from litbase.grow.resolve import resolve_ids
 from litbase.model.errors import BibliographyError
@@ -61,10 +66,25 @@ def import_ids(db, path: Path, items: list[dict], collection: str | None, pmid=N
         i["value"] if i["kind"] == "pmid" else resolved[i["value"]]
         for i in items if i["kind"] == "pmid" or i["value"] in resolved))
     name = collection or path.stem
-    now = utc_now()
     ensure_db_shape(db)  # creates tables, which commits: before the transaction
+    before = stored_pmids(db, pmids)
+    fetched, unknown, known_unknown, offline = 0, [], [], None
+    if ncbi is not None and pmids:
+        have = pubmed_records(db, pmids)
+        need = records_needed(db, pmids, retry_missing=False)
+        # Unknown to PubMed when last asked: not asked again, not stored, named once more.
+        known_unknown = [p for p in pmids if p not in have and p not in need]
+        if need:
+            clients = ncbi(f"{path}: fetching {_counted(len(need), 'record')} from PubMed…")
+            try:
+                fetched, unknown = fetch_records(db, clients.eutils, need)
+            except ServiceError as error:
+                offline = error  # what was fetched is stored; the rest waits as placeholders
+    absent = set(unknown) | set(known_unknown)
+    pmids = [p for p in pmids if p not in absent]
+    now = utc_now()
     with db.conn:
-        before = stored_pmids(db, pmids)
+        before &= set(pmids)
         save_placeholders(db, pmids, now)
         refresh_reference_status(db, [p for p in pmids if p not in before])
         save_collection(db, {"name": name, "source": f"import of {path}",
@@ -76,11 +96,22 @@ def import_ids(db, path: Path, items: list[dict], collection: str | None, pmid=N
              "record": json.dumps({i["kind"]: i["value"], "unresolved": failed[i["value"]]}),
              "imported_at": now} for i in items if i["value"] in failed])
     counts = {k: sum(1 for i in items if i["kind"] == k) for k in ("pmid", "doi", "pmcid")}
+    got = f" {fetched} records fetched from PubMed;" if ncbi is not None and pmids + sorted(absent) else ""
     summary = (f"{path}: {counts['pmid']} PMIDs, {counts['doi']} DOIs and {counts['pmcid']} PMCIDs;"
-               f" {len(resolved)} resolved to PMIDs; {len(pmids)} articles in collection {name!r}"
+               f" {len(resolved)} resolved to PMIDs;{got} {len(pmids)} articles in collection {name!r}"
                f" ({len(pmids) - len(before)} not stored before).")
+    if unknown:
+        summary += ("\nPubMed has no record for PMID " + ", ".join(map(str, sorted(unknown)))
+                    + ": not stored.")
+    if known_unknown:
+        summary += ("\nPubMed had no record for PMID " + ", ".join(map(str, sorted(known_unknown)))
+                    + " when last asked: not stored, not asked again.")
     if failed:
         summary += "\nNot resolved, kept in unmatched_records:" + "".join(
             f"\n  {value}: {why}" for value, why in failed.items())
+    waiting = [p for p in pmids if p not in pubmed_records(db, pmids)] if offline else []
     return {"format": "id_list", "records": len(items), "stored": len(pmids), "merged": len(before),
-            "unmatched": len(failed), "matched_by_doi": 0, "summary": summary}
+            "unmatched": len(failed), "matched_by_doi": 0, "summary": summary,
+            "collection": name, "unknown": sorted(unknown),
+            # PubMed could not be asked: the error, and the PMIDs waiting for their records.
+            "offline": offline, "waiting": waiting}

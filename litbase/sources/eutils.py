@@ -23,6 +23,7 @@ from litbase.sources.http import (
     ServiceHTTPError,
     ServiceRetriesExhausted,
     ServiceTransportError,
+    ServiceUnreachable,
     excerpt,
     shared_limiter,
 )
@@ -74,6 +75,10 @@ class EutilsTransportError(EutilsError, ServiceTransportError):
     """Timeout, reset, dropped connection or a body cut short (XML root not closed)."""
 
 
+class EutilsUnreachable(EutilsTransportError, ServiceUnreachable):
+    """The E-utilities host name does not resolve or it refuses the connection."""
+
+
 class EutilsRetriesExhausted(EutilsError, ServiceRetriesExhausted):
     """Every attempt failed with a retryable error; `last_error` is the final one."""
 
@@ -93,6 +98,7 @@ class EutilsClient(PoliteClient):
     """
 
     transport_error = EutilsTransportError
+    unreachable = EutilsUnreachable
     retries_exhausted = EutilsRetriesExhausted
 
     def __init__(self, email: str | None = None, api_key: str | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random as _random
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -18,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 import requests
+from urllib.parse import urlsplit
 
 DEFAULT_TIMEOUT = (10.0, 60.0)
 DEFAULT_MAX_ATTEMPTS = 5
@@ -27,6 +29,10 @@ MAX_RETRY_AFTER = 300.0
 # Servers measure arrival times; a few ms of slack absorbs jitter between our send and their clock.
 RATE_WINDOW_SECONDS = 1.0
 RATE_WINDOW_MARGIN = 0.025
+# A host that does not resolve or refuses the connection is not busy: it is tried a few
+# times, quickly (a flaky resolver, a server restarting), and then named as unreachable.
+UNREACHABLE_ATTEMPTS = 3
+UNREACHABLE_DELAY = 0.2
 
 
 class ServiceError(Exception):
@@ -52,6 +58,34 @@ class ServiceTransportError(ServiceError):
     """Timeout, reset, dropped connection or a body cut short."""
 
     retryable = True
+
+
+class ServiceUnreachable(ServiceTransportError):
+    """The host's name does not resolve or it refuses the connection; `reason` says which."""
+
+    def __init__(self, endpoint: str, host: str, reason: str):
+        super().__init__(endpoint, f"{host} could not be reached: {reason}")
+        self.host, self.reason = host, reason
+
+
+NAME_DOES_NOT_RESOLVE = "the name does not resolve"
+CONNECTION_REFUSED = "the connection was refused"
+
+
+def unreachable_reason(exc: BaseException) -> str | None:
+    """Why a connection was never made (name, refusal), from the chain requests and urllib3 build."""
+    seen, todo = set(), [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen or not isinstance(e, BaseException):
+            continue
+        seen.add(id(e))
+        if isinstance(e, socket.gaierror) or type(e).__name__ == "NameResolutionError":
+            return NAME_DOES_NOT_RESOLVE
+        if isinstance(e, ConnectionRefusedError):
+            return CONNECTION_REFUSED
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return None
 
 
 class ServiceRetriesExhausted(ServiceError):
@@ -124,6 +158,7 @@ class PoliteClient:
 
     # The error family a subclass raises for a broken connection and for giving up.
     transport_error: type[ServiceError] = ServiceTransportError
+    unreachable: type[ServiceUnreachable] = ServiceUnreachable
     retries_exhausted: type[ServiceError] = ServiceRetriesExhausted
 
     def __init__(self, *, limiter: RateLimiter, session: requests.Session | None = None,
@@ -166,14 +201,22 @@ class PoliteClient:
                 status, body = response.status_code, response.content
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 result, outcome = check(response)
-            except (requests.Timeout, requests.ConnectionError,
+            except requests.ConnectionError as exc:
+                reason = unreachable_reason(exc)
+                if reason is not None:
+                    error = self.unreachable(endpoint, urlsplit(url).hostname or url, reason)
+                else:
+                    error = self.transport_error(endpoint, self.scrub(f"{type(exc).__name__}: {exc}"))
+            except (requests.Timeout,
                     requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError) as exc:
                 # requests puts the full URL (with any key on a GET) into its messages.
                 error = self.transport_error(endpoint, self.scrub(f"{type(exc).__name__}: {exc}"))
             except ServiceError as exc:
                 error = exc
-            will_retry = error is not None and error.retryable and attempt < self.max_attempts
+            unreachable = isinstance(error, ServiceUnreachable)
+            will_retry = (error is not None and error.retryable and attempt < self.max_attempts
+                          and not (unreachable and attempt >= UNREACHABLE_ATTEMPTS))
             if self.on_request is not None:
                 self.on_request({
                     "endpoint": endpoint, "method": method, "params": dict(logged_params),
@@ -186,9 +229,11 @@ class PoliteClient:
                 return result
             if not error.retryable:
                 raise error
+            if unreachable and not will_retry:
+                raise self.retries_exhausted(endpoint, attempt, error) from error
             last_error = error
             if will_retry:
-                self._sleep(self._delay(attempt, retry_after))
+                self._sleep(UNREACHABLE_DELAY if unreachable else self._delay(attempt, retry_after))
         raise self.retries_exhausted(endpoint, self.max_attempts, last_error) from last_error
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:

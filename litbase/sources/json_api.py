@@ -20,6 +20,7 @@ from litbase.sources.http import (
     ServiceHTTPError,
     ServiceRetriesExhausted,
     ServiceTransportError,
+    ServiceUnreachable,
     excerpt,
     shared_limiter,
 )
@@ -35,6 +36,10 @@ class SourceHTTPError(SourceError, ServiceHTTPError):
 
 class SourceTransportError(SourceError, ServiceTransportError):
     """Timeout, reset, dropped connection or a JSON body cut short."""
+
+
+class SourceUnreachable(SourceTransportError, ServiceUnreachable):
+    """The service's host name does not resolve or it refuses the connection."""
 
 
 class SourceFormatError(SourceError):
@@ -55,6 +60,7 @@ class JsonClient(PoliteClient):
     requests_per_second = 3
     transport_error = SourceTransportError
     retries_exhausted = SourceRetriesExhausted
+    unreachable = SourceUnreachable
 
     def __init__(self, base_url: str, *, email: str | None = None,
                  limiter: RateLimiter | None = None, **manners: Any):

@@ -90,6 +90,16 @@ def save_collection(db: sqlite_utils.Database, collection: dict, keep_stored: bo
     return collection["name"]
 
 
+def collection_exists(db: sqlite_utils.Database, name: str) -> bool:
+    return db.conn.execute("SELECT 1 FROM collections WHERE name = ?", [name]).fetchone() is not None
+
+
+def delete_collection(db: sqlite_utils.Database, name: str) -> None:
+    """Remove a collection and its membership rows (the articles stay)."""
+    db.conn.execute("DELETE FROM collections_articles WHERE collection = ?", [name])
+    db.conn.execute("DELETE FROM collections WHERE name = ?", [name])
+
+
 def add_to_collection(db: sqlite_utils.Database, collection: str, members: Iterable[dict]) -> None:
     """Record articles in a collection; the first (shallowest) depth for a role wins."""
     now = utc_now()

@@ -87,7 +87,7 @@ SELECT 'pubmed', count(*) FROM articles
 WHERE links_fetched_at IS NOT NULL AND {IN_SCOPE.format(pmid="pmid")}
 UNION ALL
 SELECT source, count(*) FROM article_sources
-WHERE {IN_SCOPE.format(pmid="pmid")} GROUP BY source
+WHERE status != 'failed' AND {IN_SCOPE.format(pmid="pmid")} GROUP BY source
 """
 
 

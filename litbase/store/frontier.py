@@ -73,11 +73,11 @@ def links_seen(db: sqlite_utils.Database, pmid: int) -> bool:
 
 
 def sources_needed(db: sqlite_utils.Database, source: str, pmids: list[int]) -> list[int]:
-    """Stored articles this source has not been asked about yet, in the order given."""
+    """Stored articles this source has not answered for yet (never asked, or it failed), in the order given."""
     pmids = list(dict.fromkeys(pmids))
     need = {r[0] for r in select_in(
         db, f"SELECT pmid FROM articles WHERE pmid IN ({IDS}) AND pmid NOT IN"
-        " (SELECT pmid FROM article_sources WHERE source = ?)", pmids, [source])}
+        " (SELECT pmid FROM article_sources WHERE source = ? AND status != 'failed')", pmids, [source])}
     return [p for p in pmids if p in need]
 
 

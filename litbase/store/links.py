@@ -36,9 +36,32 @@ def _mark_asked(db, pmid: int, source: str, status: str, references: int | None,
         "INSERT INTO article_sources (pmid, source, fetched_at, status, references_count, cited_by_count)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(pmid, source) DO UPDATE SET"
         " fetched_at = excluded.fetched_at, status = excluded.status,"
-        " references_count = excluded.references_count, cited_by_count = excluded.cited_by_count",
+        " references_count = excluded.references_count, cited_by_count = excluded.cited_by_count,"
+        " error = NULL",
         [pmid, source, now, status, references, cited_by],
     )
+
+
+def mark_failed(db: sqlite_utils.Database, source: str, pmids: list[int], error: str,
+                now: str | None = None) -> None:
+    """Note that this source was asked about these articles and failed (``status`` failed,
+    ``error`` why); an answer later replaces the row, and until then the source still needs them."""
+    now = now or utc_now()
+    db.conn.executemany(
+        "INSERT INTO article_sources (pmid, source, fetched_at, status, error) VALUES (?, ?, ?, 'failed', ?)"
+        " ON CONFLICT(pmid, source) DO UPDATE SET fetched_at = excluded.fetched_at,"
+        " status = 'failed', error = excluded.error",
+        [(pmid, source, now, error) for pmid in pmids])
+
+
+def failed_sources(db: sqlite_utils.Database, pmids: list[int] | None = None) -> dict[str, list[int]]:
+    """Per source, the articles it failed to answer for when last asked."""
+    out: dict[str, list[int]] = {}
+    for pmid, source in db.conn.execute(
+            "SELECT pmid, source FROM article_sources WHERE status = 'failed' ORDER BY source, pmid"):
+        if pmids is None or pmid in pmids:
+            out.setdefault(source, []).append(pmid)
+    return out
 
 
 def save_icite(db: sqlite_utils.Database, asked: list[int], records: list[dict],

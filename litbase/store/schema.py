@@ -217,9 +217,10 @@ TABLES = {
             "pmid": int,
             "source": str,
             "fetched_at": str,
-            "status": str,  # found | not_found
+            "status": str,  # found | not_found | failed (asked, no usable answer: asked again next run)
             "references_count": int,  # entries of its reference list (0: none known)
             "cited_by_count": int,  # citing works it lists
+            "error": str,  # why it failed (status failed), else empty
         },
         pk=("pmid", "source"),
         foreign_keys=[("pmid", "articles", "pmid")],
