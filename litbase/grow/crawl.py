@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlite_utils
-from lxml import etree
 
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_elink
@@ -175,7 +174,7 @@ def crawl(
     PubMed's, so their references and citing articles join the next level.
     """
     started = time.monotonic()
-    progress = progress or _SilentProgress()
+    progress = progress or SilentProgress()
     name = plan.collection_name()
     report = CrawlReport(collection=name)
     existed = collection_exists(db, name)
@@ -271,7 +270,9 @@ def _crawl_pass(db, client, plan: CrawlPlan, progress, source_clients, report: C
     return frontiers
 
 
-class _SilentProgress:
+class SilentProgress:
+    """The progress interface of cli.progress.CrawlProgress, doing nothing: for library callers."""
+
     def phase(self, label: str, total: int) -> None:
         pass
 

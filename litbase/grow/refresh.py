@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from litbase.grow.crawl import EFETCH_BATCH, ELINK_BATCH, fetch_records
+from litbase.grow.crawl import EFETCH_BATCH, ELINK_BATCH, SilentProgress, fetch_records
 from litbase.model.ids import chunks
 from litbase.grow.answers import read_answer
 from litbase.parse.eutils import parse_elink
@@ -130,7 +130,7 @@ def refresh(db: sqlite_utils.Database, client, collection: str | None = None,
 
     ``progress`` (phase(label, total), advance(n), close()) hears of each phase and batch.
     """
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     report = RefreshReport(collection=collection)
     pmids = targets(db, collection)
     need = records_needed(db, pmids, retry_missing=False)
@@ -164,14 +164,3 @@ def _grow_collection(db, collection: str, new_citing: list[dict]) -> None:
         add_to_collection(db, collection, [
             {"pmid": r["related_pmid"], "role": "citing", "depth": 1, "seed_pmid": core[r["pmid"]]}
             for r in new_citing if r["pmid"] in core])
-
-
-class _Silent:
-    def phase(self, label: str, total: int) -> None:
-        pass
-
-    def advance(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
