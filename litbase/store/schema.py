@@ -343,6 +343,28 @@ TABLES = {
         foreign_keys=[("collection", "collections", "name"),
                       ("record_id", "unmatched_records", "id")],
     ),
+    # Screening decisions, one row per decision ever made (litbase.store.screening):
+    # a reviewer's current decision is their latest row; history is never overwritten.
+    "screening": dict(
+        columns={
+            "id": int,
+            "collection": str,
+            "pmid": int,
+            "reviewer": str,
+            "stage": str,  # title_abstract | full_text
+            "decision": str,  # include | exclude | maybe
+            "reason": str,  # one of the collection's screening_reasons, or free text from a CSV
+            "note": str,
+            "decided_at": str,  # UTC, ISO 8601 with microseconds
+        },
+        pk="id",
+        foreign_keys=[("collection", "collections", "name"), ("pmid", "articles", "pmid")],
+    ),
+    "screening_reasons": dict(
+        columns={"collection": str, "reason": str, "position": int},
+        pk=("collection", "reason"),
+        foreign_keys=[("collection", "collections", "name")],
+    ),
     # What the dataset's sources said beyond the fields PubMed has (how sure a
     # match is, the journal's own article-type label, notes, other pages that
     # carry the record). It has no place in the PubMed-shaped tables, and dropping
@@ -391,6 +413,7 @@ INDEXES = {
     "bibliographic_coupling": [["b"]],
     "unmatched_records": [["doi"]],
     "collections_records": [["record_id"]],
+    "screening": [["collection", "pmid", "reviewer", "stage"]],
 }
 
 # One view joins every collection's members to their articles, so each
