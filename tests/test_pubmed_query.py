@@ -80,6 +80,8 @@ def test_within_columns_keeps_a_term_of_other_columns_as_a_plain_condition():
     assert fts_expression("peer support", "title") == '({title} : "peer" AND {title} : "support")'
     assert fts_expression('"peer support"[tiab]', "abstract") == '{abstract} : "peer support"'
     assert fts_expression("jain a[au] OR burnout", "title") == '({authors} : "jain a" * OR {title} : "burnout")'
+    # No term can be in the title: an empty phrase, which matches nothing at once.
+    assert fts_expression("jain a[au] AND 2022[dp]", "title") == '""'
 
 
 @pytest.mark.parametrize("query, message, position", [

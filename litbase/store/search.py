@@ -38,6 +38,8 @@ FIELD_COLUMNS = {
 # bm25 weight of each indexed column.
 COLUMN_WEIGHTS = {"title": 10.0, "abstract": 3.0, "mesh_terms": 1.5, "keywords": 1.5, "authors": 1.0,
                   "journal": 0.5, "journal_iso": 0.5, "publication_types": 0.5, "year": 0.2}
+# An empty phrase: FTS5 matches no row with it, at once.
+NOTHING = '""'
 # (columns, weight): the whole query found within these columns adds the weight.
 RANK_TIERS = [("title", 4), ("abstract", 2), ("mesh_terms keywords", 1)]
 # Rows of a search: the best 200, in rank order. is_retracted is 1 for a retracted
@@ -77,9 +79,23 @@ def fts_expression(query: str, within: str | None = None) -> str:
     ``within`` (space-separated columns) asks where the query's words are found
     there: each term is looked for in those of its columns that are ``within``.
     A term with none of them there ("jain a[au]" when ranking by title) stays a
-    condition on its own columns, true of every row the search returns.
+    condition on its own columns, true of every row the search returns. When no
+    term can be there at all, the tier is the same for every row: ``NOTHING``
+    spares the index a second run of the whole query.
     """
-    return compile_tree(parse(query), within.split() if within else None)
+    tree = parse(query)
+    if within is None:
+        return compile_tree(tree)
+    columns = within.split()
+    if not any(set(FIELD_COLUMNS[t.field] or FTS_CONFIG["articles"]) & set(columns) for t in _terms(tree)):
+        return NOTHING
+    return compile_tree(tree, columns)
+
+
+def _terms(node: Node) -> list[Term]:
+    if isinstance(node, Operation):
+        return _terms(node.left) + _terms(node.right)
+    return [node] if isinstance(node, Term) else []
 
 
 def compile_tree(node: Node, within: list[str] | None = None) -> str:
