@@ -217,3 +217,14 @@ def test_an_older_index_is_rebuilt_once(tmp_path, monkeypatch):
     with db.conn:
         db["articles"].update(990103, {"journal_iso": "Synth Rev"})
     assert pmids(path, '"Synth Rev"[ta]') == [990103]
+
+
+def test_an_older_index_served_before_any_command_says_how_to_rebuild_it(tmp_path):
+    path = tmp_path / "old.db"
+    old_index(build_db(path))
+    page = get(path, "/old/search?q=smith+ab%5Bau%5D")
+    assert page.status_code == 400
+    assert "<strong>The search failed:</strong> no such column: authors." in page.text
+    assert 'rebuilds it once, for example <code>litbase find old.db "peer support"</code>' in page.text
+    # Words without a tag still work on the older index.
+    assert [r["pmid"] for r in get(path, "/old/search.json?q=peer+support&_shape=array").json()] == [990101]
