@@ -47,8 +47,8 @@ def test_phrases_and_truncation():
 @pytest.mark.parametrize("query, expression, shown", [
     ("burnout[ti]", '{title} : "burnout"', "burnout[Title]"),
     ("burnout[TITLE]", '{title} : "burnout"', "burnout[Title]"),
-    ('"peer support"[tiab]', '{title abstract} : "peer support"', '"peer support"[Title/Abstract]'),
-    ("peer support[Title/Abstract]", '{title abstract} : "peer support"', '"peer support"[Title/Abstract]'),
+    ('"peer support"[tiab]', '{title abstract keywords} : "peer support"', '"peer support"[Title/Abstract]'),
+    ("peer support[Title/Abstract]", '{title abstract keywords} : "peer support"', '"peer support"[Title/Abstract]'),
     ("wellness[tw]", '{title abstract keywords mesh_terms publication_types} : "wellness"', "wellness[Text Word]"),
     ("jain a[au]", '{authors} : "jain a" *', '"jain a*"[Author]'),
     ("Riddell[author]", '{authors} : "Riddell"', "Riddell[Author]"),

@@ -26,7 +26,7 @@ from litbase.store.schema import FTS_CONFIG
 FIELD_COLUMNS = {
     None: None,
     "ti": ["title"],
-    "tiab": ["title", "abstract"],
+    "tiab": ["title", "abstract", "keywords"],  # PubMed's [tiab] includes author keywords
     "tw": ["title", "abstract", "keywords", "mesh_terms", "publication_types"],
     "au": ["authors"],
     "mh": ["mesh_terms"],
