@@ -11,8 +11,8 @@ title satisfies the whole query come first, then those whose abstract does, then
 MeSH terms and keywords (``RANK_TIERS``, ordered as binary digits); within a
 tier, FTS5's bm25 with a weight per column. bm25 alone cannot do it: it divides
 by the length of the whole record, so the one article with a long abstract (the
-seed of the shipped base, which says "peer support" in its title and twelve
-times more in its abstract) ranked below every short title.
+seed of the shipped base, which says "peer support" in its title and again in
+its abstract) ranked below every short title.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ NOTHING = '""'
 # (columns, weight): the whole query found within these columns adds the weight.
 RANK_TIERS = [("title", 4), ("abstract", 2), ("mesh_terms keywords", 1)]
 # Rows of a search: the best 200, in rank order. is_retracted is 1 for a retracted
-# article (PubMed's flag or its "Retracted Publication" type), 0 for one PubMed says
-# is not, empty when not known (a dataset record), so a list can mark a retraction.
+# article (the stored flag, or PubMed's "Retracted Publication" type), else the
+# stored flag as it is, so a list can mark a retraction.
 SEARCH_SQL = """\
 select a.pmid, a.title, a.authors, a.journal_iso as journal, a.year,
   case when a.publication_types like '%"Retracted Publication"%' then 1
