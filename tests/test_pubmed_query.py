@@ -71,6 +71,16 @@ def test_a_range_to_3000_means_to_now_and_stops_at_2100():
     assert parse("2015:3000[dp]") == Years(2015, 2100, "2015:3000")
 
 
+def test_a_date_range_as_pubmeds_search_details_write_it():
+    assert parse('"2019/01/01"[Date - Publication] : "3000"[Date - Publication]') == Years(
+        2019, 2100, "2019/01/01:3000")
+    assert parse('"2019"[dp]:"2021"[dp]') == Years(2019, 2021, "2019:2021")
+    assert details(parse('burnout AND ("2019"[dp] : "2021"[dp])')) == (
+        "burnout[All Fields] AND 2019:2021[Publication Date]")
+    with pytest.raises(QuerySyntaxError, match="needs a \\[dp\\] date after it"):
+        parse('"2019"[dp] : burnout')
+
+
 def test_tagged_terms_mix_with_untagged_ones():
     assert fts_expression('peer support[ti] AND 2022[dp] residen*') == (
         '(({title} : "peer support" AND {year} : ("2022")) AND "residen" *)')

@@ -12,8 +12,9 @@ What it reads, as PubMed does (https://pubmed.ncbi.nlm.nih.gov/help/):
   words before a tag are one phrase (``peer support[ti]`` is
   ``"peer support"[ti]``), so ``smith j[au]`` is the author "Smith J", whose
   initials are truncated as PubMed does (Smith JA, Smith JB...);
-- publication dates: ``2020[dp]``, ``2019:2021[dp]``, ``2019/03/01:2020/06[dp]``
-  (only the year counts here).
+- publication dates: ``2020[dp]``, ``2019:2021[dp]``, ``2019/03/01:2020/06[dp]``,
+  and ``"2019"[dp] : "2021"[dp]`` as PubMed's "Search details" write it (only
+  the year counts here).
 
 Anything else is a ``QuerySyntaxError`` saying what is wrong and where.
 ``details`` writes a tree back the way PubMed's "Search details" does.
@@ -42,7 +43,7 @@ TAGS = {
     "ot": "ot", "other term": "ot", "kw": "ot", "keyword": "ot",
     "ta": "ta", "jour": "ta", "journal": "ta",
     "pt": "pt", "publication type": "pt",
-    "dp": "dp", "pdat": "dp", "publication date": "dp",
+    "dp": "dp", "pdat": "dp", "publication date": "dp", "date - publication": "dp",
 }
 OPERATORS = ("AND", "OR", "NOT")
 # PubMed's rule for wildcards: at least four characters before the first one.
@@ -118,6 +119,9 @@ def tokens(query: str) -> list[Token]:
                 raise QuerySyntaxError(f"The {what} is never closed", i)
             found.append(Token("phrase" if char == '"' else "tag", query[i + 1:end], i))
             i = end + 1
+        elif char == ":" and found and found[-1].kind == "tag":
+            found.append(Token("word", ":", i))  # "2019"[dp]:"2021"[dp]
+            i += 1
         else:
             end = i
             while end < len(query) and not query[end].isspace() and query[end] not in '()"[':
@@ -180,6 +184,21 @@ class _Parser:
         return left
 
     def operand(self) -> Node | None:
+        node = self._operand()
+        colon = self.peek()
+        # PubMed's own "Search details" write a range as "2019/01/01"[dp] : "2021"[dp].
+        if isinstance(node, Years) and colon is not None and colon.kind == "word" and colon.text == ":":
+            self.take()
+            end = self._operand() if self.peek() is not None else None
+            if not isinstance(end, Years):
+                raise QuerySyntaxError("A date range written with : needs a [dp] date after it", colon.position)
+            if end.last < node.first:
+                raise QuerySyntaxError(f'The date range "{node.as_typed}:{end.as_typed}" ends before it starts',
+                                       colon.position)
+            return Years(node.first, end.last, f"{node.as_typed}:{end.as_typed}")
+        return node
+
+    def _operand(self) -> Node | None:
         token = self.take()
         if token.kind == "open":
             inner = self.sequence()
