@@ -19,10 +19,10 @@ DATASET = ROOT / "datasets" / "peer-support"
 SEED = 35392492
 PROBABLE = [26226526, 29843841, 28826752]  # lines 3, 22 and 23 of the seed's list
 FIRST_TITLE = "A Peer-Support and Mindfulness Program to Improve the Mental Health of Medical Students"
-# The 11 articles with "peer" and "support" in their title (or, for the seed, its abstract),
-# most relevant first (bm25: short titles first, the seed's long abstract last).
-SEARCH_ORDER = [27355784, 22106247, 29878948, 26226526, 27092397, 32232665, 34249197, 29843841,
-                22430901, 19632979, SEED]
+# The 11 articles with "peer" and "support" in their title, most relevant first: the seed,
+# which also has them in its abstract, then the others by bm25 (litbase.store.search).
+SEARCH_ORDER = [SEED, 27355784, 26226526, 27092397, 34249197, 32232665, 22106247, 29878948,
+                22430901, 29843841, 19632979]
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +126,8 @@ def test_table_search(db_path):
 def test_search_query_ranks_by_relevance(db_path):
     found = rows(db_path, "/litbase/search.json?q=peer+support&_shape=array")
     assert [r["pmid"] for r in found] == SEARCH_ORDER
-    assert found[-1]["title"].startswith('"Everybody in this room can understand"')
-    # Punctuation a user types is not FTS syntax (escape_fts): no error, same match.
+    assert found[0]["title"].startswith('"Everybody in this room can understand"')
+    # Punctuation a user types is not FTS syntax (PubMed's syntax, compiled): no error, same match.
     assert [r["pmid"] for r in rows(db_path, "/litbase/search.json?q=peer-support&_shape=array")] == SEARCH_ORDER
     page = fetch(db_path, "/litbase/search?q=peer+support")
     assert f'href="/litbase/articles/{SEED}"' in page.text

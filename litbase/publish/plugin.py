@@ -13,14 +13,16 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
-from litbase.publish import coverage_page, feed, renderers, views
+from litbase.publish import coverage_page, feed, renderers, search_page, views
 from litbase.publish import pages as helpers
 from litbase.publish.views import article_url, read
-from litbase.store import site
+from litbase.store import search, site
 
 # Datasette looks for row-<database>-<table>.html before row.html; every
 # database's articles table gets the article page, whatever the file is called.
 ARTICLE_ROW_TEMPLATE = re.compile(r"row-.+-articles\.html")
+# The same for the search canned query's page: query-<database>-search.html.
+SEARCH_QUERY_TEMPLATE = re.compile(r"query-.+-search\.html")
 
 
 class PackageTemplates(BaseLoader):
@@ -34,6 +36,8 @@ class PackageTemplates(BaseLoader):
     def get_source(self, environment, template):
         if ARTICLE_ROW_TEMPLATE.fullmatch(template):
             template = "litbase_article_row.html"
+        if SEARCH_QUERY_TEMPLATE.fullmatch(template):
+            template = "litbase_search.html"
         if not template.startswith("litbase_"):
             raise TemplateNotFound(template)
         path = resources.files("litbase.publish").joinpath("templates", template)
@@ -50,6 +54,17 @@ class PackageTemplates(BaseLoader):
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
     env.loader = ChoiceLoader([env.loader, PackageTemplates()])
+    env.filters["pubmed_search"] = search_page.pubmed_search
+
+
+@hookimpl
+def prepare_connection(conn):
+    search.register_functions(conn)  # pubmed_fts(), for the search canned query
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return search_page.reject_unreadable_searches
 
 
 @hookimpl

@@ -35,6 +35,25 @@ def fts_trigger_sql(db: sqlite_utils.Database, table: str, columns: list[str]) -
     }
 
 
+def ensure_fts_index(db: sqlite_utils.Database, table: str, columns: list[str]) -> None:
+    """Create ``<table>_fts`` over ``columns`` with its triggers; rebuild it once if its columns differ.
+
+    A database made before the index gained a column (authors, journal,
+    publication types and year came with searches in PubMed's syntax) gets the
+    new index built from the table's rows here, the first time it is opened.
+    """
+    fts = db[f"{table}_fts"]
+    if fts.exists() and fts.columns and [c.name for c in fts.columns] != columns:
+        drop_triggers(db, table)
+        fts.drop()
+    if not fts.exists():
+        # enable_fts fills the new index from the table: no second rebuild for the triggers.
+        db[table].enable_fts(columns, fts_version="FTS5")
+        ensure_fts_triggers(db, table, columns, rebuild=False)
+        return
+    ensure_fts_triggers(db, table, columns)
+
+
 def ensure_fts_triggers(db: sqlite_utils.Database, table: str, columns: list[str],
                         rebuild: bool = True) -> None:
     """Put the full-text triggers in place; rebuild the index if any was missing.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from litbase.store.fts import ensure_fts_triggers
+from litbase.store.fts import ensure_fts_index
 
 # Column name -> type. ``articles`` is the one wide table every view reads.
 ARTICLE_COLUMNS = {
@@ -426,7 +426,9 @@ VIEWS = {
     ),
 }
 
-FTS_CONFIG = {"articles": ["title", "abstract", "keywords", "mesh_terms"]}
+# The order of the columns is the order of search's bm25 weights (litbase.store.search).
+FTS_CONFIG = {"articles": ["title", "abstract", "keywords", "mesh_terms",
+                           "authors", "journal", "journal_iso", "publication_types", "year"]}
 
 
 def index_name(table: str, columns: list[str]) -> str:
@@ -458,9 +460,7 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
                 table.add_column(column, column_type)
     ensure_indexes(db)
     for name, columns in FTS_CONFIG.items():
-        if not db[f"{name}_fts"].exists():
-            db[name].enable_fts(columns, fts_version="FTS5")
-        ensure_fts_triggers(db, name, columns)
+        ensure_fts_index(db, name, columns)
     for name, sql in VIEWS.items():
         db.create_view(name, sql, ignore=True)
 
