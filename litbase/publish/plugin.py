@@ -14,6 +14,7 @@ from datasette.utils import tilde_decode
 from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
 from litbase.publish import coverage_page, feed, renderers, views
+from litbase.publish import report_page
 from litbase.publish import pages as helpers
 from litbase.publish.views import article_url, read
 from litbase.store import site
@@ -84,7 +85,7 @@ def extra_template_vars(view_name, table, database, request, datasette):
 
 @hookimpl
 def register_routes():
-    return views.ROUTES + feed.ROUTES + coverage_page.ROUTES
+    return views.ROUTES + feed.ROUTES + coverage_page.ROUTES + report_page.ROUTES
 
 
 @hookimpl
