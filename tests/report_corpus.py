@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
-from eutils_server import Corpus
+from eutils_server import Corpus, FakeEutilsServer
 
 from litbase.cli import cli
 from litbase.model.screening import Decision
@@ -60,3 +61,16 @@ def load_screening(db_path, path: Path = SCREENING_FILE) -> int:
                                        stage=row["stage"], reason=row["reason"] or None,
                                        note=row["note"] or None)], row["decided_at"])
     return len(rows)
+
+
+def crawled_and_screened(folder: Path, screen: bool = True) -> Path:
+    """A database with the crawl (against its own local server) and, with ``screen``, the decisions."""
+    db_path = Path(folder) / "lit.db"
+    with FakeEutilsServer(report_corpus()) as server, pytest.MonkeyPatch.context() as env:
+        env.setenv("LITBASE_EUTILS_URL", server.base_url)
+        env.setenv("NCBI_API_KEY", "SECRET-TEST-KEY")
+        env.setenv("NCBI_EMAIL", "tests@example.org")
+        assert crawl(db_path).exit_code == 1  # PMID 777 has no record
+    if screen:
+        load_screening(db_path)
+    return db_path

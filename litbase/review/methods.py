@@ -49,6 +49,11 @@ def _day(instant: str | None) -> str:
     return (instant or "")[:10]
 
 
+def _between(first: str | None, last: str | None) -> str:
+    first, last = _day(first), _day(last)
+    return f"on {first}" if first == last else f"between {first} and {last}"
+
+
 def methods_paragraph(report: dict) -> str:
     """What was done and found, in words a methods section can take."""
     identified, duplicates = report["identified"], report["duplicates"]
@@ -73,8 +78,8 @@ def methods_paragraph(report: dict) -> str:
         f" and was run with litbase {_list(versions)}"
         + (f" ({_list(directions)}, {hops} hop{'s' if hops != 1 else ''} from the seeds)" if directions else "")
         + (f", using {_list([SOURCE_LABELS.get(s, s) for s in sources])}" if sources else "")
-        + (f"; records were retrieved from PubMed (E-utilities) between {_day(fetched[0]['first'])}"
-           f" and {_day(fetched[0]['last'])}" if fetched and fetched[0]["first"] else "") + ".")
+        + (f"; records were retrieved from PubMed (E-utilities) {_between(fetched[0]['first'], fetched[0]['last'])}"
+           if fetched and fetched[0]["first"] else "") + ".")
     per_direction = [f"{DIRECTION_PHRASES[d]}: {k}" for d, k in identified["by_direction"].items() if k]
     sentences.append(
         f"It identified {_records(identified['total'])} ({'; '.join(per_direction) or 'none'}), counting a record"

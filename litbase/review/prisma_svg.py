@@ -66,7 +66,7 @@ def wrap(text: str, width: float) -> list[str]:
     """Split ``text`` into lines no wider than ``width`` pixels (a too-long word gets its own line)."""
     lines, current = [], ""
     # "(n = 12)" is never split over two lines.
-    for word in re.findall(r"\(n = \d+\)|\S+", text):
+    for word in re.findall(r"\S*\(n = \d+\)\S*|\S+", text):
         candidate = f"{current} {word}" if current else word
         if current and text_width(candidate) > width:
             lines.append(current)
@@ -107,7 +107,7 @@ def diagram_boxes(report: dict) -> list[list[Box]]:
     screened, excluded, included = report["screened"], report["excluded"], report["included"]
     first, last = STAGES[0], STAGES[-1]
     found = [f"{DIRECTION_LABELS.get(d, d)} {n(k)}" for d, k in identified["by_direction"].items() if k]
-    hops = "; ".join(f"hop {h} {n(k)}" for h, k in identified["by_hop"].items())
+    hops = ", ".join(f"hop {h} {n(k)}" for h, k in identified["by_hop"].items())
     rows = [[
         Box("identified", LEFT_X, LEFT_W, [f"Records identified {n(identified['total'])}", *found,
                                            f"By hop: {hops}" if hops else "By hop: none"]),
