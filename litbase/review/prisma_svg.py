@@ -63,17 +63,34 @@ def text_width(text: str, size: float = FONT_SIZE) -> float:
 
 
 def wrap(text: str, width: float) -> list[str]:
-    """Split ``text`` into lines no wider than ``width`` pixels (a too-long word gets its own line)."""
+    """Split ``text`` into lines no wider than ``width`` pixels (a word too long for one is cut)."""
     lines, current = [], ""
     # "(n = 12)" is never split over two lines.
     for word in re.findall(r"\S*\(n = \d+\)\S*|\S+", text):
         candidate = f"{current} {word}" if current else word
-        if current and text_width(candidate) > width:
-            lines.append(current)
-            current = word
-        else:
+        if text_width(candidate) <= width:
             current = candidate
+            continue
+        if current:
+            lines.append(current)
+        pieces = _cut(word, width)
+        lines.extend(pieces[:-1])
+        current = pieces[-1]
     return lines + [current] if current else lines
+
+
+def _cut(word: str, width: float) -> list[str]:
+    """A word in pieces that each fit ``width``, cut after a hyphen or underscore when one is near."""
+    pieces = []
+    while text_width(word) > width:
+        end = 1
+        while end < len(word) and text_width(word[:end + 1]) <= width:
+            end += 1
+        soft = max(word.rfind("-", 0, end), word.rfind("_", 0, end))
+        end = soft + 1 if soft >= end // 2 else end
+        pieces.append(word[:end])
+        word = word[end:]
+    return pieces + [word]
 
 
 @dataclass
