@@ -199,3 +199,30 @@ def test_log_names_the_run_without_secrets(crawled):
     assert [(r["source"], r["records"]) for r in log["records"]] == [("efetch", 10)]
     dump = str(sqlite_utils.Database(crawled[0]).execute("select * from runs").fetchall())
     assert "SECRET-TEST-KEY" not in dump and "tests@example.org" not in dump
+
+
+def test_a_search_collection_counts_as_database_search(tmp_path):
+    from litbase.review.methods import methods_paragraph
+    from litbase.review.prisma_svg import diagram_boxes
+    from litbase.store.collections import add_to_collection, save_collection
+    from litbase.store.schema import open_db
+
+    db = open_db(tmp_path / "search.db")
+    with db.conn:
+        save_collection(db, {"name": "peer", "source": "litbase search", "query": "peer support[tiab]",
+                             "query_count": 3})
+        add_to_collection(db, "peer", [{"pmid": p, "role": "search", "depth": 0} for p in (11, 12, 13)])
+    report = build_report(db.conn, "peer")
+    assert report["identified"]["by_direction"]["search"] == 3
+    assert (report["identified"]["total"], report["duplicates"]["total"]) == (3, 0)
+    assert report["identified"]["by_source"] == {"pubmed_search": 3}
+    assert report["removed_before_screening"] == {"duplicates": 0, "without_record": 3}  # no records stored
+    identified = diagram_boxes(report)[0][0]
+    assert identified.lines == ["Records identified (n = 3)", "Database search (PubMed) (n = 3)",
+                                "By hop: hop 0 (n = 3)"]
+    assert methods_paragraph(report) == (
+        "Citation searching started from the PubMed search 'peer support[tiab]' (3 records found when run)"
+        " and was run with litbase 0.1.0. It identified 3 records (database search (PubMed): 3), counting a"
+        " record once for each direction, hop and source that found it; after 0 duplicates were removed,"
+        " 3 records remained. 3 records had no PubMed record and could not be screened."
+        " Screening has not started.")

@@ -189,6 +189,9 @@ def _log(log: dict) -> list[str]:
     if log["sources"]:
         out += _table(["source asked", "status", "articles", "first", "last"],
                       [[r["source"], r["status"], r["articles"], r["first"], r["last"]] for r in log["sources"]])
+    if log["pubmed_files"]:
+        out += _table(["PubMed file imported", "articles", "deletions", "imported"],
+                      [[f["name"], f["articles"], f["deletions"], f["imported_at"]] for f in log["pubmed_files"]])
     decisions = log["decisions"]
     if decisions["count"]:
         out += [f"Screening decisions: {decisions['count']} current, by {', '.join(decisions['reviewers'])},"

@@ -75,3 +75,11 @@ def request_log(conn, since: str | None, until: str | None) -> list[dict]:
         "SELECT endpoint, outcome, count(*) AS requests, min(started_at) AS first, max(started_at) AS last"
         " FROM fetches WHERE (? IS NULL OR started_at >= ?) AND (? IS NULL OR started_at <= ?)"
         " GROUP BY endpoint, outcome ORDER BY endpoint, outcome", [since, since, until, until]))
+
+
+def pubmed_file_versions(conn) -> list[dict]:
+    """The PubMed baseline and update files imported into this database (the data's version), in order."""
+    if not table_exists(conn, "pubmed_files"):
+        return []
+    return dict_rows(conn.execute(
+        "SELECT name, articles, deletions, imported_at FROM pubmed_files WHERE status = 'done' ORDER BY name"))
