@@ -135,7 +135,10 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
 
 
 def yield_summary(figures: dict, stopped_after_hop: int | None) -> str:
-    """New records per hop and, once screening has started, how many were included: is one more hop worth it?"""
+    """New records per hop and, once screening has started, how many were included: is a further hop worth it?
+
+    The figures are the collection's (``litbase report``'s yield per hop), not this run's alone.
+    """
     parts = []
     for hop in figures["hops"]:
         text = f"hop {hop['hop']}: {hop['new_records']} new"
@@ -146,5 +149,6 @@ def yield_summary(figures: dict, stopped_after_hop: int | None) -> str:
         parts.append(text)
     line = "Records per hop (0: seeds): " + "; ".join(parts) + "."
     if stopped_after_hop is not None:
-        line += f" Stopped after hop {stopped_after_hop}: it brought fewer new records than --stop-when-yield-below."
+        line += (f" Stopped after hop {stopped_after_hop}:"
+                 " it brought fewer new records than --stop-when-yield-below.")
     return line

@@ -72,14 +72,14 @@ def methods_paragraph(report: dict) -> str:
     sources = [s for s in identified["by_source"] if s not in ("seed", "pubmed_search", "import")]
     versions = sorted({run["litbase_version"] for run in log["runs"] if run["litbase_version"]}
                       or {report["litbase_version"]})
-    fetched = [r for r in log["records"] if r["source"] == "efetch"]
-    sentences.append(
-        f"Citation searching started from {_list(start) or 'the records of collection ' + report['collection']}"
-        f" and was run with litbase {_list(versions)}"
-        + (f" ({_list(directions)}, {hops} hop{'s' if hops != 1 else ''} from the seeds)" if directions else "")
-        + (f", using {_list([SOURCE_LABELS.get(s, s) for s in sources])}" if sources else "")
-        + (f"; records were retrieved from PubMed (E-utilities) {_between(fetched[0]['first'], fetched[0]['last'])}"
-           if fetched and fetched[0]["first"] else "") + ".")
+    fetched = [r for r in log["records"] if r["source"] == "efetch" and r["first"]]
+    how = f" ({_list(directions)}, {hops} hop{'s' if hops != 1 else ''} from the seeds)" if directions else ""
+    using = f", using {_list([SOURCE_LABELS.get(s, s) for s in sources])}" if sources else ""
+    when = (f"; records were retrieved from PubMed (E-utilities) {_between(fetched[0]['first'], fetched[0]['last'])}"
+            if fetched else "")
+    origin = _list(start) or f"the records of collection {report['collection']}"
+    sentences.append(f"Citation searching started from {origin} and was run with litbase {_list(versions)}"
+                     f"{how}{using}{when}.")
     per_direction = [f"{DIRECTION_PHRASES[d]}: {k}" for d, k in identified["by_direction"].items() if k]
     sentences.append(
         f"It identified {_records(identified['total'])} ({'; '.join(per_direction) or 'none'}), counting a record"
