@@ -101,3 +101,15 @@ def test_zero_is_refused(server, tmp_path):
     assert result.exit_code == 2
     assert "Invalid value for '--stop-when-yield-below'" in result.stderr
     assert server.requests == []
+
+
+def test_the_run_log_never_holds_the_key_or_the_email_given_as_options(server, tmp_path):
+    from litbase.store.runs import start_run
+    from litbase.store.schema import open_db
+
+    db_path = tmp_path / "lit.db"
+    crawl(db_path, "--api-key", "KEY-ON-THE-COMMAND-LINE", "--email", "me@example.org")
+    [(command_line,)] = sqlite_utils.Database(db_path).execute("select command_line from runs").fetchall()
+    assert command_line == f"litbase fetch {db_path} {SEED} --depth 2 --similar 1 --sources pubmed"
+    with pytest.raises(ValueError, match="must not carry --api-key or --email"):
+        start_run(open_db(db_path), "fetch", "litbase fetch x.db 1 --api-key K", None, "0.1.0")

@@ -28,7 +28,6 @@ from litbase.review.agreement import stage_agreement
 from litbase.store.report import (
     REFERENCE_SOURCES,
     collection_row,
-    link_dates,
     links_among_members,
     membership,
     pubmed_file_versions,
@@ -69,25 +68,23 @@ def first_hops(members: list[dict]) -> dict[int, int]:
     return hops
 
 
-def identifications(members: list[dict], links: list[tuple[int, int, str]]) -> set[tuple[int, str, int, str]]:
-    """Every way a member was found: (pmid, direction or origin, hop, source)."""
+def identifications(members: list[dict], links: list[tuple]) -> set[tuple[int, str, int, str]]:
+    """Every way a member was found: (pmid, direction or origin, hop, source); links are (citing, cited, source, ...)."""
     hop_of = first_hops(members)
     seeds = {row["pmid"] for row in members if row["role"] == "seed"}
     last = max(hop_of.values(), default=0)
     followed = {ROLE_DIRECTION[row["role"]] for row in members if row["role"] in ROLE_DIRECTION}
-
-    def expanded(pmid: int) -> bool:
-        # The crawl expands its seeds and each hop's new records, up to the hop before the last.
-        return (hop_of[pmid] > 0 or pmid in seeds) and hop_of[pmid] < last
-
+    # The crawl expands its seeds and each hop's new records, up to the hop before the last.
+    expanded = {p: h for p, h in hop_of.items() if (h > 0 or p in seeds) and h < last}
+    backward, forward = "backward" in followed, "forward" in followed
     ways = set()
-    for citing, cited, source in links:
+    for citing, cited, source, *_ in links:
         if citing == cited:
             continue
-        if "backward" in followed and source in REFERENCE_SOURCES and expanded(citing):
-            ways.add((cited, "backward", hop_of[citing] + 1, source))
-        if "forward" in followed and expanded(cited):
-            ways.add((citing, "forward", hop_of[cited] + 1, source))
+        if backward and citing in expanded and source in REFERENCE_SOURCES:
+            ways.add((cited, "backward", expanded[citing] + 1, source))
+        if forward and cited in expanded:
+            ways.add((citing, "forward", expanded[cited] + 1, source))
     explained = {(pmid, direction, hop) for pmid, direction, hop, _ in ways}
     for row in members:
         pmid, role, depth = row["pmid"], row["role"], row["depth"]
@@ -250,7 +247,8 @@ def build_report(conn, collection: str, adjudicator: str | None = None) -> dict:
         known = ", ".join(collection_names(conn)) or "none"
         raise UnknownCollection(f"no collection named {collection!r} (known: {known})")
     members = membership(conn, collection)
-    identified, duplicates = identified_counts(identifications(members, links_among_members(conn, collection)))
+    links = links_among_members(conn, collection)
+    identified, duplicates = identified_counts(identifications(members, links))
     stored = {m["pmid"] for m in members if m["stored"]}
     without_record = len({m["pmid"] for m in members} - stored)
     decisions = current_decisions(conn, collection)
@@ -276,7 +274,7 @@ def build_report(conn, collection: str, adjudicator: str | None = None) -> dict:
                                                    "query_count", "created_at", "updated_at")},
             "runs": runs,
             "records": record_dates(conn, collection),
-            "links": link_dates(conn, collection),
+            "links": link_dates(links),
             "sources": source_answers(conn, collection),
             "pubmed_files": pubmed_file_versions(conn),
             "decisions": {"count": len(decisions), "reviewers": sorted({d["reviewer"] for d in decisions}),
@@ -284,6 +282,19 @@ def build_report(conn, collection: str, adjudicator: str | None = None) -> dict:
                           "last": max((d["decided_at"] for d in decisions), default=None)},
         },
     }
+
+
+def link_dates(links: list[tuple[int, int, str, str]]) -> list[dict]:
+    """Per citation source: links among the members, first and last retrieval."""
+    by_source: dict[str, list] = {}
+    for _, _, source, retrieved_at in links:
+        entry = by_source.setdefault(source, [0, None, None])
+        entry[0] += 1
+        if retrieved_at:
+            entry[1] = min(entry[1] or retrieved_at, retrieved_at)
+            entry[2] = max(entry[2] or retrieved_at, retrieved_at)
+    return [{"source": s, "links": n, "first": first, "last": last}
+            for s, (n, first, last) in sorted(by_source.items())]
 
 
 def consensus_rule(adjudicator: str | None) -> str:
