@@ -226,3 +226,22 @@ def test_a_search_collection_counts_as_database_search(tmp_path):
         " record once for each direction, hop and source that found it; after 0 duplicates were removed,"
         " 3 records remained. 3 records had no PubMed record and could not be screened."
         " Screening has not started.")
+
+
+def test_citing_articles_refresh_added_to_a_search_collection_count_as_forward(tmp_path):
+    from litbase.store.articles import save_citations
+    from litbase.store.collections import add_to_collection, save_collection
+    from litbase.store.schema import open_db
+
+    db = open_db(tmp_path / "refreshed.db")
+    with db.conn:
+        save_collection(db, {"name": "peer", "source": "litbase search", "query": "peer", "query_count": 2})
+        add_to_collection(db, "peer", [{"pmid": p, "role": "search", "depth": 0} for p in (11, 12)])
+        # as refresh stores a new citing article of a search result: depth 1, its seed the result
+        add_to_collection(db, "peer", [{"pmid": 21, "role": "citing", "depth": 1, "seed_pmid": 11}])
+        save_citations(db, [(21, 11, "citedin", "2026-12-01T00:00:00+00:00"),
+                            (21, 12, "citedin", "2026-12-01T00:00:00+00:00")])
+    identified = build_report(db.conn, "peer")["identified"]
+    # Refresh asks about every search result: 21 cites both, one forward identification at hop 1.
+    assert [(w["hop"], w["direction"], w["source"], w["records"]) for w in identified["ways"]] == [
+        (0, "search", "pubmed_search", 2), (1, "forward", "citedin", 1)]

@@ -71,7 +71,14 @@ def first_hops(members: list[dict]) -> dict[int, int]:
 def identifications(members: list[dict], links: list[tuple]) -> set[tuple[int, str, int, str]]:
     """Every way a member was found: (pmid, direction or origin, hop, source); links are (citing, cited, source, ...)."""
     hop_of = first_hops(members)
+    # Hop 0 is expanded from the seeds and any record named as the seed of what a crawl added; in a
+    # collection without seeds (a search or an import) `refresh` expands every hop-0 record.
     seeds = {row["pmid"] for row in members if row["role"] == "seed"}
+    if seeds:
+        seeds |= {row["seed_pmid"] for row in members
+                  if row["role"] in ROLE_DIRECTION and row["seed_pmid"] is not None}
+    else:
+        seeds = {pmid for pmid, hop in hop_of.items() if hop == 0}
     last = max(hop_of.values(), default=0)
     followed = {ROLE_DIRECTION[row["role"]] for row in members if row["role"] in ROLE_DIRECTION}
     # The crawl expands its seeds and each hop's new records, up to the hop before the last.
