@@ -222,7 +222,7 @@ def test_a_search_collection_counts_as_database_search(tmp_path):
                                 "By hop: hop 0 (n = 3)"]
     assert methods_paragraph(report) == (
         "Citation searching started from the PubMed search 'peer support[tiab]' (3 records found when run)"
-        " and was run with litbase 0.1.0. It identified 3 records (database search (PubMed): 3), counting a"
+        " (the commands run are not recorded; reported by litbase 0.1.0). It identified 3 records (database search (PubMed): 3), counting a"
         " record once for each direction, hop and source that found it; after 0 duplicates were removed,"
         " 3 records remained. 3 records had no PubMed record and could not be screened."
         " Screening has not started.")

@@ -70,16 +70,17 @@ def methods_paragraph(report: dict) -> str:
     directions = [DIRECTION_PHRASES[d] for d in ("backward", "forward", "similar", "co-cited", "co-citing")
                   if identified["by_direction"][d]]
     sources = [s for s in identified["by_source"] if s not in ("seed", "pubmed_search", "import")]
-    versions = sorted({run["litbase_version"] for run in log["runs"] if run["litbase_version"]}
-                      or {report["litbase_version"]})
+    versions = sorted({run["litbase_version"] for run in log["runs"] if run["litbase_version"]})
+    # A database older than the runs table does not say which litbase ran; the report says which reports.
+    run_with = (f" and was run with litbase {_list(versions)}" if versions
+                else f" (the commands run are not recorded; reported by litbase {report['litbase_version']})")
     fetched = [r for r in log["records"] if r["source"] == "efetch" and r["first"]]
     how = f" ({_list(directions)}, {hops} hop{'s' if hops != 1 else ''} from the seeds)" if directions else ""
     using = f", using {_list([SOURCE_LABELS.get(s, s) for s in sources])}" if sources else ""
     when = (f"; records were retrieved from PubMed (E-utilities) {_between(fetched[0]['first'], fetched[0]['last'])}"
             if fetched else "")
     origin = _list(start) or f"the records of collection {report['collection']}"
-    sentences.append(f"Citation searching started from {origin} and was run with litbase {_list(versions)}"
-                     f"{how}{using}{when}.")
+    sentences.append(f"Citation searching started from {origin}{run_with}{how}{using}{when}.")
     per_direction = [f"{DIRECTION_PHRASES[d]}: {k}" for d, k in identified["by_direction"].items() if k]
     sentences.append(
         f"It identified {_records(identified['total'])} ({'; '.join(per_direction) or 'none'}), counting a record"
