@@ -18,7 +18,7 @@ VOLATILE_COLUMNS = frozenset({
 # Logs of the run itself (one row per request, one per graph computation), and
 # SQLite's own bookkeeping; FTS5's shadow tables hold index segments whose
 # layout depends on insert order, so articles_fts is compared by its content.
-EXCLUDED_TABLES = frozenset({"fetches", "graph_runs", "sqlite_sequence", "sqlite_stat1"})
+EXCLUDED_TABLES = frozenset({"fetches", "graph_runs", "runs", "sqlite_sequence", "sqlite_stat1"})
 FTS_SHADOW_SUFFIXES = ("_fts_data", "_fts_idx", "_fts_docsize", "_fts_config", "_fts_content")
 
 

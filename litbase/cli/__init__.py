@@ -15,6 +15,7 @@ from litbase.cli.fetch import fetch_command
 from litbase.cli.find import find_command
 from litbase.cli.graph import graph_command, graph_export, related_command
 from litbase.cli.publish import build, serve, snapshot
+from litbase.cli.report import report_command
 from litbase.cli.search import collections_group, refresh_command, search_command
 
 
@@ -25,6 +26,6 @@ def cli():
 
 
 for command in (build, collections_group, coverage_command, export_command, fetch_command,
-                graph_command, graph_export, import_command, find_command, refresh_command, related_command, search_command,
-                serve, snapshot):
+                graph_command, graph_export, import_command, find_command, refresh_command, related_command,
+                report_command, search_command, serve, snapshot):
     cli.add_command(command)

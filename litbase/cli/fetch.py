@@ -6,7 +6,10 @@ import sys
 
 import click
 
+from litbase import __version__
 from litbase.grow.crawl import CrawlPlan, crawl
+from litbase.review.report import collection_yield
+from litbase.store.runs import finish_run, start_run
 from litbase.cli.progress import CrawlProgress
 from litbase.store.schema import open_db
 from litbase.model.link_sources import DEFAULT_SOURCES, UnknownSource, parse_sources
@@ -42,13 +45,15 @@ from litbase.cli.options import (
 @click.option("--collection", help="Collection to record the articles in [default: pmid-SEED]")
 @click.option("--retry-missing", is_flag=True,
               help="Ask again for PMIDs PubMed had no record for in an earlier run (seeds always are)")
+@click.option("--stop-when-yield-below", type=click.IntRange(1), metavar="K",
+              help="Stop snowballing after a hop that brings fewer than K new records (none reached earlier)")
 @click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
 @click.option("--sources", default=",".join(DEFAULT_SOURCES), show_default=True,
               help="Citation link sources to merge: pubmed, icite, europepmc (comma-separated);"
                    " records always come from PubMed [env LITBASE_ICITE_URL, LITBASE_EUROPEPMC_URL]")
 @ncbi_options
 def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_cited_by, max_articles,
-          collection, retry_missing, progress, sources, api_key, email):
+          collection, retry_missing, stop_when_yield_below, progress, sources, api_key, email):
     """Fetch articles, their references, citing and similar articles from PubMed.
 
     Breadth-first from the seeds. Only what is not stored yet is asked for, so
@@ -66,6 +71,7 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
         max_articles=max_articles,
         collection=collection,
         retry_missing=retry_missing,
+        stop_when_yield_below=stop_when_yield_below,
     )
     try:
         plan.sources = parse_sources(sources)
@@ -77,6 +83,7 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
     services = Services.from_environment(api_key, email)
     client = services.eutils(on_request=on_request)
     source_clients = services.link_sources(plan.sources, on_request=on_request)
+    run_id = start_run(db, "fetch", command_line(click.get_current_context()), plan.collection_name(), __version__)
     try:
         with reports_source_errors(check="the PMIDs", before=bar.close):
             report = crawl(db, client, plan, progress=bar, source_clients=source_clients)
@@ -89,6 +96,9 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
     from litbase.graph.tables import update_graph
 
     update_graph(db)
+    finish_run(db, run_id, {"records_stored": report.records_stored, "articles_linked": report.articles_linked,
+                            "requests": bar.requests, "new_records_per_hop": report.hop_yield},
+               "incomplete" if report.missing or report.links_unknown or report.source_failures.errors else "ok")
     kept = (f"collection {report.collection!r}" if report.collection
             else "no collection made, as PubMed knows none of the PMIDs given")
     click.echo(
@@ -96,6 +106,8 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
         f"{bar.requests} requests in {report.seconds:.1f} s; {kept}.",
         err=True,
     )
+    if report.collection:
+        click.echo(yield_summary(collection_yield(db.conn, report.collection), report.stopped_after_hop), err=True)
     if report.left_over:
         click.echo(
             f"Stopped at --max-articles {max_articles}: {report.left_over} more articles were"
@@ -120,3 +132,23 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
         raise click.ClickException(" ".join(problems) + " Everything else is stored.")
     if report.source_failures.errors:
         sys.exit(1)
+
+
+def yield_summary(figures: dict, stopped_after_hop: int | None) -> str:
+    """New records per hop and, once screening has started, how many were included: is a further hop worth it?
+
+    The figures are the collection's (``litbase report``'s yield per hop), not this run's alone.
+    """
+    parts = []
+    for hop in figures["hops"]:
+        text = f"hop {hop['hop']}: {hop['new_records']} new"
+        if figures["screening_started"]:
+            included = hop["included"]
+            text += (f" ({hop['screened']} screened, {included['title_abstract']} included at title/abstract,"
+                     f" {included['full_text']} at full text)")
+        parts.append(text)
+    line = "Records per hop (0: seeds): " + "; ".join(parts) + "."
+    if stopped_after_hop is not None:
+        line += (f" Stopped after hop {stopped_after_hop}:"
+                 " it brought fewer new records than --stop-when-yield-below.")
+    return line

@@ -66,6 +66,8 @@ class CrawlPlan:
     # PMIDs efetch returned no record for are asked again only as seeds, so a
     # finished crawl with an unknown reference stays finished; this asks again.
     retry_missing: bool = False
+    # Stop snowballing after a hop that reached fewer new records than this (None: never).
+    stop_when_yield_below: int | None = None
 
     def collection_name(self) -> str:
         if self.collection:
@@ -92,6 +94,9 @@ class CrawlReport:
     # The same, counted by "<role> at depth <n>" (a PMID once, under its first role).
     left_over_by: dict = field(default_factory=dict)
     seconds: float = 0.0
+    # Hop -> records it reached that no shallower hop had (the last pass's count, before --max-articles).
+    hop_yield: dict = field(default_factory=dict)
+    stopped_after_hop: int | None = None  # --stop-when-yield-below ended the crawl here
 
 
 def fetch_records(db, client, pmids: list[int], on_batch: Callable[[int], None] = lambda n: None):
@@ -225,6 +230,8 @@ def _crawl_pass(db, client, plan: CrawlPlan, progress, source_clients, report: C
     seed_of = {s: s for s in plan.seeds}
     frontier = list(plan.seeds)
     frontiers = [frontier]
+    last = plan.depth
+    report.hop_yield, report.stopped_after_hop = {}, None
     for level in range(plan.depth + 1):
         retry = retry_missing and (level == 0 or plan.retry_missing)
         unstored = records_needed(db, frontier, retry_missing=True)
@@ -234,7 +241,7 @@ def _crawl_pass(db, client, plan: CrawlPlan, progress, source_clients, report: C
         stored, missing = fetch_records(db, client, need, progress.advance)
         report.records_stored += stored
         report.missing.extend(missing)
-        if level == plan.depth:
+        if level == last:
             break
         if "pubmed" in plan.sources:
             # What elink did not know earlier in this run is not asked again until a rerun.
@@ -247,6 +254,11 @@ def _crawl_pass(db, client, plan: CrawlPlan, progress, source_clients, report: C
                                failures=report.source_failures)
         fresh = neighbours(db, frontier, plan, seed_of)
         new_pmids = list(dict.fromkeys(n["pmid"] for n in fresh if n["pmid"] not in members))
+        report.hop_yield[level + 1] = len(new_pmids)
+        if plan.stop_when_yield_below is not None and len(new_pmids) < plan.stop_when_yield_below \
+                and level + 1 < plan.depth:
+            # This hop's records are still fetched (the next iteration), its links are not followed.
+            last = report.stopped_after_hop = level + 1
         if plan.max_articles is not None:
             room = max(plan.max_articles - len(members), 0)
             report.left_over += max(len(new_pmids) - room, 0)

@@ -13,7 +13,7 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
-from litbase.publish import coverage_page, feed, renderers, search_page, views
+from litbase.publish import coverage_page, feed, renderers, report_page, search_page, views
 from litbase.publish import pages as helpers
 from litbase.publish.views import article_url, read
 from litbase.store import search, site
@@ -99,7 +99,7 @@ def extra_template_vars(view_name, table, database, request, datasette):
 
 @hookimpl
 def register_routes():
-    return views.ROUTES + feed.ROUTES + coverage_page.ROUTES
+    return views.ROUTES + feed.ROUTES + coverage_page.ROUTES + report_page.ROUTES
 
 
 @hookimpl

@@ -360,6 +360,22 @@ TABLES = {
         pk="id",
         foreign_keys=[("collection", "collections", "name"), ("pmid", "articles", "pmid")],
     ),
+    # Each run of a command that changes a collection (litbase.store.runs), for the methods log of
+    # `litbase report`: the command line without secrets (never the API key or the e-mail).
+    "runs": dict(
+        columns={
+            "id": int,
+            "command": str,  # fetch | search | import | ...
+            "command_line": str,
+            "collection": str,
+            "litbase_version": str,
+            "started_at": str,
+            "finished_at": str,  # empty: interrupted or failed
+            "outcome": str,  # ok | failed (exit status not 0)
+            "counts": str,  # JSON: what the run stored, e.g. records per hop
+        },
+        pk="id",
+    ),
     "screening_reasons": dict(
         columns={"collection": str, "reason": str, "position": int},
         pk=("collection", "reason"),
@@ -414,6 +430,7 @@ INDEXES = {
     "unmatched_records": [["doi"]],
     "collections_records": [["record_id"]],
     "screening": [["collection", "pmid", "reviewer", "stage"]],
+    "runs": [["collection"]],
 }
 
 # One view joins every collection's members to their articles, so each
