@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from litbase.store.fts import ensure_fts_triggers
+from litbase.store.retractions import ensure_retraction_indexes
 
 # Column name -> type. ``articles`` is the one wide table every view reads.
 ARTICLE_COLUMNS = {
@@ -48,6 +49,7 @@ ARTICLE_COLUMNS = {
     "is_retracted": int,
     "is_retraction_notice": int,
     "related_notices": str,  # JSON array
+    "cites_retracted": int,  # retracted articles stored here that it cites; NULL: none (store.retractions)
     "references_status": str,  # see REFERENCES_STATUS
     "references_sources": str,  # which sources gave the list, "; "-separated
     "references_count": int,
@@ -252,7 +254,7 @@ TABLES = {
         columns={
             "id": int,
             "pmid": int,  # the article that changed (or gained a citing/similar article)
-            "what": str,  # new_citing | new_similar | record_corrected | retracted
+            "what": str,  # new_citing | new_similar | record_corrected | retracted | erratum | expression_of_concern
             "related_pmid": int,  # the new citing or similar article, the retraction notice
             "detail": str,
             "collection": str,  # the collection being refreshed, if one was named
@@ -434,6 +436,7 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
             for column, column_type in missing.items():
                 table.add_column(column, column_type)
     ensure_indexes(db)
+    ensure_retraction_indexes(db)
     for name, columns in FTS_CONFIG.items():
         if not db[f"{name}_fts"].exists():
             db[name].enable_fts(columns, fts_version="FTS5")
