@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import json
+
 import sqlite_utils
 
 from litbase.grow.crawl import EFETCH_BATCH, ELINK_BATCH, SilentProgress, fetch_records
@@ -26,11 +28,17 @@ from litbase.store.changes import record_changes
 from litbase.store.collections import add_to_collection, core_members, member_pmids
 from litbase.store.frontier import citing_pmids, links_seen, pubmed_records, records_needed, similar_pmids
 from litbase.store.load import all_pmids, stored_rows
+from litbase.store.retractions import update_cites_retracted
 
 # Fields whose change makes a record "corrected"; retraction fields are reported on their own.
 COMPARED = ("title", "abstract", "authors", "journal", "journal_iso", "year", "month", "day",
             "volume", "issue", "pages", "article_number", "doi", "pmcid", "mesh_terms",
             "keywords", "date_revised")
+# Notices that change how an article may be cited, besides a retraction: changes.what and words.
+NOTICE_CHANGES = {"ErratumIn": "erratum", "CorrectedandRepublishedIn": "erratum",
+                  "ExpressionOfConcernIn": "expression_of_concern"}
+NOTICE_WORDS = {"ErratumIn": "an erratum", "CorrectedandRepublishedIn": "a corrected and republished version",
+                "ExpressionOfConcernIn": "an expression of concern"}
 # A similar-articles list runs to hundreds and reshuffles; only newcomers near the top are news.
 SIMILAR_TOP = 20
 
@@ -44,10 +52,31 @@ class RefreshReport:
     missing: list[int] = field(default_factory=list)
 
 
+def json_list(text) -> list:
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
 def targets(db: sqlite_utils.Database, collection: str | None) -> list[int]:
     if collection is None:
         return all_pmids(db)
     return member_pmids(db, collection)
+
+
+def new_notices(stored: dict, article: dict) -> list[dict]:
+    """Errata and expressions of concern the fresh record links to and the stored one did not."""
+    known = {(n.get("ref_type"), n.get("pmid"), n.get("citation"))
+             for n in json_list(stored.get("related_notices"))}
+    return [{"pmid": article["pmid"], "what": NOTICE_CHANGES[n["ref_type"]],
+             "related_pmid": n.get("pmid"),
+             "detail": f"PubMed now links {NOTICE_WORDS[n['ref_type']]}"
+                       + (f": {n['citation']}" if n.get("citation") else "")}
+            for n in article.get("related_notices") or []
+            if n.get("ref_type") in NOTICE_CHANGES
+            and (n.get("ref_type"), n.get("pmid"), n.get("citation")) not in known]
 
 
 def record_differences(stored: dict, article: dict, now: str) -> list[dict]:
@@ -55,11 +84,12 @@ def record_differences(stored: dict, article: dict, now: str) -> list[dict]:
     fresh = article_row(article, "efetch", now)
     found = []
     if fresh["is_retracted"] and not stored["is_retracted"]:
-        notices = [n.get("pmid") for n in article.get("related_notices") or []
+        notices = [n for n in article.get("related_notices") or []
                    if n.get("ref_type") == "RetractionIn"]
         found.append({"pmid": article["pmid"], "what": "retracted",
-                      "related_pmid": notices[0] if notices else None,
+                      "related_pmid": notices[0].get("pmid") if notices else None,
                       "detail": "PubMed now marks this article as retracted"})
+    found += new_notices(stored, article)
     changed = [f for f in COMPARED if (stored.get(f) or None) != (fresh.get(f) or None)]
     if changed:
         # NLM bumps DateRevised for edits litbase does not show (MeSH qualifiers, say);
@@ -154,6 +184,8 @@ def refresh(db: sqlite_utils.Database, client, collection: str | None = None,
     report.missing = sorted(set(report.missing) | set(missing))
     if collection:
         _grow_collection(db, collection, new_citing)
+    # A new retraction marks the articles citing it; a new citing article may cite retracted work.
+    update_cites_retracted(db)
     return report
 
 
