@@ -44,7 +44,7 @@ left join articles a on a.pmid = c.cited
 {missing_join} m on m.pmid = c.cited
 where c.citing = :pmid
 group by c.cited
-order by a.year, c.cited
+order by a.year is null, a.year, c.cited
 """
 CITED_BY_SQL = """
 select c.citing as pmid, group_concat(c.source, ';') as sources,
