@@ -32,7 +32,8 @@ def file_state(path) -> tuple | None:
         except OSError:
             state.append(None)
             continue
-        state.append((stat.st_mtime_ns, stat.st_size))
+        # Opening a WAL database creates an empty log: no write, no change.
+        state.append((stat.st_mtime_ns, stat.st_size) if stat.st_size else None)
     return tuple(state)
 
 

@@ -49,7 +49,6 @@ ARTICLE_COLUMNS = {
     "is_retracted": int,
     "is_retraction_notice": int,
     "related_notices": str,  # JSON array
-    "cites_retracted": int,  # retracted articles stored here that it cites; NULL: none (store.retractions)
     "references_status": str,  # see REFERENCES_STATUS
     "references_sources": str,  # which sources gave the list, "; "-separated
     "references_count": int,
@@ -70,6 +69,7 @@ ARTICLE_COLUMNS = {
     "is_research_article": int,
     "is_clinical": int,
     "icite_provisional": int,  # 1: the RCR of a recent article, still moving
+    "cites_retracted": int,  # retracted articles stored here that it cites; NULL: none (store.retractions)
 }
 
 REFERENCES_STATUS = {
