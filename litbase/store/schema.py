@@ -418,6 +418,7 @@ def ensure_indexes(db: sqlite_utils.Database) -> None:
     for name, indexes in INDEXES.items():
         for columns in indexes:
             db[name].create_index(columns, index_name=index_name(name, columns), if_not_exists=True)
+    ensure_retraction_indexes(db)
 
 
 def ensure_db_shape(db: sqlite_utils.Database) -> None:
@@ -436,7 +437,6 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
             for column, column_type in missing.items():
                 table.add_column(column, column_type)
     ensure_indexes(db)
-    ensure_retraction_indexes(db)
     for name, columns in FTS_CONFIG.items():
         if not db[f"{name}_fts"].exists():
             db[name].enable_fts(columns, fts_version="FTS5")
