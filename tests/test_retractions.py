@@ -227,4 +227,9 @@ def test_notice_changes_are_not_logged_twice(db_path):
     fresh = dict(stored[CONCERN], related_notices="[]")
     assert [(c["what"], c["related_pmid"]) for c in record_differences(fresh, records[CONCERN], "x")
             if c["what"] != "record_corrected"] == [("expression_of_concern", 34096680)]
+    # NLM rewrites the notice's source line once its issue is out: the same notice (same PMID).
+    rewritten = dict(stored[CONCERN], related_notices=json.dumps([
+        {"ref_type": "ExpressionOfConcernIn", "pmid": 34096680, "citation": "Int Wound J. 2021 Aug;18(4):1"}]))
+    assert [c for c in record_differences(rewritten, records[CONCERN], "x")
+            if c["what"] != "record_corrected"] == []
     assert RETRACTION_NOTICE in {n["pmid"] for n in records[RETRACTED]["related_notices"]}

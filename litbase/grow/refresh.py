@@ -11,10 +11,9 @@ a PubMed record (an imported list, a page's references) get one first.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
-
-import json
 
 import sqlite_utils
 
@@ -66,17 +65,21 @@ def targets(db: sqlite_utils.Database, collection: str | None) -> list[int]:
     return member_pmids(db, collection)
 
 
+def notice_key(notice: dict) -> tuple:
+    # NLM rewrites a notice's source line once the issue is out ("2021 Jun 7;:" becomes
+    # "2021 Aug;18(4):567"); its PMID stays, so the PMID names it when there is one.
+    return (notice.get("ref_type"), notice.get("pmid") or notice.get("citation"))
+
+
 def new_notices(stored: dict, article: dict) -> list[dict]:
     """Errata and expressions of concern the fresh record links to and the stored one did not."""
-    known = {(n.get("ref_type"), n.get("pmid"), n.get("citation"))
-             for n in json_list(stored.get("related_notices"))}
+    known = {notice_key(n) for n in json_list(stored.get("related_notices")) if isinstance(n, dict)}
     return [{"pmid": article["pmid"], "what": NOTICE_CHANGES[n["ref_type"]],
              "related_pmid": n.get("pmid"),
              "detail": f"PubMed now links {NOTICE_WORDS[n['ref_type']]}"
                        + (f": {n['citation']}" if n.get("citation") else "")}
             for n in article.get("related_notices") or []
-            if n.get("ref_type") in NOTICE_CHANGES
-            and (n.get("ref_type"), n.get("pmid"), n.get("citation")) not in known]
+            if n.get("ref_type") in NOTICE_CHANGES and notice_key(n) not in known]
 
 
 def record_differences(stored: dict, article: dict, now: str) -> list[dict]:
@@ -84,10 +87,10 @@ def record_differences(stored: dict, article: dict, now: str) -> list[dict]:
     fresh = article_row(article, "efetch", now)
     found = []
     if fresh["is_retracted"] and not stored["is_retracted"]:
-        notices = [n for n in article.get("related_notices") or []
+        notices = [n.get("pmid") for n in article.get("related_notices") or []
                    if n.get("ref_type") == "RetractionIn"]
         found.append({"pmid": article["pmid"], "what": "retracted",
-                      "related_pmid": notices[0].get("pmid") if notices else None,
+                      "related_pmid": notices[0] if notices else None,
                       "detail": "PubMed now marks this article as retracted"})
     found += new_notices(stored, article)
     changed = [f for f in COMPARED if (stored.get(f) or None) != (fresh.get(f) or None)]
