@@ -1,4 +1,4 @@
-"""What litbase's Datasette pages read: the overview, the network, the feed (the article page: ``article_page``).
+"""What litbase's Datasette pages read: the overview, the network (the article page: ``article_page``; the feed: ``changes``).
 
 Every function takes a DB-API connection first and returns dicts (pairs for
 links), whatever the connection's row factory. The pages run them in
@@ -13,7 +13,7 @@ the same function on a plain ``sqlite3`` connection.
 from __future__ import annotations
 
 from litbase.model.ids import chunks
-from litbase.store.rows import dict_rows, first_row, table_exists
+from litbase.store.rows import dict_rows, table_exists
 from litbase.store.sql import CHUNK, placeholders
 
 # The overview page.
@@ -26,20 +26,6 @@ from articles a
 EDGES_SQL = """
 select distinct c.citing, c.cited from citations c
 where c.citing in (select pmid from articles) and c.cited in (select pmid from articles)
-"""
-
-# The Atom feed: what `litbase refresh` found, newest first.
-NEW_CITING_SQL = """
-select ch.id, ch.pmid as cited, ch.related_pmid as citing, ch.detected_at, ch.collection,
-  citing.title as citing_title, citing.authors as citing_authors,
-  coalesce(citing.journal_iso, citing.journal) as citing_journal, citing.year as citing_year,
-  cited.title as cited_title
-from changes ch
-left join articles citing on citing.pmid = ch.related_pmid
-left join articles cited on cited.pmid = ch.pmid
-where ch.what = 'new_citing' and (:collection = '' or ch.collection = :collection)
-order by ch.detected_at desc, ch.id desc
-limit :limit
 """
 
 
@@ -65,11 +51,6 @@ def overview_counts(conn) -> dict:
         "citations_count": conn.execute(
             "select count(*) from (select distinct citing, cited from citations)").fetchone()[0],
     }
-
-
-def new_citing(conn, collection: str, limit: int) -> list[dict]:
-    """The newest ``limit`` new-citing changes (of one collection, or all for ''), with both titles."""
-    return dict_rows(conn.execute(NEW_CITING_SQL, {"collection": collection, "limit": limit}))
 
 
 def network_members(conn, pmid: int | None, collection: str | None) -> list[int]:
