@@ -143,7 +143,22 @@ def test_every_export_format_carries_the_retraction(db_path):
         assert export("text", "--style", style).rstrip("\n").endswith(" " + NOTE), style
     # An article that is not retracted carries no note.
     other = CliRunner().invoke(cli, ["export", str(db_path), str(ERRATUM_OF), "--format", "ris"]).stdout
-    assert "Retract" not in other
+    assert "Retract" not in other and "concern" not in other
+
+
+def test_an_expression_of_concern_travels_too(db_path):
+    concern = "Expression of concern in: Int Wound J. 2021 Jun 7;:. PMID: 34096680."
+
+    def export(fmt):
+        result = CliRunner().invoke(cli, ["export", str(db_path), str(CONCERN), "--format", fmt])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    assert f"N1  - {concern}" in export("ris").splitlines()
+    assert json.loads(export("csljson"))[0]["note"] == concern
+    assert f"  note = {{{concern}}}," in export("bibtex").splitlines()
+    assert "ECI - Int Wound J. 2021 Jun 7;:. PMID: 34096680" in export("medline").splitlines()
+    assert export("text").rstrip("\n").endswith(" " + concern)
 
 
 # -- refresh: new retractions, errata and expressions of concern, in changes and the feed --
