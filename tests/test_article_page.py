@@ -120,6 +120,7 @@ def test_citing_similar_co_cited_and_coupled_lists(db_path):
         (1, SEED, ["seed page", "iCite"], False),
         (2, RETRACTED, ["pubmed_refs"], True),
         (3, ERRATUM_OF, ["iCite"], False)]
+    assert first["cited_by_count"] == 3
     seed = page_of(db_path, SEED)
     assert [(s["number"], s["pmid"], s["score"], s["rank"], s["retracted"], s["missing"])
             for s in seed["similar"]] == [
@@ -167,6 +168,16 @@ def test_expression_of_concern_and_erratum_banners(db_path):
             f'</strong> Expression of concern in: <a href="/litbase/articles/{CONCERN_NOTICE}">'
             f"Int Wound J. 2021 Jun 7;:</a> (PMID {CONCERN_NOTICE}).</div>") in concern.text
     assert '<div class="litbase-banner litbase-banner-corrected"><strong>Corrected.</strong> Erratum in:' in corrected.text
+
+
+def test_a_long_citing_list_shows_its_first_rows_and_says_how_many(db_path, tmp_path, monkeypatch):
+    from litbase.store import article_page as store_page
+
+    monkeypatch.setattr(store_page, "CITED_BY_SHOWN", 2)
+    page = page_of(db_path, FIRST)
+    assert [c["pmid"] for c in page["cited_by"]] == [SEED, RETRACTED] and page["cited_by_count"] == 3
+    assert '<h2 id="cited-by">Cited by (first 2 of 3 with a PMID)</h2>' in fetch(
+        db_path, f"/litbase/articles/{FIRST}").text
 
 
 def test_exports_of_the_page_lists(db_path):

@@ -195,6 +195,7 @@ def article_page(rows: dict) -> dict:
         "references": references,
         "reference_flags": flag_counts(references),
         "cited_by": cited_by,
+        "cited_by_count": rows["cited_by_count"],
         "citing_works": rows["citing_works"],
         "similar": listed(rows["similar"], score="score", rank="rank"),
         "similar_count": rows["similar_count"],

@@ -18,6 +18,7 @@ from litbase.store.rows import dict_rows, first_row, table_exists
 # How many rows of the longer lists the page shows; each list links to its whole table.
 SIMILAR_SHOWN = 20
 PAIRS_SHOWN = 20
+CITED_BY_SHOWN = 200  # a landmark paper has thousands; the cited_by query lists them all
 
 ARTICLE_SQL = "select * from articles where pmid = :pmid"
 PROVENANCE_SQL = "select * from article_provenance where pmid = :pmid"
@@ -55,7 +56,9 @@ left join articles a on a.pmid = c.citing
 where c.cited = :pmid
 group by c.citing
 order by a.year desc, c.citing
+limit :shown
 """
+CITED_BY_COUNT_SQL = "select count(distinct citing) from citations where cited = :pmid"
 CITING_WORKS_SQL = """
 select title, authors, coalesce(journal_iso, journal) as journal, year, doi, source_url, evidence
 from citing_works where cited_pmid = :pmid order by year desc, id
@@ -124,7 +127,8 @@ def article_page_rows(conn, pmid: int) -> dict | None:
         "provenance": first_row(conn.execute(PROVENANCE_SQL, params)) if has_provenance else None,
         "reference_lines": rows(REFERENCE_LINES_SQL),
         "reference_links": rows(REFERENCE_LINKS_SQL),
-        "cited_by": rows(CITED_BY_SQL),
+        "cited_by": rows(CITED_BY_SQL, CITED_BY_SHOWN),
+        "cited_by_count": conn.execute(CITED_BY_COUNT_SQL, params).fetchone()[0],
         "citing_works": dict_rows(conn.execute(CITING_WORKS_SQL, params)),
         "similar": rows(SIMILAR_SQL),
         "similar_count": conn.execute(SIMILAR_COUNT_SQL, params).fetchone()[0],
