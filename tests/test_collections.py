@@ -110,7 +110,7 @@ def test_atom_feed_of_new_citing_articles(monkeypatch, tmp_path):
     assert feed.status_code == 200
     assert feed.headers["content-type"] == "application/atom+xml; charset=utf-8"
     root = etree.fromstring(feed.content)
-    assert root.findtext(f"{ATOM}title") == "New citing articles in litbase"
+    assert root.findtext(f"{ATOM}title") == "New citing articles and retractions in litbase"
     assert root.findtext(f"{ATOM}updated") == detected
     entries = root.findall(f"{ATOM}entry")
     assert [(e.findtext(f"{ATOM}title"), e.findtext(f"{ATOM}id"), e.find(f"{ATOM}link").get("href"))

@@ -90,7 +90,7 @@ def test_articles_facets_and_no_suggestions(db_path):
     facets = data["facet_results"]
     assert set(facets) == {"year", "journal_iso", "publication_types", "mesh_terms",
                            "references_status", "record_source", "is_research_article",
-                           "is_clinical"}
+                           "is_clinical", "cites_retracted"}
     status = {f["value"]: f["count"] for f in facets["references_status"]["results"]}
     assert status == {"unknown": 50, "known": 1}
     years = {f["value"]: f["count"] for f in facets["year"]["results"]}

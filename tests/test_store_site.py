@@ -10,17 +10,19 @@ from test_datasette import SEED, db_path  # noqa: F401  (db_path is a fixture)
 
 from litbase.publish.views import read
 from litbase.store import site
+from litbase.store.article_page import article_page_rows
 
 
 def test_reads_give_dicts_whatever_the_row_factory(db_path):  # noqa: F811
     plain = sqlite3.connect(db_path)
     rowed = sqlite3.connect(db_path)
     rowed.row_factory = sqlite3.Row  # as Datasette's connections have it
-    page = site.article_page_rows(plain, SEED)
-    assert page == site.article_page_rows(rowed, SEED)
+    page = article_page_rows(plain, SEED)
+    assert page == article_page_rows(rowed, SEED)
     assert page["article"]["pmid"] == SEED and page["provenance"]["pmid"] == SEED
-    assert len(page["references"]) == 51 and isinstance(page["references"][0], dict)
-    assert site.article_page_rows(plain, 1) is None
+    assert len(page["reference_lines"]) == 51 and isinstance(page["reference_lines"][0], dict)
+    assert len(page["reference_links"]) == 50
+    assert article_page_rows(plain, 1) is None
     assert site.overview_counts(rowed) == {"articles_count": 51, "collections": ["peer-support"],
                                            "citations_count": 50}
     nodes, edges = site.citation_network(rowed)
@@ -31,7 +33,7 @@ def test_article_page_without_provenance_table(db_path, tmp_path):  # noqa: F811
     old = tmp_path / "old.db"
     sqlite3.connect(db_path).backup(target := sqlite3.connect(old))
     target.execute("DROP TABLE article_provenance")
-    assert site.article_page_rows(target, SEED)["provenance"] is None
+    assert article_page_rows(target, SEED)["provenance"] is None
 
 
 def test_read_keeps_datasettes_time_limit(db_path):  # noqa: F811

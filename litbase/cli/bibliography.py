@@ -24,6 +24,7 @@ from litbase.formats.writers.text import STYLES
 from litbase.imports.files import import_file
 from litbase.imports.pubmed import bulk_import, import_order
 from litbase.model.errors import BibliographyError
+from litbase.store.retractions import update_cites_retracted
 from litbase.store.schema import open_db
 
 
@@ -170,6 +171,8 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
     with bulk_import(db, paths) as parse_ahead:
         for path in paths:
             incomplete |= _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead)
+    # An update file may retract an article (or bring one citing retracted work).
+    update_cites_retracted(db)
     sys.stdout.flush()
     if incomplete:
         sys.exit(1)

@@ -25,6 +25,7 @@ from litbase.graph.metrics import (
 )
 from litbase.store import graph_tables
 from litbase.store.articles import utc_now
+from litbase.store.retractions import update_cites_retracted
 from litbase.store.schema import PAIR_ROWS_BUDGET, ensure_db_shape
 
 
@@ -58,6 +59,8 @@ def update_graph(db: sqlite_utils.Database, force: bool = False) -> dict:
     rerun of `litbase fetch` or `litbase build` that stored nothing new).
     """
     ensure_db_shape(db)
+    # Derived like the graph tables, but it depends on retraction flags too, so it runs every time.
+    update_cites_retracted(db)
     inputs = graph_inputs(db)
     if not force and graph_tables.last_run_inputs(db) == inputs:
         return {"skipped": True}

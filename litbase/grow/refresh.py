@@ -11,6 +11,7 @@ a PubMed record (an imported list, a page's references) get one first.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -26,11 +27,17 @@ from litbase.store.changes import record_changes
 from litbase.store.collections import add_to_collection, core_members, member_pmids
 from litbase.store.frontier import citing_pmids, links_seen, pubmed_records, records_needed, similar_pmids
 from litbase.store.load import all_pmids, stored_rows
+from litbase.store.retractions import update_cites_retracted
 
 # Fields whose change makes a record "corrected"; retraction fields are reported on their own.
 COMPARED = ("title", "abstract", "authors", "journal", "journal_iso", "year", "month", "day",
             "volume", "issue", "pages", "article_number", "doi", "pmcid", "mesh_terms",
             "keywords", "date_revised")
+# Notices that change how an article may be cited, besides a retraction: changes.what and words.
+NOTICE_CHANGES = {"ErratumIn": "erratum", "CorrectedandRepublishedIn": "erratum",
+                  "ExpressionOfConcernIn": "expression_of_concern"}
+NOTICE_WORDS = {"ErratumIn": "an erratum", "CorrectedandRepublishedIn": "a corrected and republished version",
+                "ExpressionOfConcernIn": "an expression of concern"}
 # A similar-articles list runs to hundreds and reshuffles; only newcomers near the top are news.
 SIMILAR_TOP = 20
 
@@ -44,10 +51,35 @@ class RefreshReport:
     missing: list[int] = field(default_factory=list)
 
 
+def json_list(text) -> list:
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
 def targets(db: sqlite_utils.Database, collection: str | None) -> list[int]:
     if collection is None:
         return all_pmids(db)
     return member_pmids(db, collection)
+
+
+def notice_key(notice: dict) -> tuple:
+    # NLM rewrites a notice's source line once the issue is out ("2021 Jun 7;:" becomes
+    # "2021 Aug;18(4):567"); its PMID stays, so the PMID names it when there is one.
+    return (notice.get("ref_type"), notice.get("pmid") or notice.get("citation"))
+
+
+def new_notices(stored: dict, article: dict) -> list[dict]:
+    """Errata and expressions of concern the fresh record links to and the stored one did not."""
+    known = {notice_key(n) for n in json_list(stored.get("related_notices")) if isinstance(n, dict)}
+    return [{"pmid": article["pmid"], "what": NOTICE_CHANGES[n["ref_type"]],
+             "related_pmid": n.get("pmid"),
+             "detail": f"PubMed now links {NOTICE_WORDS[n['ref_type']]}"
+                       + (f": {n['citation']}" if n.get("citation") else "")}
+            for n in article.get("related_notices") or []
+            if n.get("ref_type") in NOTICE_CHANGES and notice_key(n) not in known]
 
 
 def record_differences(stored: dict, article: dict, now: str) -> list[dict]:
@@ -60,6 +92,7 @@ def record_differences(stored: dict, article: dict, now: str) -> list[dict]:
         found.append({"pmid": article["pmid"], "what": "retracted",
                       "related_pmid": notices[0] if notices else None,
                       "detail": "PubMed now marks this article as retracted"})
+    found += new_notices(stored, article)
     changed = [f for f in COMPARED if (stored.get(f) or None) != (fresh.get(f) or None)]
     if changed:
         # NLM bumps DateRevised for edits litbase does not show (MeSH qualifiers, say);
@@ -154,6 +187,8 @@ def refresh(db: sqlite_utils.Database, client, collection: str | None = None,
     report.missing = sorted(set(report.missing) | set(missing))
     if collection:
         _grow_collection(db, collection, new_citing)
+    # A new retraction marks the articles citing it; a new citing article may cite retracted work.
+    update_cites_retracted(db)
     return report
 
 

@@ -21,7 +21,7 @@ from markupsafe import Markup
 TEMPLATE_DATABASE = "litbase"
 
 # Columns whose integer values are PMIDs, in tables and in canned queries.
-PMID_COLUMNS = {"pmid", "citing", "cited", "cited_pmid", "similar_pmid", "seed_pmid", "seed"}
+PMID_COLUMNS = {"pmid", "citing", "cited", "cited_pmid", "similar_pmid", "seed_pmid", "seed", "retracted_pmid"}
 
 UNKNOWN_TITLE = "Title not known"
 UNKNOWN_TITLE_HINT = "not in the gathered facts; a networked litbase fetch would add it"
@@ -83,25 +83,49 @@ def pmid_html(pmid: int, article_url: str) -> Markup:
     ).format(article_url, pmid, pubmed_url(pmid), pmid)
 
 
-def render_cell_html(column: str, value, article_url) -> Markup | None:
+RETRACTED_CHIP = Markup(
+    '&nbsp;<span class="litbase-flag litbase-flag-retracted"'
+    ' title="PubMed marks this article as retracted">Retracted</span>')
+
+
+def unknown_pmid_html(pmid) -> Markup:
+    """A PMID PubMed has no record of: said in words, linked to nothing."""
+    return Markup('<span class="litbase-no-record">{} <em>(PubMed has no record of this PMID)</em></span>'
+                  ).format(pmid)
+
+
+def render_cell_html(column: str, value, article_url, marks: dict | None = None) -> Markup | None:
     """Display HTML for one cell, or None to leave it to Datasette.
 
-    ``article_url(pmid)`` gives the URL of an article's row page.
+    ``article_url(pmid)`` gives the URL of an article's row page; ``marks``
+    ({"retracted": set, "missing": set} of PMIDs, litbase.publish.marks) adds a
+    "Retracted" chip to a retracted article's PMID and says so of a PMID
+    PubMed does not know.
     """
+    marks = marks or {}
     if isinstance(value, dict) and column in PMID_COLUMNS and value.get("label") is None:
         # A foreign key to an article with no title: say so instead of "None".
         pmid = value.get("value")
         if pmid is None:
             return None
+        if pmid in marks.get("missing", ()):
+            return unknown_pmid_html(pmid)
         return Markup('<a href="{}">{}</a>&nbsp;<em>{}</em>').format(
             article_url(pmid), unknown_title_html(), pmid
-        )
+        ) + (RETRACTED_CHIP if pmid in marks.get("retracted", ()) else "")
+    if column in PMID_COLUMNS and isinstance(value, dict) and value.get("value") in marks.get("retracted", ()):
+        pmid = value["value"]
+        return Markup('<a href="{}">{}</a>&nbsp;<em>{}</em>').format(
+            article_url(pmid), value["label"], pmid) + RETRACTED_CHIP
     if column == "title" and value is None:
         return unknown_title_html()
     if value in (None, ""):
         return None
     if column in PMID_COLUMNS and isinstance(value, int):
-        return pmid_html(value, article_url(value))
+        if value in marks.get("missing", ()) and value not in marks.get("retracted", ()):
+            return unknown_pmid_html(value)
+        html = pmid_html(value, article_url(value))
+        return html + RETRACTED_CHIP if value in marks.get("retracted", ()) else html
     if column == "doi" and isinstance(value, str):
         return Markup('<a class="litbase-ext" href="{}">{}</a>').format(doi_url(value), value)
     if column == "pmcid" and isinstance(value, str):
@@ -139,40 +163,3 @@ def citation_line(article: dict) -> str:
     where = f"{volume}{issue}" + (f":{pages}" if pages else "")
     text = ". ".join(p for p in (journal, date) if p)
     return f"{text};{where}" if where else text
-
-
-def article_page(article: dict, references: list[dict], cited_by: list[dict],
-                 citing_works: list[dict], provenance: dict | None) -> dict:
-    """What the article page shows, from the rows the plugin fetched."""
-    provenance = provenance or {}
-    return {
-        "pmid": article["pmid"],
-        "title": article.get("title"),
-        "authors": article.get("authors"),
-        "citation": citation_line(article),
-        "abstract": article.get("abstract"),
-        "doi": article.get("doi"),
-        "pmcid": article.get("pmcid"),
-        "pubmed_url": pubmed_url(article["pmid"]),
-        "doi_url": doi_url(article["doi"]) if article.get("doi") else None,
-        "pmc_url": pmc_url(article["pmcid"]) if article.get("pmcid") else None,
-        "publication_types": json_list(article.get("publication_types")),
-        "mesh_terms": json_list(article.get("mesh_terms")),
-        "keywords": json_list(article.get("keywords")),
-        "references_status": article.get("references_status"),
-        "references_sources": article.get("references_sources"),
-        "completeness": article.get("completeness"),
-        "record_source": article.get("record_source"),
-        "source_url": article.get("source_url"),
-        "field_sources": json_object(article.get("field_sources")),
-        "match_confidence": provenance.get("match_confidence"),
-        # The facts may belong to another article: the page says so above them.
-        "probable_match": provenance.get("match_confidence") == "probable",
-        "article_type_label": provenance.get("article_type_label"),
-        "notes": json_list(provenance.get("notes")),
-        "other_sources": json_list(provenance.get("other_sources")),
-        "references": references,
-        "cited_by": cited_by,
-        "citing_works": citing_works,
-    }
-

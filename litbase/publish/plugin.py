@@ -15,8 +15,11 @@ from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
 from litbase.publish import coverage_page, feed, renderers, report_page, search_page, views
 from litbase.publish import pages as helpers
+from litbase.publish.article_page import article_page
+from litbase.publish.marks import marks_for
 from litbase.publish.views import article_url, read
-from litbase.store import search, site
+from litbase.store import search
+from litbase.store.article_page import article_page_rows
 
 # Datasette looks for row-<database>-<table>.html before row.html; every
 # database's articles table gets the article page, whatever the file is called.
@@ -69,7 +72,15 @@ def asgi_wrapper(datasette):
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    return helpers.render_cell_html(column, value, article_url(datasette, database))
+    url = article_url(datasette, database)
+    if column not in helpers.PMID_COLUMNS or not isinstance(value, (int, dict)):
+        return helpers.render_cell_html(column, value, url)
+
+    async def marked():
+        # The database's retracted and unknown PMIDs, read once per change of its file.
+        return helpers.render_cell_html(column, value, url, await marks_for(datasette, database))
+
+    return marked
 
 
 @hookimpl
@@ -87,11 +98,10 @@ def extra_template_vars(view_name, table, database, request, datasette):
             pmid = int(tilde_decode(request.url_vars["pks"]))
         except (KeyError, ValueError):
             return {}
-        rows = await read(datasette, datasette.get_database(database), site.article_page_rows, pmid)
+        rows = await read(datasette, datasette.get_database(database), article_page_rows, pmid)
         if rows is None:
             return {}
-        page = helpers.article_page(rows["article"], rows["references"], rows["cited_by"],
-                                    rows["citing_works"], rows["provenance"])
+        page = article_page(rows)
         return {"litbase_article": page, "litbase_article_url": article_url(datasette, database)}
 
     return article_vars

@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from litbase.store import fts
+from litbase.store.retractions import PARTIAL_INDEXES
 from litbase.store.schema import FTS_CONFIG, INDEXES, ensure_indexes, index_name
 
 # For the length of a bulk import (measured together: a fifth off the store's time).
@@ -46,6 +47,8 @@ def drop_upkeep(db: sqlite_utils.Database) -> None:
     for table, indexes in INDEXES.items():
         for columns in indexes:
             db.conn.execute(f"DROP INDEX IF EXISTS [{index_name(table, columns)}]")
+    for name in PARTIAL_INDEXES:
+        db.conn.execute(f"DROP INDEX IF EXISTS [{name}]")
 
 
 def restore_upkeep(db: sqlite_utils.Database) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from litbase.store.fts import ensure_fts_index
+from litbase.store.retractions import ensure_retraction_indexes
 
 # Column name -> type. ``articles`` is the one wide table every view reads.
 ARTICLE_COLUMNS = {
@@ -68,6 +69,7 @@ ARTICLE_COLUMNS = {
     "is_research_article": int,
     "is_clinical": int,
     "icite_provisional": int,  # 1: the RCR of a recent article, still moving
+    "cites_retracted": int,  # retracted articles stored here that it cites; NULL: none (store.retractions)
 }
 
 REFERENCES_STATUS = {
@@ -252,7 +254,7 @@ TABLES = {
         columns={
             "id": int,
             "pmid": int,  # the article that changed (or gained a citing/similar article)
-            "what": str,  # new_citing | new_similar | record_corrected | retracted
+            "what": str,  # new_citing | new_similar | record_corrected | retracted | erratum | expression_of_concern
             "related_pmid": int,  # the new citing or similar article, the retraction notice
             "detail": str,
             "collection": str,  # the collection being refreshed, if one was named
@@ -458,6 +460,7 @@ def ensure_indexes(db: sqlite_utils.Database) -> None:
     for name, indexes in INDEXES.items():
         for columns in indexes:
             db[name].create_index(columns, index_name=index_name(name, columns), if_not_exists=True)
+    ensure_retraction_indexes(db)
 
 
 def ensure_db_shape(db: sqlite_utils.Database) -> None:

@@ -1,4 +1,4 @@
-"""What litbase's Datasette pages read: the article page, the overview, the network, the feed.
+"""What litbase's Datasette pages read: the overview, the network (the article page: ``article_page``; the feed: ``changes``).
 
 Every function takes a DB-API connection first and returns dicts (pairs for
 links), whatever the connection's row factory. The pages run them in
@@ -13,29 +13,8 @@ the same function on a plain ``sqlite3`` connection.
 from __future__ import annotations
 
 from litbase.model.ids import chunks
-from litbase.store.rows import dict_rows, first_row, table_exists
+from litbase.store.rows import dict_rows, table_exists
 from litbase.store.sql import CHUNK, placeholders
-
-# The article page, for one PMID.
-ARTICLE_SQL = "select * from articles where pmid = :pmid"
-REFERENCES_SQL = """
-select r.source, r.position, r.citation, r.cited_pmid, r.is_self_reference, a.title, a.year
-from article_references r left join articles a on a.pmid = r.cited_pmid
-where r.citing = :pmid
-order by r.source, r.position
-"""
-CITED_BY_SQL = """
-select c.citing as pmid, a.title, a.journal_iso, a.year, group_concat(c.source, '; ') as sources
-from citations c left join articles a on a.pmid = c.citing
-where c.cited = :pmid
-group by c.citing
-order by a.year desc, c.citing
-"""
-CITING_WORKS_SQL = """
-select title, authors, coalesce(journal_iso, journal) as journal, year, doi, source_url, evidence
-from citing_works where cited_pmid = :pmid order by year desc, id
-"""
-PROVENANCE_SQL = "select * from article_provenance where pmid = :pmid"
 
 # The overview page.
 YEARS_SQL = "select year, count(*) as n from articles where year is not null group by year"
@@ -48,37 +27,6 @@ EDGES_SQL = """
 select distinct c.citing, c.cited from citations c
 where c.citing in (select pmid from articles) and c.cited in (select pmid from articles)
 """
-
-# The Atom feed: what `litbase refresh` found, newest first.
-NEW_CITING_SQL = """
-select ch.id, ch.pmid as cited, ch.related_pmid as citing, ch.detected_at, ch.collection,
-  citing.title as citing_title, citing.authors as citing_authors,
-  coalesce(citing.journal_iso, citing.journal) as citing_journal, citing.year as citing_year,
-  cited.title as cited_title
-from changes ch
-left join articles citing on citing.pmid = ch.related_pmid
-left join articles cited on cited.pmid = ch.pmid
-where ch.what = 'new_citing' and (:collection = '' or ch.collection = :collection)
-order by ch.detected_at desc, ch.id desc
-limit :limit
-"""
-
-
-def article_page_rows(conn, pmid: int) -> dict | None:
-    """The article's row, its provenance, references, citing articles and citing works; None if not stored."""
-    params = {"pmid": pmid}
-    article = first_row(conn.execute(ARTICLE_SQL, params))
-    if article is None:
-        return None
-    # Databases made before article_provenance existed still show their articles.
-    has_provenance = table_exists(conn, "article_provenance")
-    return {
-        "article": article,
-        "provenance": first_row(conn.execute(PROVENANCE_SQL, params)) if has_provenance else None,
-        "references": dict_rows(conn.execute(REFERENCES_SQL, params)),
-        "cited_by": dict_rows(conn.execute(CITED_BY_SQL, params)),
-        "citing_works": dict_rows(conn.execute(CITING_WORKS_SQL, params)),
-    }
 
 
 def year_counts(conn) -> dict[int, int]:
@@ -103,11 +51,6 @@ def overview_counts(conn) -> dict:
         "citations_count": conn.execute(
             "select count(*) from (select distinct citing, cited from citations)").fetchone()[0],
     }
-
-
-def new_citing(conn, collection: str, limit: int) -> list[dict]:
-    """The newest ``limit`` new-citing changes (of one collection, or all for ''), with both titles."""
-    return dict_rows(conn.execute(NEW_CITING_SQL, {"collection": collection, "limit": limit}))
 
 
 def network_members(conn, pmid: int | None, collection: str | None) -> list[int]:

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
 from litbase.formats.vocab import BIBTEX_TYPE_OF, MONTHS, language_name, work_kind
-from litbase.formats.writers.notes import retraction_note
+from litbase.formats.writers.notes import caution_note
 from litbase.formats.writers.pages import expand_pages
 from litbase.model.citekeys import UniqueKeys
 
@@ -171,7 +171,7 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
     if article.get("pmid"):
         fields.append(("eprint", "{%d}" % article["pmid"]))
         fields.append(("eprinttype", "{pubmed}"))
-    notes = [retraction_note(article)]
+    notes = [caution_note(article)]
     if article.get("pmcid"):
         notes.append(f"PMCID: {article['pmcid']}.")
     if any(notes):

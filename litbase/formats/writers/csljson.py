@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from litbase.formats.vocab import CSL_TYPE_OF, language_tag, publication_type_names, work_kind
 from litbase.model.citekeys import UniqueKeys
 from litbase.formats.writers.bibtex import subject_terms
-from litbase.formats.writers.notes import retraction_note
+from litbase.formats.writers.notes import caution_note
 from litbase.formats.writers.pages import expand_pages
 
 # JSON lets these stand raw inside a string, but str.splitlines, line-based
@@ -70,7 +70,7 @@ def csl_item(article: dict, key: str) -> dict:
     item["language"] = language_tag(languages[0]) if languages else None
     item["keyword"] = "; ".join(subject_terms(article)) or None
     item["abstract"] = article.get("abstract")
-    item["note"] = retraction_note(article)
+    item["note"] = caution_note(article)
     if article.get("pmid"):
         item["URL"] = f"https://pubmed.ncbi.nlm.nih.gov/{article['pmid']}/"
     custom = {

@@ -1,4 +1,4 @@
-"""Free-text notes the writers add: a retraction, and how a record was found.
+"""Free-text notes the writers add: a retraction (and an expression of concern), and how a record was found.
 
 A retraction must travel with the record into any reference manager, or a
 retracted paper gets cited unawares. PubMed marks one two ways: the
@@ -49,6 +49,17 @@ def retraction_note(article: dict) -> str | None:
     if not lines:
         return "Retracted publication."
     return "Retracted publication. " + " ".join(f"Retraction in: {line}." for line in lines)
+
+
+def caution_note(article: dict) -> str | None:
+    """The retraction note, then any expression of concern: what a reader must see before citing.
+
+    "Retracted publication. Retraction in: ... ." and/or "Expression of concern in: <source>. PMID: <n>."
+    """
+    concerns = [notice_line(n) for n in article.get("related_notices") or []
+                if n.get("ref_type") == "ExpressionOfConcernIn"]
+    parts = [retraction_note(article)] + [f"Expression of concern in: {line}." for line in concerns if line]
+    return " ".join(p for p in parts if p) or None
 
 
 def provenance(article: dict) -> list[dict]:

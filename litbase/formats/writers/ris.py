@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 
 from litbase.formats.vocab import RIS_TYPE_OF, language_name, publication_type_names, work_kind
 from litbase.formats.writers.bibtex import subject_terms
-from litbase.formats.writers.notes import provenance_note, retraction_note
+from litbase.formats.writers.notes import caution_note, provenance_note
 from litbase.formats.writers.pages import expand_pages
 
 EOL = "\r\n"
@@ -84,7 +84,7 @@ def ris_lines(article: dict) -> list[tuple[str, str]]:
     lines.append(("M3", "; ".join(publication_type_names(article)) or None))
     lines += [("KW", term) for term in subject_terms(article)]
     lines.append(("AB", article.get("abstract")))
-    lines.append(("N1", retraction_note(article)))
+    lines.append(("N1", caution_note(article)))
     lines.append(("N1", provenance_note(article)))
     if article.get("pmid"):
         lines.append(("UR", f"https://pubmed.ncbi.nlm.nih.gov/{article['pmid']}/"))

@@ -27,6 +27,9 @@ citeproc-py 0.11 only remembers it when the substitute names the variable
 directly; AMA and APA substitute through a title macro, so an author-less
 article printed its title twice. ``_repress_substituted_title`` remembers it.
 
+A retracted item's reference ends with its retraction note ("Retracted
+publication. Retraction in: ..."), which no style prints by itself.
+
 Reference lists print no PMID or PMCID: the guides' reference forms do not
 carry them (a DOI they do).
 """
@@ -131,7 +134,9 @@ def style_item(item: dict, style: str) -> dict:
 
 def format_references(articles: Iterable[dict], style: str = "vancouver") -> list[str]:
     """One formatted reference per article, in the style's order (APA sorts by author)."""
-    items = [style_item(item, style) for item in csl_items(articles)]
+    raw = list(csl_items(articles))
+    notes = {item["id"]: item.get("note") for item in raw}
+    items = [style_item(item, style) for item in raw]
     if not items:
         return []
     # citeproc-py looks items up by lowercased id; keys are lowercase already.
@@ -145,7 +150,11 @@ def format_references(articles: Iterable[dict], style: str = "vancouver") -> lis
     with warnings.catch_warnings():
         # citeproc-py warns for every CSL variable it does not model.
         warnings.simplefilter("ignore")
-        return [str(entry) for entry in bibliography.bibliography()]
+        entries = [str(entry) for entry in bibliography.bibliography()]
+    # The styles print no note, but a retraction must travel (as Citing Medicine adds
+    # "Retraction in: ..."): the CSL-JSON note follows the reference it belongs to.
+    return [entry + (" " + notes[cited.key] if notes.get(cited.key) else "")
+            for entry, cited in zip(entries, bibliography.items)]
 
 
 def write_text(articles: Iterable[dict], style: str = "vancouver") -> Iterator[str]:
