@@ -177,6 +177,9 @@ async def record_page(datasette, request):
         raise NotFound(f"no collection named {collection!r} with members in {name}")
     state, shown, pmid, record, history = await read(datasette, db, gather)
     before, after = neighbours(state["queue"], shown, pmid)
+    if show == "undecided":
+        # Back goes to the record before, decided or not: going back is for changing one's mind.
+        before, _ = neighbours(state["queue"], state["queue"], pmid)
     mine = state["mine"]
     blind = state["compared_at"] is None
     counts = {d: sum(1 for p in state["queue"] if p in mine and mine[p]["decision"] == d) for d in DECISIONS}
