@@ -21,7 +21,8 @@ from litbase.publish.auth import ReviewersError, add_reviewer
 from litbase.publish.pages import metadata_for
 from litbase.publish.serve import with_reviewers
 from litbase.store.schema import open_db
-from litbase.store.screening import current_decisions, decision_history
+from litbase.model.screening import Decision
+from litbase.store.screening import current_decisions, decision_history, mark_compared, record_decisions
 
 SEED = 35392492
 FIRST, SECOND = 2407665, 4071206  # the seed's first references in PMID order
@@ -292,3 +293,40 @@ def test_the_menu_offers_sign_in_then_screening(site):
     assert 'href="/-/litbase-login">Sign in to screen' in anonymous
     assert 'href="/-/screen/kb">Screen kb' in reviewer
     assert f'<a href="{PAGE}">peer-support</a>' in index and "(51 articles)" in index
+
+
+def test_three_reviewers_get_fleiss_kappa(site):
+    ds, path = site
+    db = open_db(path)
+    # Hand-computed: SEED all three include (P=1); FIRST 2 exclude + 1 include (P=(4+1-3)/6=1/3);
+    # P-bar = 2/3; include 4/6, exclude 2/6 -> P-e = 16/36 + 4/36 = 5/9; kappa = (2/3-5/9)/(4/9) = 0.25
+    record_decisions(db, [Decision("peer-support", SEED, name, "include") for name in ("ana", "ben", "cy")]
+                     + [Decision("peer-support", FIRST, "ana", "exclude"), Decision("peer-support", FIRST, "ben", "exclude"),
+                        Decision("peer-support", FIRST, "cy", "include")])
+    mark_compared(db, "peer-support", "ana", "title_abstract")
+
+    async def scenario():
+        cookies = await sign_in(ds, "ana")
+        return ((await ds.client.get(PAGE + "/agreement.json", cookies=cookies)).json(),
+                (await ds.client.get(PAGE + "/agreement", cookies=cookies)).text)
+
+    seen, html = run(scenario())
+    agreement = seen["stages"][0]["agreement"]
+    assert (agreement["method"], agreement["reviewers"], agreement["records"]) == ("fleiss", ["ana", "ben", "cy"], 2)
+    assert (agreement["observed"], agreement["expected"], agreement["kappa"]) == (0.6667, 0.5556, 0.25)
+    assert agreement["table"] == {"ratings_per_category": {"include": 4, "exclude": 2, "maybe": 0},
+                                  "raters_per_record": 3}
+    assert "Fleiss's kappa" not in html and "Fleiss'" in html and "<strong>0.250</strong>" in html
+    assert seen["stages"][1]["blind"] is True  # full text: ana has not compared there
+
+
+@pytest.mark.parametrize("target, location", [
+    (PAGE, PAGE), ("//evil.example/", "/"), ("/\\evil.example/", "/"), ("https://evil.example/", "/")])
+def test_sign_in_sends_a_reviewer_only_to_a_page_of_this_site(site, target, location):
+    ds, _ = site
+
+    async def scenario():
+        return await ds.client.post("/-/litbase-login", data={"name": "ana", "password": PASSWORDS["ana"],
+                                                              "next": target})
+
+    assert run(scenario()).headers["location"] == location

@@ -124,7 +124,8 @@ def _show_agreement(db, collection, as_json):
             click.echo("  agreement: needs two reviewers")
         else:
             kappa = "undefined" if a["kappa"] is None else f"{a['kappa']:.3f}"
-            click.echo(f"  {'Cohen' if a['method'] == 'cohen' else 'Fleiss'}'s kappa {kappa}"
+            name = "Cohen's" if a["method"] == "cohen" else "Fleiss'"
+            click.echo(f"  {name} kappa {kappa}"
                        f" over {a['records']} records decided by all ({', '.join(a['reviewers'])});"
                        f" observed agreement {a['observed']}, expected by chance {a['expected']}")
         click.echo(f"  conflicts: {len(stage['conflicts'])}"

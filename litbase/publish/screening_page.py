@@ -115,6 +115,11 @@ def neighbours(queue: list[int], shown: list[int], pmid: int | None) -> tuple[in
     return (before[0] if before else None), (after[0] if after else None)
 
 
+def local_path(target: str) -> bool:
+    """A path on this site: "//host" and "/\\host" are other sites to a browser."""
+    return target.startswith("/") and target[1:2] not in ("/", "\\")
+
+
 async def login(datasette, request):
     """GET: the sign-in form; POST: check the name and password against the reviewers file."""
     target = request.args.get("next") or ""
@@ -127,7 +132,7 @@ async def login(datasette, request):
         actor = sign_in(path, form.get("name", "").strip(), form.get("password", "")) if path else None
         if actor:
             # Only a path on this site: a link to the sign-in page must not send a reviewer elsewhere.
-            safe = target if target.startswith("/") and not target.startswith("//") else datasette.urls.instance()
+            safe = target if local_path(target) else datasette.urls.instance()
             response = Response.redirect(safe)
             expires = baseconv.base62.encode(int(time.time()) + SESSION_SECONDS)
             response.set_cookie("ds_actor", datasette.sign({"a": actor, "e": expires}, "actor"),
