@@ -40,13 +40,20 @@ def built(tmp_path_factory):
     return folder / "built.db", reviewers
 
 
+def reviewers_metadata(reviewers, monkeypatch, public=False) -> dict:
+    environ = {}
+    metadata = with_reviewers(metadata_for(["kb"], public=public), reviewers, environ)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return metadata
+
+
 @pytest.fixture
-def site(built, tmp_path):
+def site(built, tmp_path, monkeypatch):
     """A fresh copy of the database, served (writable) with the reviewers file."""
     path = tmp_path / "kb.db"
     shutil.copy(built[0], path)
-    metadata = with_reviewers(metadata_for(["kb"]), built[1])
-    return Datasette([str(path)], metadata=metadata), path
+    return Datasette([str(path)], metadata=reviewers_metadata(built[1], monkeypatch)), path
 
 
 def stored(path) -> list[tuple]:
@@ -171,13 +178,13 @@ def test_a_post_without_the_csrf_token_is_refused(site):
     assert stored(path) == []
 
 
-def test_a_public_site_stays_read_only(built, tmp_path):
+def test_a_public_site_stays_read_only(built, tmp_path, monkeypatch):
     path = tmp_path / "kb.db"
     shutil.copy(built[0], path)
     # Without reviewers (as `serve --public` runs): nobody signs in, nothing is written.
     public = Datasette([], immutables=[str(path)], metadata=metadata_for(["kb"], public=True))
     # Even with a reviewers file on an immutable database, a reviewer cannot write.
-    immutable = Datasette([], immutables=[str(path)], metadata=with_reviewers(metadata_for(["kb"]), built[1]))
+    immutable = Datasette([], immutables=[str(path)], metadata=reviewers_metadata(built[1], monkeypatch))
 
     async def scenario():
         page = await public.client.get(PAGE)
@@ -203,14 +210,14 @@ def test_the_reviewers_file_is_checked_before_serving(tmp_path):
     add_reviewer(path, "ana", PASSWORDS["ana"])
     path.chmod(0o644)
     with pytest.raises(ReviewersError, match=f"^reviewers file {path} is readable by everyone: chmod 600 {path}$"):
-        with_reviewers({}, path)
+        with_reviewers({}, path, {})
     path.chmod(0o600)
     path.write_text("ana:secret\n")
     with pytest.raises(ReviewersError, match="line 1: not NAME:scrypt:N:R:P:SALT:HASH"):
-        with_reviewers({}, path)
+        with_reviewers({}, path, {})
     path.write_text("# nobody yet\n")
     with pytest.raises(ReviewersError, match="lists no reviewer"):
-        with_reviewers({}, path)
+        with_reviewers({}, path, {})
 
 
 def test_blind_until_compare_then_conflicts_and_kappa(site):
@@ -287,10 +294,12 @@ def test_the_menu_offers_sign_in_then_screening(site):
         cookies = await sign_in(ds, "ana")
         reviewer = await ds.client.get("/", cookies=cookies)
         index = await ds.client.get("/-/screen/kb", cookies=cookies)
-        return anonymous.text, reviewer.text, index.text
+        metadata = await ds.client.get("/-/metadata.json")
+        return anonymous.text, reviewer.text, index.text, metadata.text
 
-    anonymous, reviewer, index = run(scenario())
+    anonymous, reviewer, index, metadata = run(scenario())
     assert 'href="/-/litbase-login">Sign in to screen' in anonymous
+    assert "reviewers.txt" not in metadata and '"$env": "LITBASE_REVIEWERS_FILE"' in metadata  # no path shown
     assert 'href="/-/screen/kb">Screen kb' in reviewer
     assert f'<a href="{PAGE}">peer-support</a>' in index and "(51 articles)" in index
 
