@@ -339,3 +339,16 @@ def test_sign_in_sends_a_reviewer_only_to_a_page_of_this_site(site, target, loca
                                                               "next": target})
 
     assert run(scenario()).headers["location"] == location
+
+
+def test_an_unknown_collection_is_404_and_a_get_on_a_write_route_is_405(site):
+    ds, _ = site
+
+    async def scenario():
+        cookies = await sign_in(ds, "ana")
+        return (await ds.client.get("/-/screen/kb/nope", cookies=cookies),
+                await ds.client.get(PAGE + "/decide", cookies=cookies))
+
+    missing, get = run(scenario())
+    assert missing.status_code == 404 and "no collection named &#39;nope&#39; with members in kb" in missing.text
+    assert get.status_code == 405

@@ -30,17 +30,11 @@ def record_decisions(db: sqlite_utils.Database, decisions: list[Decision], decid
     decisions = [d.checked() for d in decisions]
     decided_at = decided_at or now_utc()
     for collection in {d.collection for d in decisions}:
-        members = collection_member_pmids(db.conn, collection)
-        if members is None:
-            raise ScreeningError(f"no collection named {collection!r}")
-        outside = sorted({d.pmid for d in decisions if d.collection == collection} - members)
+        outside = sorted(_outside(db.conn, collection, {d.pmid for d in decisions if d.collection == collection}))
         if outside:
             shown = ", ".join(map(str, outside[:5])) + (" ..." if len(outside) > 5 else "")
             raise ScreeningError(f"{len(outside)} PMID(s) not in collection {collection!r}: {shown}")
-    latest: dict[tuple, dict] = {}
-    for collection, stage in {(d.collection, d.stage) for d in decisions}:
-        for row in current_decisions(db.conn, collection, stage):
-            latest[(collection, row["pmid"], row["reviewer"], stage)] = row
+    latest = _latest_rows(db.conn, decisions)
     rows = []
     for d in decisions:
         key = (d.collection, d.pmid, d.reviewer.strip(), d.stage)
@@ -54,6 +48,46 @@ def record_decisions(db: sqlite_utils.Database, decisions: list[Decision], decid
             "INSERT INTO screening (collection, pmid, reviewer, stage, decision, reason, note, decided_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
+
+
+# Up to this many decisions, each reviewer's current row is looked up one by one
+# (a click on the web page costs one indexed lookup, not a read of every decision).
+_ONE_BY_ONE = 200
+
+
+def _latest_rows(conn, decisions: list[Decision]) -> dict[tuple, dict]:
+    """(collection, pmid, reviewer, stage) -> that reviewer's current row, for the decisions given."""
+    latest: dict[tuple, dict] = {}
+    if len(decisions) <= _ONE_BY_ONE:
+        for d in decisions:
+            key = (d.collection, d.pmid, d.reviewer.strip(), d.stage)
+            row = first_row(conn.execute(
+                "SELECT decision, reason, note FROM screening WHERE collection = ? AND pmid = ?"
+                " AND reviewer = ? AND stage = ? ORDER BY id DESC LIMIT 1", key))
+            if row:
+                latest[key] = row
+        return latest
+    for collection, stage in {(d.collection, d.stage) for d in decisions}:
+        for row in current_decisions(conn, collection, stage):
+            latest[(collection, row["pmid"], row["reviewer"], stage)] = row
+    return latest
+
+
+def _outside(conn, collection: str, pmids: set[int]) -> set[int]:
+    """The PMIDs that are not members of the collection; ScreeningError when there is no such collection."""
+    if conn.execute("SELECT 1 FROM collections WHERE name = ?", (collection,)).fetchone() is None:
+        raise ScreeningError(f"no collection named {collection!r}")
+    if len(pmids) > _ONE_BY_ONE:
+        return pmids - collection_member_pmids(conn, collection)
+    return {pmid for pmid in pmids if conn.execute(
+        "SELECT 1 FROM collections_articles WHERE collection = ? AND pmid = ? LIMIT 1",
+        (collection, pmid)).fetchone() is None}
+
+
+def has_members(conn, collection: str) -> bool:
+    """Whether a collection exists and has at least one member."""
+    return conn.execute("SELECT 1 FROM collections_articles WHERE collection = ? LIMIT 1",
+                        (collection,)).fetchone() is not None
 
 
 def collection_member_pmids(conn, collection: str) -> set[int] | None:
