@@ -239,3 +239,19 @@ def test_a_reviewers_file_everyone_may_read_is_refused(tmp_path):
     assert (result.exit_code, result.output) == (
         1, f"Error: reviewers file {path} is readable by everyone: chmod 600 {path}\n")
     assert sign_in(path, "ana", "long enough") is None
+
+
+def test_rayyans_articles_csv_gives_each_reviewers_decision(db_path, tmp_path):
+    # Synthetic, in the shape of Rayyan's export: decisions and reasons live in the notes column.
+    csv_path = tmp_path / "articles.csv"
+    csv_path.write_text(
+        'key,title,pubmed_id,notes\n'
+        '1,A,4071206,"RAYYAN-INCLUSION: {""Ana""=>""Included"", ""Ben""=>""Excluded""} | '
+        'RAYYAN-EXCLUSION-REASONS: wrong population,wrong design"\n'
+        '2,B,15972100,"RAYYAN-INCLUSION: {""Ana""=>""Maybe""} | RAYYAN-LABELS: check"\n'
+        '3,C,2407665,""\n', encoding="utf-8")
+    result = run("screen", db_path, "--collection", "peer", "--import", csv_path)
+    assert result.output == f"{csv_path}: 3 decision(s) recorded, 0 unchanged, 1 not screened, 0 skipped\n"
+    assert rows(db_path) == [(4071206, "Ana", "title_abstract", "include", None, None),
+                             (4071206, "Ben", "title_abstract", "exclude", "wrong population; wrong design", None),
+                             (15972100, "Ana", "title_abstract", "maybe", None, None)]

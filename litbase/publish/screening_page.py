@@ -13,6 +13,7 @@ are shown (``/agreement``).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from urllib.parse import quote, unquote, urlencode
 
@@ -140,7 +141,9 @@ async def login(datasette, request):
         form = await request.post_vars()
         target = form.get("next") or ""
         path = reviewers_file(datasette)
-        actor = sign_in(path, form.get("name", "").strip(), form.get("password", "")) if path else None
+        # scrypt takes tens of milliseconds on purpose: off the event loop, so other pages go on.
+        actor = await asyncio.to_thread(sign_in, path, form.get("name", "").strip(),
+                                        form.get("password", "")) if path else None
         if actor:
             # Only a path on this site: a link to the sign-in page must not send a reviewer elsewhere.
             safe = target if local_path(target) else datasette.urls.instance()

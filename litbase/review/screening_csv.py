@@ -3,7 +3,8 @@
 Columns: ``pmid, decision, reason, note, reviewer`` (plus ``stage`` and
 ``decided_at``, which litbase writes and reads back). Reading also takes
 ASReview's ``included`` column (1 include, 0 exclude, empty or -1 not
-screened) and Rayyan's words (Included, Excluded, Maybe). A row that cannot
+screened), Rayyan's words (Included, Excluded, Maybe) and Rayyan's own
+articles.csv, whose ``notes`` hold every reviewer's decision. A row that cannot
 be read is skipped and named (file, line, why); the rest are stored, and a
 row identical to the reviewer's current decision is not stored again.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,8 +49,14 @@ def read_decisions(text: str, collection: str, reviewer: str | None, stage: str,
     pmid_header = next((headers[h] for h in PMID_HEADERS if h in headers), None)
     if pmid_header is None:
         raise ScreeningError(f"{name}: no pmid column (the header has {', '.join(reader.fieldnames or []) or 'nothing'})")
-    if "decision" not in headers and "included" not in headers:
-        raise ScreeningError(f"{name}: no decision column (nor ASReview's included)")
+    if "decision" in headers:
+        choices = _decision_column
+    elif "included" in headers:
+        choices = _asreview_column
+    elif "notes" in headers:
+        choices = _rayyan_notes
+    else:
+        raise ScreeningError(f"{name}: no decision column (nor ASReview's included, nor Rayyan's notes)")
 
     def cell(row, column):
         header = headers.get(column)
@@ -57,36 +65,59 @@ def read_decisions(text: str, collection: str, reviewer: str | None, stage: str,
     decisions = []
     for row in reader:
         try:
-            decision = _row_decision(row, cell, pmid_header, "decision" in headers, collection, reviewer,
-                                     stage, members)
+            found = _row_decisions(row, cell, choices, pmid_header, collection, reviewer, stage, members)
         except ScreeningError as error:
             report.problems.append(f"{name} line {reader.line_num}: {error}")
             continue
-        if decision is None:
+        if not found:
             report.not_screened += 1
-        else:
-            decisions.append(decision)
+        decisions.extend(found)
     return decisions, report
 
 
-def _row_decision(row, cell, pmid_header, has_decision, collection, reviewer, stage,
-                  members) -> Decision | None:
+def _decision_column(cell, row, reviewer) -> list[tuple[str, str, str | None]]:
+    word = cell(row, "decision").lower()
+    if word not in WORDS:
+        raise ScreeningError(f"decision {cell(row, 'decision')!r} is not one of include, exclude, maybe")
+    return [(cell(row, "reviewer") or reviewer or "", WORDS[word], cell(row, "reason") or None)] if WORDS[word] else []
+
+
+def _asreview_column(cell, row, reviewer) -> list[tuple[str, str, str | None]]:
+    label = cell(row, "included")
+    if label not in ASREVIEW_LABELS:
+        raise ScreeningError(f"included {label!r} is not 1, 0 or empty")
+    decision = ASREVIEW_LABELS[label]
+    return [(cell(row, "reviewer") or reviewer or "", decision, cell(row, "reason") or None)] if decision else []
+
+
+# Rayyan's articles.csv keeps every reviewer's decision in its notes column:
+# RAYYAN-INCLUSION: {"Ana"=>"Included", "Ben"=>"Excluded"} | RAYYAN-EXCLUSION-REASONS: wrong population
+RAYYAN_DECISION = re.compile(r'"([^"]+)"=>"(Included|Excluded|Maybe|Undecided)"', re.I)
+RAYYAN_REASONS = re.compile(r"RAYYAN-EXCLUSION-REASONS:\s*([^|]*)")
+
+
+def _rayyan_notes(cell, row, reviewer) -> list[tuple[str, str, str | None]]:
+    notes = cell(row, "notes")
+    inclusion = notes.partition("RAYYAN-INCLUSION:")[2].partition("|")[0]
+    reasons = RAYYAN_REASONS.search(notes)
+    # Rayyan exports a record's exclusion reasons, not whose they are: each exclusion carries them.
+    reason = "; ".join(r.strip() for r in reasons.group(1).split(",") if r.strip()) if reasons else None
+    found = []
+    for name, word in RAYYAN_DECISION.findall(inclusion):
+        decision = WORDS[word.lower()]
+        if decision:
+            found.append((name.strip(), decision, reason if decision != "include" else None))
+    return found
+
+
+def _row_decisions(row, cell, choices, pmid_header, collection, reviewer, stage, members) -> list[Decision]:
     raw_pmid = (row.get(pmid_header) or "").strip()
     if not raw_pmid.isdigit() or int(raw_pmid) == 0:
         raise ScreeningError(f"pmid {raw_pmid!r} is not a PMID")
     pmid = int(raw_pmid)
-    if has_decision:
-        word = cell(row, "decision").lower()
-        if word not in WORDS:
-            raise ScreeningError(f"decision {cell(row, 'decision')!r} is not one of include, exclude, maybe")
-        decision = WORDS[word]
-    else:
-        label = cell(row, "included")
-        if label not in ASREVIEW_LABELS:
-            raise ScreeningError(f"included {label!r} is not 1, 0 or empty")
-        decision = ASREVIEW_LABELS[label]
-    if decision is None:
-        return None
+    found = choices(cell, row, reviewer)
+    if not found:
+        return []
     if pmid not in members:
         raise ScreeningError(f"PMID {pmid} is not in collection {collection!r}")
     decided_at = cell(row, "decided_at") or None
@@ -98,8 +129,9 @@ def _row_decision(row, cell, pmid_header, has_decision, collection, reviewer, st
     row_stage = cell(row, "stage") or stage
     if row_stage not in STAGES:
         raise ScreeningError(f"stage {row_stage!r} is not one of {', '.join(STAGES)}")
-    return Decision(collection, pmid, cell(row, "reviewer") or reviewer or "", decision, row_stage,
-                    cell(row, "reason") or None, cell(row, "note") or None, decided_at).checked()
+    note = cell(row, "note") or None
+    return [Decision(collection, pmid, name, decision, row_stage, reason, note, decided_at).checked()
+            for name, decision, reason in found]
 
 
 def import_decisions(db: sqlite_utils.Database, path, collection: str, reviewer: str | None,
