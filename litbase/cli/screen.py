@@ -42,7 +42,7 @@ def default_reviewer() -> str | None:
               help="Screening stage")
 @click.option("--import", "import_path", type=click.Path(dir_okay=False, exists=True),
               help="Decisions CSV to store (pmid, decision, reason, note, reviewer; ASReview's included"
-                   " 1/0 and Rayyan's Included/Excluded read too)")
+                   " 1/0 and Rayyan's articles.csv read too)")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write each reviewer's current decisions as CSV (- for standard output)")
 @click.option("--reasons", "reasons", multiple=True,
@@ -56,6 +56,7 @@ def screen_command(db_path, pmids, collection, decision, reason, note, reviewer,
     Every decision is kept with its time (a new one never overwrites the
     last); the same decision given again is not stored twice.
 
+    \b
         litbase screen litbase.db --collection peer-support 4071206 --exclude --reason "wrong design"
         litbase screen litbase.db --collection peer-support --import decisions.csv
         litbase screen litbase.db --collection peer-support --export decisions.csv
