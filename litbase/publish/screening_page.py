@@ -24,7 +24,7 @@ from datasette.utils.asgi import BadRequest, Forbidden, NotFound, Response
 from litbase.model.screening import DECISIONS, STAGES, Decision, ScreeningError, check_reason
 from litbase.publish.auth import SCREEN_ACTION, sign_in
 from litbase.publish.views import requested_database
-from litbase.review.agreement import conflicts, stage_agreement
+from litbase.review.agreement import conflicts, stage_summary
 from litbase.store.screening import (compared_at, current_decisions, decision_history, has_members,
                                      mark_compared, record_decisions, screening_collections, screening_queue,
                                      screening_reasons, screening_record)
@@ -280,14 +280,9 @@ async def agreement(datasette, request):
         stages = []
         for stage in STAGES:
             since = compared_at(conn, collection, reviewer, stage)
+            # Blind until this reviewer compares at this stage: nothing of the others, not even counts.
             rows = current_decisions(conn, collection, stage) if since else []
-            result = stage_agreement(rows) if since else None
-            per_reviewer: dict[str, dict[str, int]] = {}
-            for row in rows:
-                per_reviewer.setdefault(row["reviewer"], dict.fromkeys(DECISIONS, 0))[row["decision"]] += 1
-            stages.append({"stage": stage, "blind": since is None, "compared_at": since,
-                           "reviewers": per_reviewer, "agreement": result.as_dict() if result else None,
-                           "conflicts": conflicts(rows)})
+            stages.append({**stage_summary(stage, rows), "blind": since is None, "compared_at": since})
         return stages
 
     stages = await unbounded(db, gather)

@@ -97,19 +97,21 @@ def conflicts(decisions: list[dict]) -> list[int]:
     return sorted(pmid for pmid, choices in seen.items() if len(choices) > 1)
 
 
+def stage_summary(stage: str, rows: list[dict]) -> dict:
+    """One stage's current decisions as decisions per reviewer and choice, agreement (with its table), conflicts."""
+    per_reviewer: dict[str, dict[str, int]] = {}
+    for row in rows:
+        per_reviewer.setdefault(row["reviewer"], dict.fromkeys(DECISIONS, 0))[row["decision"]] += 1
+    agreement = stage_agreement(rows)
+    return {"stage": stage, "reviewers": per_reviewer, "agreement": agreement.as_dict() if agreement else None,
+            "conflicts": conflicts(rows)}
+
+
 def screening_summary(conn, collection: str) -> list[dict]:
-    """Per stage: decisions per reviewer and choice, the agreement (with its table) and the conflicts."""
+    """Per stage with decisions: decisions per reviewer and choice, the agreement and the conflicts."""
     summary = []
     for stage in STAGES:
         rows = current_decisions(conn, collection, stage)
-        if not rows:
-            continue
-        per_reviewer: dict[str, dict[str, int]] = {}
-        for row in rows:
-            counts = per_reviewer.setdefault(row["reviewer"], {d: 0 for d in DECISIONS})
-            counts[row["decision"]] += 1
-        agreement = stage_agreement(rows)
-        summary.append({"stage": stage, "reviewers": per_reviewer,
-                        "agreement": agreement.as_dict() if agreement else None,
-                        "conflicts": conflicts(rows)})
+        if rows:
+            summary.append(stage_summary(stage, rows))
     return summary
