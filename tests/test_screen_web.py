@@ -206,11 +206,15 @@ def test_a_public_site_stays_read_only(built, tmp_path, monkeypatch):
 
 
 def test_the_reviewers_file_is_checked_before_serving(tmp_path):
+    open_db(tmp_path / "kb.db")
     path = tmp_path / "reviewers.txt"
     add_reviewer(path, "ana", PASSWORDS["ana"])
     path.chmod(0o644)
     with pytest.raises(ReviewersError, match=f"^reviewers file {path} is readable by everyone: chmod 600 {path}$"):
         with_reviewers({}, path, {})
+    served = CliRunner().invoke(cli, ["serve", str(tmp_path / "kb.db"), "--reviewers", str(path)])
+    assert (served.exit_code, served.output) == (
+        1, f"Error: reviewers file {path} is readable by everyone: chmod 600 {path}\n")
     path.chmod(0o600)
     path.write_text("ana:secret\n")
     with pytest.raises(ReviewersError, match="line 1: not NAME:scrypt:N:R:P:SALT:HASH"):
