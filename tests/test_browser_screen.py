@@ -45,7 +45,8 @@ def site(tmp_path_factory):
                                str(reviewers)], stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        # Up to a minute: on a loaded 2-core machine, without bytecode caches, start-up took 20 s.
+        for _ in range(600):
             if server.poll() is not None:
                 log.seek(0)
                 pytest.fail(f"litbase serve exited: {log.read()}")
@@ -54,6 +55,8 @@ def site(tmp_path_factory):
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            pytest.fail("litbase serve did not answer within a minute")
         yield base, db
     finally:
         server.terminate()
