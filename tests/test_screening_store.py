@@ -8,8 +8,9 @@ from litbase.model.screening import Decision, ScreeningError
 from litbase.review.agreement import cohen_kappa, conflicts, fleiss_kappa, stage_agreement
 from litbase.store.collections import add_to_collection, save_collection
 from litbase.store.schema import open_db
-from litbase.store.screening import (current_decisions, decision_history, record_decisions,
-                                     screening_reasons, set_screening_reasons)
+from litbase.store.screening import (compared_at, current_decisions, decision_history, mark_compared,
+                                     record_decisions, screening_queue, screening_reasons, screening_record,
+                                     set_screening_reasons)
 
 
 @pytest.fixture
@@ -100,3 +101,56 @@ def test_stage_agreement_compares_only_records_every_reviewer_decided():
     assert (three.method, three.records) == ("fleiss", 2)
     assert three.observed == pytest.approx((1 + 1 / 3) / 2)
     assert stage_agreement(rows[:1]) is None
+
+
+def test_a_decision_identical_to_the_current_one_is_not_written_again(db):
+    assert record_decisions(db, [Decision("peer", 11, "ana", "exclude", reason="wrong design")]) == 1
+    assert record_decisions(db, [Decision("peer", 11, "ana", "exclude", reason="wrong design"),
+                                 Decision("peer", 11, "ana", "exclude", reason="wrong design")]) == 0
+    assert record_decisions(db, [Decision("peer", 11, "ana", "exclude", reason="wrong design", note="n")]) == 1
+    assert record_decisions(db, [Decision("peer", 11, "ana", "exclude", stage="full_text")]) == 1
+    assert [(r["stage"], r["note"]) for r in decision_history(db.conn, "peer", 11)] == [
+        ("title_abstract", None), ("title_abstract", "n"), ("full_text", None)]
+
+
+def test_the_full_text_queue_holds_what_someone_kept_at_title_and_abstract(db):
+    add_to_collection(db, "peer", [{"pmid": 5, "role": "seed", "depth": 0, "seed_pmid": 5}])
+    assert screening_queue(db.conn, "peer", "title_abstract") == [5, 11, 12, 13]
+    record_decisions(db, [Decision("peer", 11, "ana", "include"), Decision("peer", 12, "ana", "exclude"),
+                          Decision("peer", 12, "ben", "maybe"), Decision("peer", 13, "ana", "maybe"),
+                          Decision("peer", 13, "ana", "exclude")])
+    # 11 included by ana, 12 maybe by ben; 13's maybe was replaced by an exclude.
+    assert screening_queue(db.conn, "peer", "full_text") == [11, 12]
+
+
+def test_the_record_says_why_it_is_in_the_collection(db):
+    # Synthetic: seed 1 cites 11 (two sources said so); 21 at hop 2 is cited by 11; 31 cites the seed.
+    save_collection(db, {"name": "hops"})
+    add_to_collection(db, "hops", [{"pmid": 1, "role": "seed", "depth": 0, "seed_pmid": 1},
+                                   {"pmid": 11, "role": "reference", "depth": 1, "seed_pmid": 1},
+                                   {"pmid": 21, "role": "reference", "depth": 2, "seed_pmid": 1},
+                                   {"pmid": 31, "role": "citing", "depth": 1, "seed_pmid": 1}])
+    with db.conn:
+        db.conn.executemany("INSERT INTO citations (citing, cited, source) VALUES (?, ?, ?)",
+                            [(1, 11, "pubmed_refs"), (1, 11, "icite"), (11, 21, "europepmc"), (31, 1, "citedin")])
+        db.conn.execute("INSERT INTO articles (pmid, title, abstract) VALUES (21, 'A title', 'An abstract')")
+        db.conn.execute("INSERT INTO mesh_terms (id, name) VALUES ('D1', 'Peer Group'), ('D2', 'Burnout')")
+        db.conn.executemany("INSERT INTO articles_mesh_terms (pmid, mesh_id, major_topic) VALUES (21, ?, ?)",
+                            [("D1", 0), ("D2", 1)])
+    record = screening_record(db.conn, "hops", 21)
+    assert (record["title"], record["abstract"], record["mesh"]) == ("A title", "An abstract", ["Burnout", "Peer Group"])
+    assert record["ways"] == [{"role": "reference", "depth": 2, "seed_pmid": 1,
+                               "via": [{"pmid": 11, "sources": ["europepmc"]}]}]
+    assert sorted(screening_record(db.conn, "hops", 11)["ways"][0]["via"][0]["sources"]) == ["icite", "pubmed_refs"]
+    assert screening_record(db.conn, "hops", 31)["ways"] == [
+        {"role": "citing", "depth": 1, "seed_pmid": 1, "via": [{"pmid": 1, "sources": ["citedin"]}]}]
+    assert screening_record(db.conn, "hops", 1)["ways"] == [{"role": "seed", "depth": 0, "seed_pmid": 1, "via": []}]
+    assert screening_record(db.conn, "hops", 99) is None
+
+
+def test_comparing_is_recorded_once(db):
+    assert compared_at(db.conn, "peer", "ana", "title_abstract") is None
+    mark_compared(db, "peer", "ana", "title_abstract", "2026-12-05T10:00:00Z")
+    mark_compared(db, "peer", "ana", "title_abstract", "2026-12-06T10:00:00Z")
+    assert compared_at(db.conn, "peer", "ana", "title_abstract") == "2026-12-05T10:00:00Z"
+    assert compared_at(db.conn, "peer", "ana", "full_text") is None

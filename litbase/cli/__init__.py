@@ -17,6 +17,7 @@ from litbase.cli.graph import graph_command, graph_export, related_command
 from litbase.cli.publish import build, serve, snapshot
 from litbase.cli.report import report_command
 from litbase.cli.search import collections_group, refresh_command, search_command
+from litbase.cli.screen import reviewers_group, screen_command
 
 
 @click.group(name="litbase")
@@ -29,3 +30,5 @@ for command in (build, collections_group, coverage_command, export_command, fetc
                 graph_command, graph_export, import_command, find_command, refresh_command, related_command,
                 report_command, search_command, serve, snapshot):
     cli.add_command(command)
+cli.add_command(screen_command)
+cli.add_command(reviewers_group)

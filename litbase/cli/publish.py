@@ -7,6 +7,7 @@ import sqlite_utils
 
 from litbase.store.dataset import DatasetError
 from litbase.store.dataset import snapshot as snapshot_database
+from litbase.publish.auth import ReviewersError
 from litbase.publish.serve import DEFAULT_HOST, DEFAULT_PORT
 from litbase.publish.serve import serve as serve_datasette
 
@@ -57,9 +58,15 @@ def snapshot(db_path, folder):
               help="Port to listen on (0: any free port)")
 @click.option("--public", is_flag=True,
               help="Read-only and immutable, SQL time limits, no arbitrary SQL, no database download")
-def serve(db_path, host, port, public):
+@click.option("--reviewers", type=click.Path(dir_okay=False),
+              help="File of reviewers who may sign in and screen (litbase reviewers add); not with --public")
+def serve(db_path, host, port, public, reviewers):
     """Browse a database in Datasette with litbase's metadata and plugin.
 
         litbase serve litbase.db
+        litbase serve litbase.db --reviewers reviewers.txt   # screening at /-/screen/litbase
     """
-    serve_datasette([db_path], host=host, port=port, public=public)
+    try:
+        serve_datasette([db_path], host=host, port=port, public=public, reviewers=reviewers)
+    except ReviewersError as error:
+        raise click.ClickException(str(error))

@@ -25,6 +25,7 @@ class Decision:
     stage: str = "title_abstract"
     reason: str | None = None
     note: str | None = None
+    decided_at: str | None = None  # UTC ISO 8601; None: when it is stored
 
     def checked(self) -> Decision:
         """This decision, or ScreeningError naming the field that is wrong."""
@@ -38,3 +39,17 @@ class Decision:
             # A reason explains an exclusion (PRISMA counts exclusions by reason).
             raise ScreeningError(f"PMID {self.pmid}: a reason goes with exclude or maybe, not include")
         return self
+
+    def same_as(self, row: dict | None) -> bool:
+        """Whether a stored decision row says exactly this (a rerun writes nothing new)."""
+        return row is not None and (row["decision"], row["reason"] or None, row["note"] or None) == (
+            self.decision, self.reason or None, self.note or None)
+
+
+def check_reason(reason: str | None, reasons: list[str], collection: str) -> str | None:
+    """The reason, if the collection has no list or the list has it; else ScreeningError."""
+    reason = (reason or "").strip() or None
+    if reason and reasons and reason not in reasons:
+        raise ScreeningError(f"reason {reason!r} is not in the list of collection {collection!r}:"
+                             f" {'; '.join(reasons)}")
+    return reason

@@ -13,9 +13,10 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
-from litbase.publish import coverage_page, feed, renderers, report_page, search_page, views
+from litbase.publish import coverage_page, feed, renderers, report_page, screening_page, search_page, views
 from litbase.publish import pages as helpers
 from litbase.publish.article_page import article_page
+from litbase.publish.auth import SCREEN_ACTION, is_reviewer
 from litbase.publish.marks import marks_for
 from litbase.publish.views import article_url, read
 from litbase.store import search
@@ -109,9 +110,36 @@ def extra_template_vars(view_name, table, database, request, datasette):
 
 @hookimpl
 def register_routes():
-    return views.ROUTES + feed.ROUTES + coverage_page.ROUTES + report_page.ROUTES
+    return (views.ROUTES + feed.ROUTES + coverage_page.ROUTES + report_page.ROUTES
+            + screening_page.ROUTES)
 
 
 @hookimpl
 def register_output_renderer(datasette):
     return renderers.output_renderers()
+
+
+@hookimpl
+def permission_allowed(datasette, actor, action, resource):
+    # Only a reviewer listed in the file given to `litbase serve --reviewers` may
+    # screen; nothing else (not Datasette's root) grants it.
+    if action == SCREEN_ACTION:
+        return is_reviewer(screening_page.reviewers_file(datasette), actor)
+    return None
+
+
+@hookimpl
+def forbidden(datasette, request, message):
+    if request.path.startswith(("/-/screen/", datasette.urls.path("/-/screen/"))):
+        return screening_page.forbidden_page(datasette, request, message)
+    return None
+
+
+@hookimpl
+def menu_links(datasette, actor, request):
+    if not screening_page.reviewers_file(datasette):
+        return None
+    if not is_reviewer(screening_page.reviewers_file(datasette), actor):
+        return [{"href": datasette.urls.path("/-/litbase-login"), "label": "Sign in to screen"}]
+    return [{"href": datasette.urls.path(f"/-/screen/{name}"), "label": f"Screen {name}"}
+            for name in datasette.databases if name != "_internal"]

@@ -7,11 +7,13 @@ the metadata for the databases actually served.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 import yaml
 
+from litbase.publish.auth import ReviewersError, read_reviewers
 from litbase.publish.pages import database_name, metadata_for
 
 DEFAULT_HOST = "127.0.0.1"  # never all interfaces unless asked: Datasette runs read-only SQL for anyone
@@ -56,13 +58,39 @@ def datasette_args(db_paths, metadata_path, host=DEFAULT_HOST, port=DEFAULT_PORT
     return args
 
 
-def serve(db_paths, host=DEFAULT_HOST, port=DEFAULT_PORT, public=False) -> None:
-    """Run Datasette on ``db_paths`` until interrupted."""
+# The reviewers file reaches the plugin through the environment: Datasette shows
+# its metadata to anyone at /-/metadata.json, but not the values of $env entries.
+REVIEWERS_VARIABLE = "LITBASE_REVIEWERS_FILE"
+
+
+def with_reviewers(metadata: dict, reviewers, environ) -> dict:
+    """Metadata whose litbase plugin reads the reviewers file named in ``environ``.
+
+    The file is checked first (ReviewersError: readable by others, a broken
+    line, nobody listed); ``environ`` (os.environ for a run) gets its path.
+    """
+    if reviewers is None:
+        return metadata
+    path = Path(reviewers).resolve()
+    if not read_reviewers(path):
+        raise ReviewersError(f"reviewers file {reviewers} lists no reviewer (litbase reviewers add {reviewers} NAME)")
+    environ[REVIEWERS_VARIABLE] = str(path)
+    plugins = metadata.setdefault("plugins", {})
+    plugins["litbase"] = {**(plugins.get("litbase") or {}), "reviewers_file": {"$env": REVIEWERS_VARIABLE}}
+    return metadata
+
+
+def serve(db_paths, host=DEFAULT_HOST, port=DEFAULT_PORT, public=False, reviewers=None) -> None:
+    """Run Datasette on ``db_paths`` until interrupted; ``reviewers``: the file of who may screen."""
     from datasette.cli import serve as datasette_serve
 
+    if public and reviewers is not None:
+        # A public site is immutable: nothing can be written, so no one signs in to write.
+        raise ReviewersError("--public serves read-only: screening with --reviewers needs a site without --public")
     names = [database_name(path) for path in db_paths]
+    metadata = with_reviewers(metadata_for(names, public=public), reviewers, os.environ)
     with tempfile.TemporaryDirectory(prefix="litbase-serve-") as folder:
         metadata_path = Path(folder) / "metadata.yml"
-        metadata_path.write_text(yaml.safe_dump(metadata_for(names, public=public), sort_keys=False))
+        metadata_path.write_text(yaml.safe_dump(metadata, sort_keys=False))
         args = datasette_args(db_paths, metadata_path, host, port, public)
         datasette_serve.main(args=args, prog_name="litbase serve", standalone_mode=True)

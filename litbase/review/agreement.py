@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from litbase.model.screening import DECISIONS
+from litbase.model.screening import DECISIONS, STAGES
+from litbase.store.screening import current_decisions
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,23 @@ def conflicts(decisions: list[dict]) -> list[int]:
     for row in decisions:
         seen.setdefault(row["pmid"], set()).add(row["decision"])
     return sorted(pmid for pmid, choices in seen.items() if len(choices) > 1)
+
+
+def stage_summary(stage: str, rows: list[dict]) -> dict:
+    """One stage's current decisions as decisions per reviewer and choice, agreement (with its table), conflicts."""
+    per_reviewer: dict[str, dict[str, int]] = {}
+    for row in rows:
+        per_reviewer.setdefault(row["reviewer"], dict.fromkeys(DECISIONS, 0))[row["decision"]] += 1
+    agreement = stage_agreement(rows)
+    return {"stage": stage, "reviewers": per_reviewer, "agreement": agreement.as_dict() if agreement else None,
+            "conflicts": conflicts(rows)}
+
+
+def screening_summary(conn, collection: str) -> list[dict]:
+    """Per stage with decisions: decisions per reviewer and choice, the agreement and the conflicts."""
+    summary = []
+    for stage in STAGES:
+        rows = current_decisions(conn, collection, stage)
+        if rows:
+            summary.append(stage_summary(stage, rows))
+    return summary

@@ -383,6 +383,13 @@ TABLES = {
         pk=("collection", "reason"),
         foreign_keys=[("collection", "collections", "name")],
     ),
+    # When a reviewer first asked to see the others' decisions (blind review ends
+    # for them there; a methods section may need to say so).
+    "screening_comparisons": dict(
+        columns={"collection": str, "reviewer": str, "stage": str, "compared_at": str},
+        pk=("collection", "reviewer", "stage"),
+        foreign_keys=[("collection", "collections", "name")],
+    ),
     # What the dataset's sources said beyond the fields PubMed has (how sure a
     # match is, the journal's own article-type label, notes, other pages that
     # carry the record). It has no place in the PubMed-shaped tables, and dropping
