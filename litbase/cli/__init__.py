@@ -13,6 +13,7 @@ from litbase.cli.bibliography import export_command, import_command
 from litbase.cli.coverage import coverage_command
 from litbase.cli.fetch import fetch_command
 from litbase.cli.graph import graph_command, graph_export, related_command
+from litbase.cli.mirror import mirror_group
 from litbase.cli.publish import build, serve, snapshot
 from litbase.cli.search import collections_group, refresh_command, search_command
 
@@ -27,3 +28,4 @@ for command in (build, collections_group, coverage_command, export_command, fetc
                 graph_command, graph_export, import_command, refresh_command, related_command, search_command,
                 serve, snapshot):
     cli.add_command(command)
+cli.add_command(mirror_group)
