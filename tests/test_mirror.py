@@ -255,3 +255,27 @@ def test_add_citations_with_icite_metadata(tmp_path, mirror):
         assert con.execute("SELECT pmid, year, relative_citation_ratio, citation_count FROM icite ORDER BY pmid"
                            ).fetchall() == [(1, 2020, 1.5, 2), (2, 2021, None, 1)]
         assert con.execute("SELECT referenced, citing FROM cited_by").fetchall() == [(1, 2), (1, 3), (2, 3)]
+
+
+def _rich(pmid: int, title: str, year: int, author: tuple[str, str], mesh: str) -> str:
+    return (f'<PubmedArticle><MedlineCitation Status="MEDLINE"><PMID Version="1">{pmid}</PMID><Article>'
+            f"<Journal><JournalIssue><PubDate><Year>{year}</Year></PubDate></JournalIssue><Title>Acad Med</Title>"
+            f"</Journal><ArticleTitle>{title}</ArticleTitle><AuthorList><Author><LastName>{author[0]}</LastName>"
+            f"<Initials>{author[1]}</Initials></Author></AuthorList></Article><MeshHeadingList><MeshHeading>"
+            f'<DescriptorName UI="D000001" MajorTopicYN="N">{mesh}</DescriptorName></MeshHeading>'
+            f"</MeshHeadingList></MedlineCitation></PubmedArticle>")
+
+
+def test_search_syntax_runs_in_duckdb(tmp_path, thread_cluster):
+    path = _file(tmp_path / "pubmed26n0001.xml",
+                 _rich(1, "Peer support for residents", 2019, ("Smith", "JA"), "Internship and Residency")
+                 + _rich(2, "Burnout in residents", 2021, ("Jones", "B"), "Burnout, Professional")
+                 + _rich(3, "Peer review", 2022, ("Smithson", "J"), "Peer Review"))
+    build_mirror(tmp_path / "m", [path], cluster=thread_cluster)
+    client = MirrorClient(tmp_path / "m")
+    assert client.search_pmids("residents") == [2, 1]
+    assert client.search_pmids("peer[ti] NOT review[ti]") == [1]
+    assert client.search_pmids("Smith J[au]") == [1]
+    assert client.search_pmids("burnout, professional[mh] OR 2019[dp]") == [2, 1]
+    assert client.search_pmids("2020:2022[dp] AND acad med[ta]") == [3, 2]
+    assert client.questions == 5

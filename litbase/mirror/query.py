@@ -54,8 +54,6 @@ def _field(text: str, tag: str | None, params: list) -> str:
     if not words:
         raise QuerySyntaxError("an empty term")
     if tag in (None, "tiab", "all", "all fields", "tw", "text word"):
-        if tag == "all" and words == "":
-            return "TRUE"
         params.append(words)
         return f"contains({TEXT}, ?)"
     if tag in ("ti", "title"):
