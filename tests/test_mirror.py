@@ -279,3 +279,22 @@ def test_search_syntax_runs_in_duckdb(tmp_path, thread_cluster):
     assert client.search_pmids("burnout, professional[mh] OR 2019[dp]") == [2, 1]
     assert client.search_pmids("2020:2022[dp] AND acad med[ta]") == [3, 2]
     assert client.questions == 5
+
+
+def test_a_file_that_fails_is_named_and_the_rerun_converts_only_it(tmp_path, thread_cluster):
+    good = _file(tmp_path / "pubmed26n0001.xml", _article(1, "One"))
+    bad = _file(tmp_path / "pubmed26n0002.xml", _article(2, "Two") + "<PubmedArticle><MedlineCitation>")
+    args = ["mirror", "build", str(tmp_path / "m"), "--no-progress", "--scheduler", thread_cluster.scheduler_address]
+    result = CliRunner().invoke(cli, [*args, str(good), str(bad)])
+    assert result.exit_code == 1
+    assert "1 files converted, 0 already done; the mirror holds 1 current records (0 PMIDs deleted)" in result.output
+    assert "Error: 1 files failed (pubmed26n0002: PubmedParseError: " in result.output
+    assert "a rerun converts only what is missing." in result.output
+    assert sorted(p.name for p in (tmp_path / "m" / "parts").iterdir()) == [
+        "articles", "authors", "deletions", "mesh", "references"]
+    _file(bad, _article(2, "Two"))
+    again = CliRunner().invoke(cli, [*args, str(good), str(bad)])
+    assert again.exit_code == 0, again.output
+    assert "1 files converted, 1 already done; the mirror holds 2 current records" in again.output
+    missing = CliRunner().invoke(cli, [*args, str(tmp_path / "nope.xml")])
+    assert missing.exit_code == 1 and missing.output == f"Error: {tmp_path / 'nope.xml'}: no such file\n"

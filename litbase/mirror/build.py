@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from litbase.mirror.catalog import write_catalog
-from litbase.mirror.files import convert_file, file_name, file_order, is_done
+from litbase.mirror.files import FileConversionError, convert_file, file_name, file_order, is_done
 
 
 class MirrorBuildError(ValueError):
@@ -97,8 +97,8 @@ def build_mirror(mirror, paths, *, workers: int = 2, scheduler: str | None = Non
                 path = futures[future]
                 try:
                     summary = future.result()
-                except Exception as error:  # a worker's error arrives here, re-raised by Dask
-                    report.failed[file_name(path)] = f"{type(error).__name__}: {error}".splitlines()[0]
+                except FileConversionError as error:  # raised on the worker, re-raised here by Dask
+                    report.failed[file_name(path)] = str(error).splitlines()[0]
                     continue
                 report.converted.append(summary)
                 on_file(summary)

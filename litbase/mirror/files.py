@@ -33,6 +33,10 @@ NUMBERED = re.compile(r"pubmed(\d{2})n(\d+)", re.IGNORECASE)
 # One encoder for every record: json.dumps with keyword arguments builds a new one per call.
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
+class FileConversionError(RuntimeError):
+    """A file that could not be converted; the message is the original error's."""
+
+
 SCHEMAS = {
     "articles": pa.schema([
         ("pmid", pa.int64()), ("file", pa.string()), ("position", pa.int32()), ("version", pa.int32()),
@@ -164,6 +168,7 @@ def convert_file(path: str, mirror: str) -> dict:
     rows = _columns()
     writers = _Writers(scratch)
     counts = {"articles": 0, "deletions": 0}
+    failure = None
     try:
         for position, record in enumerate(parse_pubmed_xml(path)):
             if record["record_type"] == "delete":
@@ -176,8 +181,16 @@ def convert_file(path: str, mirror: str) -> dict:
             if len(rows["articles"]["pmid"]) >= ROW_GROUP:
                 writers.write(rows)
         writers.write(rows)
+    except Exception as error:
+        failure = f"{type(error).__name__}: {error}"
     finally:
         writers.close()
+    if failure is not None:
+        # Nothing of a file that failed is kept: the rerun converts it whole. Only the message
+        # travels back (raised outside the handler, without its context): a parser error holds
+        # lxml objects, which cannot be pickled from a worker process to the client.
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise FileConversionError(failure)
     for table in TABLES:
         target = mirror / "parts" / table
         target.mkdir(parents=True, exist_ok=True)
