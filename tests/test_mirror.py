@@ -68,7 +68,7 @@ def write_occ(corpus_: Corpus, path: Path) -> Path:
 def thread_cluster():
     """A Dask cluster in this process (threads): fast to start, same scheduler protocol."""
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address="127.0.0.1:0") as cluster:
         yield cluster
 
 

@@ -47,10 +47,11 @@ def _client(workers: int, scheduler: str | None, cluster):
         return Client(cluster), None
     if scheduler:
         return Client(scheduler), None
-    # One thread a worker: the parser is pure Python under the GIL. No dashboard: a
-    # command-line build must not open a web port.
+    # One thread a worker: the parser is pure Python under the GIL. The scheduler always
+    # serves HTTP (health, metrics): on the loopback interface and a free port, never 8787 on
+    # every interface.
     local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         dashboard_address=None)
+                         host="127.0.0.1", dashboard_address="127.0.0.1:0")
     return Client(local), local
 
 

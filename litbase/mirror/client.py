@@ -19,6 +19,11 @@ from litbase.mirror.catalog import connect
 from litbase.mirror.files import references_of
 from litbase.mirror.query import to_condition
 
+def _in(pmids: list[int]) -> str:
+    """IN (?, ?, ...): a literal list DuckDB pushes into the Parquet scans as row-group filters."""
+    return "IN (" + ", ".join("?" * len(pmids)) + ")" if pmids else "IN (NULL)"
+
+
 LACKS_SIMILAR = ("the mirror has no PubMed similar-article lists (elink pubmed_pubmed);"
                  " similar articles need the online path")
 
@@ -56,12 +61,12 @@ class MirrorClient:
         self.questions += 1
         asked = [int(p) for p in pmids]
         found = {pmid: json.loads(record) for pmid, record in self.con.execute(
-            "SELECT pmid, record FROM articles WHERE pmid IN (SELECT unnest(?::BIGINT[]))", [asked]).fetchall()}
+            f"SELECT pmid, record FROM articles WHERE pmid {_in(asked)}", asked).fetchall()}
         references: dict[int, list] = {}
         columns = ["pmid", "list_index", "position", "citation", "ref_pmid", "doi", "pmcid", "source"]
         for row in self.con.execute(
-                f"SELECT {', '.join(columns)} FROM \"references\" WHERE pmid IN (SELECT unnest(?::BIGINT[]))",
-                [list(found)]).fetchall():
+                f"SELECT {', '.join(columns)} FROM \"references\" WHERE pmid {_in(list(found))}",
+                list(found)).fetchall():
             references.setdefault(row[0], []).append(dict(zip(columns, row)))
         records = []
         for pmid in dict.fromkeys(asked):
@@ -76,16 +81,16 @@ class MirrorClient:
         self.questions += 1
         asked = list(dict.fromkeys(int(p) for p in pmids))
         known = {p for (p,) in self.con.execute(
-            "SELECT pmid FROM live WHERE present AND pmid IN (SELECT unnest(?::BIGINT[]))", [asked]).fetchall()}
+            f"SELECT pmid FROM live WHERE present AND pmid {_in(asked)}", asked).fetchall()}
         refs: dict[int, list] = {}
         cited_by: dict[int, list] = {}
         for citing, referenced in self.con.execute(
-                "SELECT citing, referenced FROM citations WHERE citing IN (SELECT unnest(?::BIGINT[]))"
-                " ORDER BY referenced DESC", [asked]).fetchall():
+                f"SELECT citing, referenced FROM citations WHERE citing {_in(asked)} ORDER BY referenced DESC",
+                asked).fetchall():
             refs.setdefault(citing, []).append(referenced)
         for citing, referenced in self.con.execute(
-                "SELECT citing, referenced FROM cited_by WHERE referenced IN (SELECT unnest(?::BIGINT[]))"
-                " ORDER BY citing DESC", [asked]).fetchall():
+                f"SELECT citing, referenced FROM cited_by WHERE referenced {_in(asked)} ORDER BY citing DESC",
+                asked).fetchall():
             cited_by.setdefault(referenced, []).append(citing)
         return [{"pmid": pmid, "pmids": [pmid], "refs": refs.get(pmid, []), "cited_by": cited_by.get(pmid, []),
                  "similar": [], "other": {},
@@ -102,5 +107,5 @@ class MirrorClient:
         """Whole-mirror citation counts and PageRank of these PMIDs (``litbase mirror rank``)."""
         rows = self.con.execute(
             "SELECT pmid, cited_by_count, references_count, pagerank FROM metrics"
-            " WHERE pmid IN (SELECT unnest(?::BIGINT[]))", [[int(p) for p in pmids]]).fetchall()
+            f" WHERE pmid {_in(list(pmids))}", [int(p) for p in pmids]).fetchall()
         return {r[0]: {"cited_by_count": r[1], "references_count": r[2], "pagerank": r[3]} for r in rows}
