@@ -228,28 +228,37 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=50_000_000)
     parser.add_argument("--small-links", type=int, default=10_000_000, help="a second load, to show memory is flat")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--parts", default="files,occ,fetch",
+                        help="what to measure now (the rest is taken from the last run's results.json)")
     args = parser.parse_args()
-    results = {"load": [os.getloadavg()[0]]}
-    with tempfile.TemporaryDirectory(dir=CACHE.parent if CACHE.parent.exists() else None) as tmp:
-        folder = Path(tmp)
-        results["stages"] = {p.name.split(".")[0]: stages(p) for p in FILES}
-        print(results["stages"], file=sys.stderr)
-        results["build1"] = build(1, folder / "m1")
-        print(results["build1"], file=sys.stderr)
-        results["build2"] = build(2, folder / "m2")
-        print({k: v for k, v in results["build2"].items() if k != "files"}, file=sys.stderr)
-        shutil.rmtree(folder / "m1")
-        if args.small_links:
-            results["occ_small"] = occ_and_rank(folder / "m2", args.small_links)
-            print(results["occ_small"], file=sys.stderr)
-        results["occ"] = occ_and_rank(folder / "m2", args.links)
-        print(results["occ"], file=sys.stderr)
-        shutil.rmtree(folder / "m2")
-        results["fetch"] = fetch_beside_online(folder)
-        print(results["fetch"], file=sys.stderr)
-    results["load"].append(os.getloadavg()[0])
+    parts = set(args.parts.split(","))
+    saved = CACHE / "results.json"
+    results = json.loads(saved.read_text()) if saved.exists() else {}
+    results["load"] = [os.getloadavg()[0]]
     CACHE.mkdir(parents=True, exist_ok=True)
-    (CACHE / "results.json").write_text(json.dumps(results, indent=1))
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        folder = Path(tmp)
+        if "files" in parts:
+            results["stages"] = {p.name.split(".")[0]: stages(p) for p in FILES}
+            print(results["stages"], file=sys.stderr)
+            results["build1"] = build(1, folder / "m1")
+            print(results["build1"], file=sys.stderr)
+            shutil.rmtree(folder / "m1")
+        if "files" in parts or "occ" in parts:
+            results["build2"] = build(2, folder / "m2")
+            print({k: v for k, v in results["build2"].items() if k != "files"}, file=sys.stderr)
+        if "occ" in parts:
+            if args.small_links:
+                results["occ_small"] = occ_and_rank(folder / "m2", args.small_links)
+                print(results["occ_small"], file=sys.stderr)
+            results["occ"] = occ_and_rank(folder / "m2", args.links)
+            print(results["occ"], file=sys.stderr)
+        shutil.rmtree(folder / "m2", ignore_errors=True)
+        if "fetch" in parts:
+            results["fetch"] = fetch_beside_online(folder)
+            print(results["fetch"], file=sys.stderr)
+    results["load"].append(os.getloadavg()[0])
+    saved.write_text(json.dumps(results, indent=1))
     text = section(results)
     print(text)
     if not args.no_docs:

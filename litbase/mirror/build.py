@@ -47,11 +47,15 @@ def _client(workers: int, scheduler: str | None, cluster):
         return Client(cluster), None
     if scheduler:
         return Client(scheduler), None
+    import dask
+
     # One thread a worker: the parser is pure Python under the GIL. The scheduler always
     # serves HTTP (health, metrics): on the loopback interface and a free port, never 8787 on
-    # every interface.
-    local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         host="127.0.0.1", dashboard_address="127.0.0.1:0")
+    # every interface. Dask's statistical profiler walks the task's stack every 10 ms, which
+    # for a parser deep in lxml callbacks is CPU taken from the parse: off.
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                             host="127.0.0.1", dashboard_address="127.0.0.1:0")
     return Client(local), local
 
 
