@@ -284,9 +284,19 @@ def main() -> None:
             results["build1"] = build(1, folder / "m1")
             print(results["build1"], file=sys.stderr)
             shutil.rmtree(folder / "m1")
-        if "files" in parts or "occ" in parts:
+        if "files" in parts:
             results["build2"] = build(2, folder / "m2")
             print({k: v for k, v in results["build2"].items() if k != "files"}, file=sys.stderr)
+        elif "occ" in parts:
+            # The links need a mirror, not these files: a one-record mirror saves a build.
+            one = folder / "one" / "pubmed26n0001.xml"
+            one.parent.mkdir()
+            one.write_text("<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>"
+                           "<ArticleTitle>One</ArticleTitle></Article></MedlineCitation></PubmedArticle>"
+                           "</PubmedArticleSet>")
+            from litbase.mirror.build import build_mirror
+
+            build_mirror(folder / "m2", [one], workers=1)
         if "occ" in parts:
             if args.small_links:
                 results["occ_small"] = occ_and_rank(folder / "m2", args.small_links)
