@@ -66,9 +66,9 @@ def write_occ(corpus_: Corpus, path: Path) -> Path:
 
 @pytest.fixture
 def thread_cluster():
-    """A Dask cluster in this process (threads): fast to start, same scheduler protocol."""
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address="127.0.0.1:0") as cluster:
+    """A Dask cluster in this process (threads), its scheduler on a real TCP port: fast to start."""
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
         yield cluster
 
 
@@ -120,7 +120,8 @@ def test_scheduler_option_uses_a_running_scheduler(tmp_path, thread_cluster):
                                       "--scheduler", thread_cluster.scheduler_address])
     assert result.exit_code == 0, result.output
     assert "1 files converted, 0 already done; the mirror holds 2 current records (0 PMIDs deleted)" in result.output
-    # The task went through the test's own scheduler.
+    # The task went through the test's own scheduler, over TCP.
+    assert thread_cluster.scheduler_address.startswith("tcp://127.0.0.1:")
     assert "litbase-mirror" in thread_cluster.scheduler.task_prefixes
     with connect(tmp_path / "m", read_only=True) as con:
         assert con.execute("SELECT pmid, title FROM articles ORDER BY pmid").fetchall() == [(1, "One"), (2, "Two")]
