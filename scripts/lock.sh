@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate the hash-pinned locks that scripts/bootstrap.sh installs:
 #   requirements/main.lock  litbase's dependencies (scripts/start.sh)
-#   requirements/test.lock  the same plus the [test] extra (scripts/test.sh, CI)
+#   requirements/test.lock  the same plus the [test] and [mirror] extras (scripts/test.sh, CI:
+#                           the suite runs the mirror's Dask tests)
 # Run it after changing dependencies in pyproject.toml, then run
 # `bash scripts/test.sh`: the suite must pass on exactly what is locked.
 #   bash scripts/lock.sh                       keep every pin that still fits
@@ -37,7 +38,7 @@ compile() {
 }
 
 mkdir -p requirements
-compile --extra test -o requirements/test.lock "${@}"
+compile --extra test --extra mirror -o requirements/test.lock "${@}"
 # The main lock takes its versions from the test lock, so start.sh runs on
 # exactly the versions the suite was run with.
 compile --constraint requirements/test.lock -o requirements/main.lock "${@}"

@@ -14,6 +14,7 @@ from litbase.cli.coverage import coverage_command
 from litbase.cli.fetch import fetch_command
 from litbase.cli.find import find_command
 from litbase.cli.graph import graph_command, graph_export, related_command
+from litbase.cli.mirror import mirror_group
 from litbase.cli.publish import build, serve, snapshot
 from litbase.cli.report import report_command
 from litbase.cli.search import collections_group, refresh_command, search_command
@@ -32,3 +33,4 @@ for command in (build, collections_group, coverage_command, export_command, fetc
     cli.add_command(command)
 cli.add_command(screen_command)
 cli.add_command(reviewers_group)
+cli.add_command(mirror_group)

@@ -10,6 +10,7 @@ from litbase import __version__
 from litbase.grow.crawl import CrawlPlan, crawl
 from litbase.review.report import collection_yield
 from litbase.store.runs import finish_run, start_run
+from litbase.cli.mirror import mirror_option, open_mirror, say_lacks
 from litbase.cli.progress import CrawlProgress
 from litbase.store.schema import open_db
 from litbase.model.link_sources import DEFAULT_SOURCES, UnknownSource, parse_sources
@@ -51,9 +52,10 @@ from litbase.cli.options import (
 @click.option("--sources", default=",".join(DEFAULT_SOURCES), show_default=True,
               help="Citation link sources to merge: pubmed, icite, europepmc (comma-separated);"
                    " records always come from PubMed [env LITBASE_ICITE_URL, LITBASE_EUROPEPMC_URL]")
+@mirror_option
 @ncbi_options
 def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_cited_by, max_articles,
-          collection, retry_missing, stop_when_yield_below, progress, sources, api_key, email):
+          collection, retry_missing, stop_when_yield_below, progress, sources, api_key, email, mirror_path):
     """Fetch articles, their references, citing and similar articles from PubMed.
 
     Breadth-first from the seeds. Only what is not stored yet is asked for, so
@@ -84,6 +86,10 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
     client = services.eutils(on_request=on_request)
     source_clients = services.link_sources(plan.sources, on_request=on_request)
     run_id = start_run(db, "fetch", command_line(click.get_current_context()), plan.collection_name(), __version__)
+    if mirror_path:
+        # The mirror answers for PubMed and holds iCite's links: no other source is asked.
+        client, source_clients, plan.sources = open_mirror(mirror_path), {}, ("pubmed",)
+        say_lacks(client)
     try:
         with reports_source_errors(check="the PMIDs", before=bar.close):
             report = crawl(db, client, plan, progress=bar, source_clients=source_clients)
@@ -101,9 +107,10 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
                "incomplete" if report.missing or report.links_unknown or report.source_failures.errors else "ok")
     kept = (f"collection {report.collection!r}" if report.collection
             else "no collection made, as PubMed knows none of the PMIDs given")
+    asked = f"from the mirror {mirror_path}, no request" if mirror_path else f"{bar.requests} requests"
     click.echo(
         f"{report.records_stored} records stored, {report.articles_linked} articles linked, "
-        f"{bar.requests} requests in {report.seconds:.1f} s; {kept}.",
+        f"{asked} in {report.seconds:.1f} s; {kept}.",
         err=True,
     )
     if report.collection:
@@ -119,12 +126,18 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
     if report.source_failures.errors:
         click.echo(source_failures_paragraph(report.source_failures,
                                              command_line(click.get_current_context())), err=True)
-    if report.missing:
+    if report.missing and mirror_path:
+        problems.append("The mirror has no record for PMID " + ", ".join(map(str, report.missing))
+                        + f" ({client.missing_detail}; fetch without --mirror to ask PubMed).")
+    elif report.missing:
         problems.append("PubMed has no record for PMID " + ", ".join(map(str, report.missing))
                         + " (a rerun with --retry-missing asks again).")
     # PMIDs PubMed had no record for in an earlier run were reported then; a rerun with nothing
     # else left to do is complete (exit 0), so a cron job does not fail forever on one deleted record.
-    if report.links_unknown:
+    if report.links_unknown and mirror_path:
+        problems.append("The mirror has no links for PMID " + ", ".join(map(str, report.links_unknown))
+                        + ": it is not among the mirror's current records.")
+    elif report.links_unknown:
         # Not fatal for the crawl, but the user must know: these articles' links are absent.
         problems.append("elink did not know PMID " + ", ".join(map(str, report.links_unknown))
                         + ": its citing and similar articles are not stored.")

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from litbase.cli.mirror import mirror_option, open_mirror, say_lacks
 from litbase.cli.options import pmid_arguments
 from litbase.graph.export import FORMATS, write_graph
 from litbase.graph.related import COMPONENTS, related
@@ -35,14 +36,29 @@ def graph_command(db_path):
 @click.argument("pmid", metavar="PMID")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="How many to show")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
-def related_command(db_path, pmid, limit, as_json):
+@mirror_option
+def related_command(db_path, pmid, limit, as_json, mirror_path):
     """Articles related to PMID, ranked by co-citation, coupling, PubMed
     similarity and text, with each component shown."""
     (pmid,) = pmid_arguments([pmid])
     db = open_db(db_path)
+    client = None
+    if mirror_path:
+        from litbase.grow.crawl import fetch_neighbourhood, fetch_records
+
+        # The neighbourhood comes from the mirror first, so co-citation and coupling are whole.
+        client = open_mirror(mirror_path)
+        say_lacks(client)
+        fetch_neighbourhood(db, client, pmid)
     if pmid not in stored_pmids(db, [pmid]):
-        raise click.ClickException(f"PMID {pmid} is not in {db_path}; fetch it first")
+        where = f"the mirror {mirror_path}" if mirror_path else db_path
+        raise click.ClickException(f"PMID {pmid} is not in {where}; fetch it first")
     rows = related(db, pmid, limit=limit)
+    untitled = [r["pmid"] for r in rows if r["title"] is None]
+    if client is not None and untitled:
+        # Co-cited and coupled articles need not be neighbours: their records come now, for titles.
+        fetch_records(db, client, untitled)
+        rows = related(db, pmid, limit=limit)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

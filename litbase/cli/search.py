@@ -16,7 +16,9 @@ from litbase.store.collections import (
     members,
 )
 from litbase.sources.eutils import EutilsClient
+from litbase.cli.mirror import mirror_option, open_mirror, say_lacks
 from litbase.cli.progress import CrawlProgress
+from litbase.mirror.query import QuerySyntaxError
 from litbase.grow.refresh import refresh
 from litbase.store.schema import open_db
 from litbase.grow.search import SearchError, search
@@ -33,8 +35,9 @@ def _client(db, api_key, email, bar) -> EutilsClient:
 @click.option("--max", "max_results", type=click.IntRange(1),
               help="Store only the N most recent hits")
 @click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
+@mirror_option
 @ncbi_options
-def search_command(db_path, term, collection, max_results, progress, api_key, email):
+def search_command(db_path, term, collection, max_results, progress, api_key, email, mirror_path):
     """Store every article a PubMed query finds, in a collection.
 
     A query with more than 9,999 hits (ESearch's limit) is split by
@@ -46,24 +49,29 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
     db = open_db(db_path)
     bar = CrawlProgress(enabled=progress)
     client = _client(db, api_key, email, bar)
+    if mirror_path:
+        client = open_mirror(mirror_path)
+        say_lacks(client)
     try:
         # NCBI reports a bad query inside HTTP 200: the line says so, and that the query is to check.
         with reports_source_errors(check="the query", before=bar.close):
             report = search(db, client, term, collection=collection, max_results=max_results,
                             progress=bar)
-    except SearchError as error:
+    except (SearchError, QuerySyntaxError) as error:
         bar.close()
         raise click.ClickException(str(error))
     for warning in report.warnings:
         click.echo(f"PubMed: {warning}", err=True)
+    who = f"The mirror {mirror_path}" if mirror_path else "PubMed"
     if not report.query_count:
-        click.echo(f"PubMed found nothing for {term!r}; no collection was made.", err=True)
+        click.echo(f"{who} found nothing for {term!r}; no collection was made.", err=True)
         return
     sliced = f" in {len(report.slices)} publication-date slices" if len(report.slices) > 1 else ""
+    asked = "no request" if mirror_path else f"{bar.requests} requests"
     click.echo(
-        f"PubMed reports {report.query_count} hits{sliced}; collection {report.collection!r} holds"
+        f"{who} reports {report.query_count} hits{sliced}; collection {report.collection!r} holds"
         f" {report.members}, {report.stored_count} of them stored ({report.records_stored} records"
-        f" fetched now, {bar.requests} requests).",
+        f" fetched now, {asked}).",
         err=True,
     )
     if report.missing:

@@ -111,21 +111,35 @@ def fetch_records(db, client, pmids: list[int], on_batch: Callable[[int], None] 
             saved |= _fetch_and_save(db, client, absent)
             absent = [p for p in absent if p not in saved]
             with db.conn:
-                save_missing(db, absent, "efetch returned no record for this PMID")
+                save_missing(db, absent, getattr(client, "missing_reason", "efetch returned no record for this PMID"))
             missing.extend(absent)
         stored += len(saved)
         on_batch(len(batch))
     return stored, missing
 
 
+def records_from(client, pmids: list[int]) -> list[dict]:
+    """The parser's records for these PMIDs: efetch + parse, or a local mirror's own answer."""
+    # A mirror (litbase.mirror.client.MirrorClient) holds parsed records already.
+    if hasattr(client, "pubmed_records"):
+        return client.pubmed_records(pmids)
+    # Well-formed HTTP, closed root, yet unreadable (invalid UTF-8, a text node past
+    # libxml2's 10 MB limit): nothing of this batch is stored, and the user is told.
+    return read_answer("efetch", lambda body: list(parse_pubmed_xml(body)), client.efetch_pubmed(pmids))
+
+
+def linksets_from(client, pmids: list[int]) -> list[dict]:
+    """parse_elink's answer for these PMIDs: elink, or a local mirror's citation links."""
+    if hasattr(client, "linksets"):
+        return client.linksets(pmids)
+    return read_answer("elink", parse_elink, client.elink_pubmed(pmids))
+
+
 def _fetch_and_save(db, client, pmids: list[int]) -> set[int]:
-    payload = client.efetch_pubmed(pmids)
     asked = set(pmids)
     # Reconcile by PMID, never by count: an answer can hold fewer records,
     # or (after a merge at NCBI) a record under another PMID.
-    # Well-formed HTTP, closed root, yet unreadable (invalid UTF-8, a text node past
-    # libxml2's 10 MB limit): nothing of this batch is stored, and the user is told.
-    records = read_answer("efetch", lambda body: list(parse_pubmed_xml(body)), payload)
+    records = records_from(client, pmids)
     articles = [r for r in records if r.get("record_type") != "delete"]
     with db.conn:
         saved = set(save_articles(db, articles, record_source="efetch"))
@@ -137,11 +151,11 @@ def fetch_links(db, client, pmids: list[int], on_batch: Callable[[int], None] = 
     """elink (one call per batch, repeated id=) and store the links; returns PMIDs elink did not know."""
     unknown = []
     for batch in chunks(pmids, ELINK_BATCH):
-        linksets = read_answer("elink", parse_elink, client.elink_pubmed(batch))
+        linksets = linksets_from(client, batch)
         with db.conn:
             linked = set(save_links(db, linksets))
             errors = [ls["pmid"] for ls in linksets if ls.get("error")]
-            save_missing(db, errors, "elink did not know this PMID")
+            save_missing(db, errors, getattr(client, "missing_reason", "elink did not know this PMID"))
             # An article elink once did not know and now does is no longer missing.
             forget_missing(db, linked)
         unknown.extend(p for p in batch if p not in linked)
@@ -280,6 +294,15 @@ def _crawl_pass(db, client, plan: CrawlPlan, progress, source_clients, report: C
         if not frontier:
             break
     return frontiers
+
+
+def fetch_neighbourhood(db, client, pmid: int, progress=None) -> CrawlReport:
+    """What ``related`` needs of a source: a depth-1 fetch plus the links of every neighbour,
+    so co-citation and coupling count each shared citing article and reference."""
+    report = crawl(db, client, CrawlPlan(seeds=[pmid], depth=1), progress)
+    neighbours_ = reference_pmids(db, pmid) + citing_pmids(db, pmid)
+    report.links_unknown += fetch_links(db, client, links_needed(db, neighbours_))
+    return report
 
 
 class SilentProgress:

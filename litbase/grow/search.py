@@ -108,6 +108,11 @@ def _date_params(start: dt.date | None, end: dt.date | None) -> dict:
 
 def find_slices(client, term: str, max_results: int | None, report: SearchReport) -> list[Slice]:
     """Ask PubMed for the query's hits: one history-server result set per date slice."""
+    if hasattr(client, "search_pmids"):
+        # A local mirror lists every hit at once: no 9,999 cap, no history server, no slices.
+        ids = client.search_pmids(term)
+        report.query_count = report.sliced_count = len(ids)
+        return [Slice(None, None, len(ids), ids)]
     want = ESEARCH_CAP if max_results is None else min(max_results, ESEARCH_CAP)
     first = read_answer("esearch", parse_esearch, client.esearch(term, usehistory="y", retmax=str(want)))
     report.query_count = first["count"]
