@@ -307,6 +307,12 @@ TABLES = {
         pk="pmid",
         foreign_keys=[("pmid", "articles", "pmid")],
     ),
+    # Each article's place on the network map (litbase.graph.layout), in 0..1; derived.
+    "article_layout": dict(
+        columns={"pmid": int, "x": float, "y": float},
+        pk="pmid",
+        foreign_keys=[("pmid", "articles", "pmid")],
+    ),
     "cocitations": dict(
         columns={"a": int, "b": int, "count": int},
         pk=("a", "b"),
@@ -370,6 +376,7 @@ PAIR_ROWS_BUDGET = 500_000
 
 # Tables computed from the others (by `litbase graph`), left out of snapshots.
 DERIVED_TABLES = {"article_metrics", "cocitations", "bibliographic_coupling", "graph_runs"}
+DERIVED_TABLES.add("article_layout")
 
 # Columns joined on or filtered by, beyond each table's primary key.
 INDEXES = {
