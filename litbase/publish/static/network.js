@@ -360,6 +360,8 @@
       byId(id).addEventListener("change", update);
     });
     byId("litbase-reset").addEventListener("click", function () { network.reset(); });
+    // One community (a seed and its reference list) says nothing by colour: show the years instead.
+    if (data.communities.length < 2) byId("litbase-colour").value = "year";
     update();
     container.setAttribute("data-ready", "true");
   }
