@@ -13,7 +13,7 @@ from pathlib import Path
 
 from test_datasette import SEED, db_path, fetch  # noqa: F401  (db_path is a fixture)
 
-from litbase.graph.layout import map_layout, refine, spiral
+from litbase.graph.layout import map_layout, spiral, start_positions
 from litbase.graph.metrics import EdgeList
 from litbase.graph.tables import update_graph
 from litbase.publish.network_data import first_author_surname, network_data, node_label
@@ -88,7 +88,7 @@ def test_article_network_json(db_path):  # noqa: F811
     assert (first["label"], first["citations"], first["seed"]) == ("Moir, 2016", 1, False)
     assert [n["id"] for n in data["nodes"] if n["seed"]] == [SEED]
     assert all(0 <= n["x"] <= 1 and 0 <= n["y"] <= 1 for n in data["nodes"])
-    assert data["years"] == [1985, 2022]
+    assert (data["years"], data["layout"]) == ([1985, 2022], "stored")
     # One community (a star around the seed): named after its best-linked article with a known author.
     assert [(c["size"], c["mesh"]) for c in data["communities"]] == [(51, None)]
     assert fetch(db_path, "/-/litbase/litbase/network.json?pmid=1").status_code == 404
@@ -173,6 +173,10 @@ def test_an_article_imported_after_graph_is_drawn_beside_its_neighbours(tmp_path
     data = network_data(conn, collection="synthetic")
     node = next(n for n in data["nodes"] if n["id"] == newcomer)
     assert (node["label"], node["community"], node["degree"]) == ("Late, 2024", None, 1)
+    assert data["layout"] == "partial"
+    # It starts where the article it cites is.
+    cited = next(n for n in data["nodes"] if n["id"] == SYNTHETIC_SEED + 1)
+    assert (node["x"], node["y"]) == (cited["x"], cited["y"])
     assert 0 <= node["x"] <= 1 and 0 <= node["y"] <= 1
     assert {"source": newcomer, "target": SYNTHETIC_SEED + 1} in data["links"]
 
@@ -187,7 +191,7 @@ def test_network_before_any_graph_run(tmp_path):
     assert (data["members"], data["left_out"]) == (5, 2)
     assert [n["id"] for n in data["nodes"]] == [1, 2, 3]  # no metrics yet: by PMID
     assert all(n["community"] is None and 0 <= n["x"] <= 1 for n in data["nodes"])
-    assert data["communities"] == []
+    assert (data["communities"], data["layout"]) == ([], "fresh")
 
 
 def test_neighbourhood_is_the_focus_and_its_links_capped(tmp_path):
@@ -231,5 +235,7 @@ def test_map_layout_keeps_communities_apart():
 
     between = min(abs(points[a] - points[b]).max() for a in range(3) for b in range(3, 6))
     assert between > max(spread(range(3)), spread(range(3, 6))) / 2
-    assert refine([1, 2], {1: (0.0, 0.0), 2: None}, [(1, 2)]) == refine([1, 2], {1: (0.0, 0.0), 2: None}, [(1, 2)])
+    assert start_positions([1, 2, 3], {1: (0.0, 0.0), 2: (0.5, 1.0), 3: None}, [(3, 1), (3, 2)]) == (
+        {1: (0.25, 0.0), 2: (0.75, 1.0), 3: (0.5, 0.5)}, "partial")
+    assert start_positions([1, 2], {}, [])[1] == "fresh"
     assert spiral(10).shape == (10, 2)

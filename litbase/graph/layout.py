@@ -14,10 +14,11 @@ map of clusters:
   in the middle;
 - smaller communities and isolated articles fill a ring around the map.
 
-The page starts from those positions and runs a short spring layout of just
-the articles it draws (``refine``); that also places an article imported
-after the last ``litbase graph`` next to its neighbours, so the drawing stays
-right between runs.
+The page starts from those positions (``start_positions``: an article
+imported after the last ``litbase graph`` starts beside its neighbours) and
+the browser relaxes them with a few steps of a force layout of just the
+articles drawn, so a neighbourhood taken from a large map still reads well
+and the server's work does not grow with the drawing.
 """
 
 from __future__ import annotations
@@ -32,8 +33,6 @@ from litbase.graph.metrics import EdgeList
 LAYOUT_SEED = 7
 MAPPED_COMMUNITIES = 120  # communities drawn as discs; the rest go to the outer ring
 SPRING_MAX = 150  # a community up to this size gets a spring layout of its own
-REFINE_ITERATIONS = 30
-FRESH_ITERATIONS = 80
 GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
 
 
@@ -152,41 +151,45 @@ def _unit_square(points: np.ndarray) -> np.ndarray:
     return np.round((points - low) / span, 5)
 
 
-def refine(nodes: list[int], stored: dict[int, tuple[float, float] | None], links: list[tuple[int, int]],
-           seed: int = LAYOUT_SEED) -> dict[int, tuple[float, float]]:
-    """Positions in 0..1 for the drawn ``nodes``: a short spring layout from their stored ones.
+def start_positions(nodes: list[int], stored: dict[int, tuple[float, float] | None],
+                    links: list[tuple[int, int]]) -> tuple[dict[int, tuple[float, float]], str]:
+    """Positions in 0..1 for the drawn ``nodes`` to start from, and how many were stored.
 
-    A node without a stored position (stored after the last ``litbase graph``)
-    starts at the middle of its placed neighbours; with no stored position at
-    all the layout starts afresh. Same input, same output.
+    The stored map positions of the drawn articles, stretched to fill the
+    square; an article stored after the last ``litbase graph`` starts at the
+    middle of its placed neighbours, or, with none, on a spiral around the
+    middle. The second value is ``"stored"`` (all were), ``"partial"`` or
+    ``"fresh"`` (none were: a base never graphed): the page relaxes the
+    drawing (a few steps of a force layout) more the less was stored.
+
+    >>> start_positions([1, 2], {1: (0.2, 0.2), 2: None}, [(2, 1)])
+    ({1: (0.5, 0.5), 2: (0.5, 0.5)}, 'partial')
     """
-    if not nodes:
-        return {}
-    if len(nodes) == 1:
-        return {nodes[0]: (0.5, 0.5)}
-    G = nx.Graph()
-    G.add_nodes_from(sorted(nodes))
-    G.add_edges_from(links)
     placed = {n: stored[n] for n in nodes if stored.get(n) is not None}
-    if not placed:
-        layout = nx.spring_layout(G, seed=seed, iterations=FRESH_ITERATIONS)
+    kind = "stored" if len(placed) == len(nodes) else "partial" if placed else "fresh"
+    if placed:
+        points = _unit_square(np.array([placed[n] for n in sorted(placed)], dtype=float))
+        # Centre the stretched square's shorter side.
+        points += (1 - points.max(axis=0)) / 2
+        start = {n: tuple(p) for n, p in zip(sorted(placed), points.tolist())}
     else:
-        start = _centred(placed)
-        for n in sorted(set(nodes) - set(placed)):
-            near = [start[m] for m in G.neighbors(n) if m in start]
+        start = {}
+    neighbours: dict[int, list[int]] = {}
+    for a, b in links:
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
+    # Twice: an article linked only to another newcomer follows it.
+    for _ in range(2):
+        for n in sorted(set(nodes) - set(start)):
+            near = [start[m] for m in neighbours.get(n, []) if m in start]
             if near:
-                start[n] = tuple(np.mean(near, axis=0))
-        layout = nx.spring_layout(G, pos=start or None, seed=seed, iterations=REFINE_ITERATIONS)
-    points = _unit_square(np.array([layout[n] for n in nodes]))
-    return {n: (float(x), float(y)) for n, (x, y) in zip(nodes, points)}
-
-
-def _centred(placed: dict[int, tuple[float, float]]) -> dict[int, tuple[float, float]]:
-    """Stored positions of the drawn subset, stretched to fill -1..1 as a spring layout's own do."""
-    points = np.array(list(placed.values()), dtype=float)
-    middle = (points.max(axis=0) + points.min(axis=0)) / 2
-    half = float((points.max(axis=0) - points.min(axis=0)).max()) / 2 or 1.0
-    return {n: tuple((np.array(p) - middle) / half) for n, p in placed.items()}
+                start[n] = tuple(np.mean(near, axis=0).tolist())
+    rest = sorted(set(nodes) - set(start))
+    if rest:
+        ring = spiral(len(rest))
+        ring = 0.5 + ring / (2 * max(float(np.abs(ring).max()), 1e-9))
+        start.update({n: tuple(p) for n, p in zip(rest, ring.tolist())})
+    return {n: (round(float(start[n][0]), 4), round(float(start[n][1]), 4)) for n in nodes}, kind
 
 
 def layout_rows(edges: EdgeList, metrics: dict[int, dict], seed: int = LAYOUT_SEED):

@@ -4,9 +4,9 @@ Functions over a sqlite3 connection (Datasette hands one to ``execute_fn``);
 the rows come from ``litbase.store.network``. The page draws one article's
 neighbourhood, a collection, or a base, capped at ``max_nodes`` (the focus
 and the seeds first, then the most cited), and says how many were left out.
-Positions start from the map ``litbase graph`` stored and get a short spring
-layout of just what is drawn (``litbase.graph.layout.refine``); the browser
-only draws, labels, filters and follows clicks.
+Positions are the map ``litbase graph`` stored (``litbase.graph.layout``),
+stretched over the drawn articles; the browser relaxes them with a few
+steps of a force layout, then draws, labels, filters and follows clicks.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections import Counter
 
-from litbase.graph.layout import refine
+from litbase.graph.layout import start_positions
 from litbase.store import network
 
 MAX_NODES = 300
@@ -82,8 +82,9 @@ def network_data(conn: sqlite3.Connection, pmid: int | None = None, collection: 
             "seed": row["pmid"] in seeds,
         }
     stored = {r["pmid"]: (r["x"], r["y"]) if r["x"] is not None else None for r in rows}
-    for node_id, (x, y) in refine(sorted(nodes), stored, links).items():
-        nodes[node_id]["x"], nodes[node_id]["y"] = round(x, 4), round(y, 4)
+    positions, layout = start_positions(sorted(nodes), stored, links)
+    for node_id, (x, y) in positions.items():
+        nodes[node_id]["x"], nodes[node_id]["y"] = x, y
     years = [n["year"] for n in nodes.values() if n["year"]]
     return {
         "focus": pmid,
@@ -91,6 +92,7 @@ def network_data(conn: sqlite3.Connection, pmid: int | None = None, collection: 
         "nodes": sorted(nodes.values(), key=lambda n: n["id"]),
         "links": [{"source": a, "target": b} for a, b in links],
         "years": [min(years), max(years)] if years else None,
+        "layout": layout,
         "communities": communities(nodes, {r["pmid"]: _mesh(r["mesh_terms"]) for r in rows}),
         "members": chosen["members"],
         "left_out": chosen["members"] - len(nodes),

@@ -40,6 +40,51 @@
     return a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
   }
 
+  // Fruchterman-Reingold from the positions the server sent (the stored map,
+  // stretched over what is drawn): repulsion between every pair, attraction
+  // along links, a step that cools to nothing. The more of the start was
+  // stored, the cooler it starts, so the map keeps its shape. No randomness:
+  // the same data is drawn the same way. Ends scaled back into 0..1.
+  var RELAX = {stored: [0.03, 40], partial: [0.06, 80], fresh: [0.12, 150]};
+
+  function relax(nodes, links, kind) {
+    var n = nodes.length;
+    if (n < 2) return;
+    var plan = RELAX[kind] || RELAX.stored, t = plan[0], steps = plan[1], cool = t / (steps + 1);
+    var k = Math.sqrt(1 / n), index = {}, x = new Float64Array(n), y = new Float64Array(n);
+    nodes.forEach(function (node, i) { index[node.id] = i; x[i] = node.x; y[i] = node.y; });
+    var pairs = links.map(function (l) { return [index[l.source], index[l.target]]; });
+    var dx = new Float64Array(n), dy = new Float64Array(n);
+    for (var step = 0; step < steps; step++) {
+      dx.fill(0); dy.fill(0);
+      for (var i = 0; i < n; i++) {
+        for (var j = i + 1; j < n; j++) {
+          var ddx = x[i] - x[j], ddy = y[i] - y[j], d2 = ddx * ddx + ddy * ddy;
+          if (d2 < 1e-9) { ddx = 1e-3 * (j - i) / n; ddy = 1e-3; d2 = ddx * ddx + ddy * ddy; }
+          var push = k * k / d2;
+          dx[i] += ddx * push; dy[i] += ddy * push; dx[j] -= ddx * push; dy[j] -= ddy * push;
+        }
+      }
+      pairs.forEach(function (p) {
+        var a = p[0], b = p[1], ddx = x[a] - x[b], ddy = y[a] - y[b];
+        var pull = Math.sqrt(ddx * ddx + ddy * ddy) / k;
+        dx[a] -= ddx * pull; dy[a] -= ddy * pull; dx[b] += ddx * pull; dy[b] += ddy * pull;
+      });
+      for (i = 0; i < n; i++) {
+        var length = Math.max(Math.sqrt(dx[i] * dx[i] + dy[i] * dy[i]), 0.01);
+        var move = Math.min(t, length) / length;
+        x[i] += dx[i] * move; y[i] += dy[i] * move;
+      }
+      t -= cool;
+    }
+    var minX = Math.min.apply(null, x), maxX = Math.max.apply(null, x);
+    var minY = Math.min.apply(null, y), maxY = Math.max.apply(null, y);
+    nodes.forEach(function (node, i) {
+      node.x = maxX > minX ? (x[i] - minX) / (maxX - minX) : 0.5;
+      node.y = maxY > minY ? (y[i] - minY) / (maxY - minY) : 0.5;
+    });
+  }
+
   function Network(container, data) {
     this.data = data;
     this.layout = "map";
@@ -49,6 +94,7 @@
     this.rank = {};
     var self = this;
     data.communities.forEach(function (c, i) { self.rank[c.id] = i; });
+    relax(data.nodes, data.links, data.layout);
     this.build(container);
   }
 
