@@ -13,7 +13,8 @@
   var OTHER = "#c7c7c7";
   var WIDTH = 1000, HEIGHT = 700, MARGIN = 40, AXIS = 28;
   var SEED_RING = "#b03a2e";
-  var CLUSTER_MIN = 3; // a community is named on the map once this many of its members are visible
+  var CLUSTER_MIN = 3;
+  var IMPORTANT_SHARE = 0.15; // this share of the visible articles, most cited first, may be labelled over circles // a community is named on the map once this many of its members are visible
 
   function el(name, attrs, parent) {
     var node = document.createElementNS(SVG, name);
@@ -252,8 +253,18 @@
         taken.push({x1: b.x1 - 2, y1: b.y1 - 2, x2: b.x2 + 2, y2: b.y2 + 2});
       }
     });
+    // The most important articles are labelled even over other circles (as
+    // VOSviewer does); the rest only where they hide no other article.
+    var circles = [];
+    this.data.nodes.forEach(function (n) {
+      if (!n.shown) return;
+      var p = self.screen(n.px, n.py), r = radius(n) * self.scale;
+      circles.push({x1: p[0] - r, y1: p[1] - r, x2: p[0] + r, y2: p[1] + r});
+    });
+    var important = Math.max(10, Math.round(this.shownCount * IMPORTANT_SHARE)), rank = 0;
     this.labelled = 0;
     this.labelOrder.forEach(function (n) {
+      if (n.shown && rank++ === important) taken = taken.concat(circles);
       n.labelLink.style.display = "none";
       if (!n.shown) return;
       var p = self.screen(n.px, n.py), r = radius(n) * self.scale, w = n.box.width, h = n.box.height;
