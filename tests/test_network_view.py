@@ -239,3 +239,25 @@ def test_map_layout_keeps_communities_apart():
         {1: (0.25, 0.0), 2: (0.75, 1.0), 3: (0.5, 0.5)}, "partial")
     assert start_positions([1, 2], {}, [])[1] == "fresh"
     assert spiral(10).shape == (10, 2)
+
+
+def test_large_networks_walk_the_rank_index_and_choose_the_same(tmp_path, monkeypatch):
+    from litbase.store import network
+
+    path = synthetic_base(tmp_path / "s.db", 80)
+    conn = sqlite3.connect(path)
+    ranks = [p for (p,) in conn.execute("SELECT pmid FROM article_layout ORDER BY rank")]
+    cited = dict(conn.execute("SELECT pmid, citations_received FROM article_metrics"))
+    assert ranks == sorted(cited, key=lambda p: (-cited[p], p))
+    scanned = {kind: network_data(conn, max_nodes=30, **kwargs)
+               for kind, kwargs in (("all", {}), ("collection", {"collection": "synthetic"}))}
+    monkeypatch.setattr(network, "SCAN_MAX", 10)
+    for kind, kwargs in (("all", {}), ("collection", {"collection": "synthetic"})):
+        assert network_data(conn, max_nodes=30, **kwargs) == scanned[kind]
+    # Fewer ranked members than the cap: articles stored since the last graph run fill it, by PMID.
+    db = open_db(path)
+    with db.conn:
+        save_articles(db, [{"pmid": 92_000_000 + i, "title": f"later {i}", "year": 2024} for i in range(3)])
+    data = network_data(conn, max_nodes=100)
+    assert (data["members"], len(data["nodes"]), data["left_out"]) == (84, 84, 0)
+    assert {92_000_000, 92_000_001, 92_000_002} <= {n["id"] for n in data["nodes"]}

@@ -193,8 +193,14 @@ def start_positions(nodes: list[int], stored: dict[int, tuple[float, float] | No
 
 
 def layout_rows(edges: EdgeList, metrics: dict[int, dict], seed: int = LAYOUT_SEED):
-    """(pmid, x, y) for every node, from the metrics ``citation_metrics`` computed."""
+    """(pmid, x, y, rank) for every node, from the metrics ``citation_metrics`` computed.
+
+    ``rank`` orders the nodes most cited first, then by PMID (0 is the most cited).
+    """
     community = np.array([metrics[p]["community"] for p in edges.pmids.tolist()], dtype=np.int64)
     received = np.array([metrics[p]["citations_received"] for p in edges.pmids.tolist()], dtype=np.int64)
     positions = map_layout(edges, community, received, seed)
-    return [(pmid, float(x), float(y)) for pmid, (x, y) in zip(edges.pmids.tolist(), positions)]
+    rank = np.empty(len(received), dtype=np.int64)
+    rank[np.lexsort((edges.pmids, -received))] = np.arange(len(received))
+    return [(pmid, float(x), float(y), int(r))
+            for pmid, (x, y), r in zip(edges.pmids.tolist(), positions, rank.tolist())]

@@ -38,15 +38,26 @@ WITH members(pmid) AS (
 """
 EVERYTHING = "WITH members(pmid) AS (SELECT pmid FROM articles)"
 
+# Whether the article l.pmid is a member, one key lookup each: in a large collection or base
+# the most cited members are found by walking article_layout's rank index until enough are.
+MEMBER_TEST = {
+    "collection": "EXISTS (SELECT 1 FROM collections_articles ca JOIN articles a ON a.pmid = ca.pmid"
+                  " WHERE ca.collection = :collection AND ca.pmid = l.pmid)",
+    "all": "EXISTS (SELECT 1 FROM articles a WHERE a.pmid = l.pmid)",
+}
+# Up to this many members a scan and a sort is quicker than the walk (which, for a small
+# collection in a large base, would visit most of the index before it finds enough).
+SCAN_MAX = 20_000
+
 SEEDS_SQL = "SELECT DISTINCT pmid FROM collections_articles WHERE role = 'seed' ORDER BY pmid"
 
 
-def _members(pmid: int | None, collection: str | None) -> tuple[str, dict]:
+def _members(pmid: int | None, collection: str | None) -> tuple[str, str, dict]:
     if pmid is not None:
-        return NEIGHBOURHOOD, {"pmid": pmid}
+        return NEIGHBOURHOOD, "pmid", {"pmid": pmid}
     if collection is not None:
-        return COLLECTION, {"collection": collection}
-    return EVERYTHING, {}
+        return COLLECTION, "collection", {"collection": collection}
+    return EVERYTHING, "all", {}
 
 
 def _metrics_join(conn) -> str:
@@ -61,7 +72,7 @@ def network_selection(conn, pmid: int | None, collection: str | None, limit: int
 
     Returns ``{"members": how many the network has, "pmids": the drawn ones, "seeds": seeds among them}``.
     """
-    members, params = _members(pmid, collection)
+    members, kind, params = _members(pmid, collection)
     total = conn.execute(members + "SELECT count(*) FROM members", params).fetchone()[0]
     # Seeds are few (one per collection grown from an article): find them all, then keep the members.
     all_seeds = [r[0] for r in conn.execute(SEEDS_SQL)]
@@ -71,15 +82,31 @@ def network_selection(conn, pmid: int | None, collection: str | None, limit: int
             + ",".join(f":s{i}" for i in range(len(batch))) + ")",
             {**params, **{f"s{i}": s for i, s in enumerate(batch)}})
     }) if all_seeds else []
-    top = [r[0] for r in conn.execute(
-        members + f"SELECT s.pmid FROM members s {_metrics_join(conn)}"
-        " ORDER BY coalesce(m.citations_received, 0) DESC, s.pmid LIMIT :limit",
-        {**params, "limit": limit})]
+    top = _most_cited(conn, members, kind, params, total, limit)
     focus_stored = pmid is not None and conn.execute(
         "SELECT 1 FROM articles WHERE pmid = ?", [pmid]).fetchone() is not None
     first = ([pmid] if focus_stored else []) + [s for s in seeds if s != pmid]
     chosen = list(dict.fromkeys(first + top))[:limit]
     return {"members": total, "pmids": chosen, "seeds": [s for s in seeds if s in set(chosen)]}
+
+
+def _most_cited(conn, members: str, kind: str, params: dict, total: int, limit: int) -> list[int]:
+    """The ``limit`` members most cited within the base (then by PMID)."""
+    if total > SCAN_MAX and kind in MEMBER_TEST and table_exists(conn, LAYOUT_TABLE):
+        # article_layout.rank is that order, as of the last `litbase graph`; an article
+        # stored since has no rank (nor any citation counted) and comes after, by PMID.
+        top = [r[0] for r in conn.execute(
+            f"SELECT l.pmid FROM {LAYOUT_TABLE} l WHERE {MEMBER_TEST[kind]} ORDER BY l.rank LIMIT :limit",
+            {**params, "limit": limit})]
+        if len(top) == limit:
+            return top
+        return top + [r[0] for r in conn.execute(
+            members + f"SELECT s.pmid FROM members s WHERE s.pmid NOT IN (SELECT pmid FROM {LAYOUT_TABLE})"
+            " ORDER BY s.pmid LIMIT :limit", {**params, "limit": limit - len(top)})]
+    return [r[0] for r in conn.execute(
+        members + f"SELECT s.pmid FROM members s {_metrics_join(conn)}"
+        " ORDER BY coalesce(m.citations_received, 0) DESC, s.pmid LIMIT :limit",
+        {**params, "limit": limit})]
 
 
 def network_node_rows(conn, pmids: list[int]) -> list[dict]:
@@ -114,8 +141,8 @@ def links_among(conn, pmids: list[int]) -> list[tuple[int, int]]:
     })
 
 
-def replace_layout(db: sqlite_utils.Database, rows: Iterable[tuple[int, float, float]]) -> None:
-    """Replace every stored map position with ``rows`` of (pmid, x, y), in one transaction."""
+def replace_layout(db: sqlite_utils.Database, rows: Iterable[tuple[int, float, float, int]]) -> None:
+    """Replace every stored map position with ``rows`` of (pmid, x, y, rank), in one transaction."""
     with db.conn:
         db.conn.execute(f"DELETE FROM {LAYOUT_TABLE}")
-        db.conn.executemany(f"INSERT INTO {LAYOUT_TABLE} (pmid, x, y) VALUES (?, ?, ?)", rows)
+        db.conn.executemany(f"INSERT INTO {LAYOUT_TABLE} (pmid, x, y, rank) VALUES (?, ?, ?, ?)", rows)

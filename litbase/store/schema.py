@@ -307,9 +307,10 @@ TABLES = {
         pk="pmid",
         foreign_keys=[("pmid", "articles", "pmid")],
     ),
-    # Each article's place on the network map (litbase.graph.layout), in 0..1; derived.
+    # Each article's place on the network map (litbase.graph.layout), in 0..1, and its
+    # rank by citations received (0: the most cited), the order the network page draws in; derived.
     "article_layout": dict(
-        columns={"pmid": int, "x": float, "y": float},
+        columns={"pmid": int, "x": float, "y": float, "rank": int},
         pk="pmid",
         foreign_keys=[("pmid", "articles", "pmid")],
     ),
@@ -397,6 +398,7 @@ INDEXES = {
     "cocitations": [["b"]],
     "bibliographic_coupling": [["b"]],
     "unmatched_records": [["doi"]],
+    "article_layout": [["rank"]],
     "collections_records": [["record_id"]],
 }
 
