@@ -49,6 +49,9 @@ MEMBER_TEST = {
 # collection in a large base, would visit most of the index before it finds enough).
 SCAN_MAX = 20_000
 
+# A collection's size from its primary key alone (a join to articles would read every member);
+# a member not stored as an article is not drawn, so it counts as left out.
+COUNT_SQL = {"collection": "SELECT count(*) FROM collections_articles WHERE collection = :collection"}
 SEEDS_SQL = "SELECT DISTINCT pmid FROM collections_articles WHERE role = 'seed' ORDER BY pmid"
 
 
@@ -73,7 +76,7 @@ def network_selection(conn, pmid: int | None, collection: str | None, limit: int
     Returns ``{"members": how many the network has, "pmids": the drawn ones, "seeds": seeds among them}``.
     """
     members, kind, params = _members(pmid, collection)
-    total = conn.execute(members + "SELECT count(*) FROM members", params).fetchone()[0]
+    total = conn.execute(COUNT_SQL.get(kind, members + "SELECT count(*) FROM members"), params).fetchone()[0]
     # Seeds are few (one per collection grown from an article): find them all, then keep the members.
     all_seeds = [r[0] for r in conn.execute(SEEDS_SQL)]
     seeds = sorted({

@@ -390,7 +390,7 @@ INDEXES = {
     "article_references": [["cited_pmid"], ["doi"]],
     "similar_articles": [["similar_pmid"]],
     "citing_works": [["cited_pmid"]],
-    "collections_articles": [["pmid"], ["seed_pmid"]],
+    "collections_articles": [["pmid"], ["seed_pmid"], ["role"]],  # role: the network page finds the seeds
     "authors": [["key"]],
     "article_sources": [["source"]],
     "changes": [["pmid"], ["what"], ["detected_at"]],
