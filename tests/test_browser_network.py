@@ -70,7 +70,8 @@ def site(tmp_path_factory):
                               stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        # Up to two minutes: on a shared, loaded machine Datasette can take a while to start.
+        for _ in range(1200):
             if server.poll() is not None:
                 log.seek(0)
                 pytest.fail(f"litbase serve exited: {log.read()}")
@@ -79,6 +80,8 @@ def site(tmp_path_factory):
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            pytest.fail("litbase serve did not answer within two minutes")
         yield base
     finally:
         server.terminate()
@@ -130,6 +133,7 @@ def test_hundred_labels_do_not_overlap_at_the_default_zoom(site, page):
                for b in labels["boxes"])
     status = page.locator("#litbase-shown").inner_text()
     assert status == f"100 of 100 drawn articles shown, {len(names)} labelled"
+    screenshot(page, "network-hundred.png", full_page=True)
 
 
 def test_zooming_in_labels_more_still_without_overlap(site, page):
@@ -219,6 +223,7 @@ def test_timeline_layout_puts_years_on_an_axis(site, page):
     assert years[0] == str(data["years"][0]) and len(years) >= 3
     assert page.evaluate(LABEL_BOXES)["clashes"] == []
     assert page.locator("text.litbase-cluster:visible").count() == 0
+    screenshot(page, "network-timeline.png", full_page=True)
 
 
 def test_click_through_goes_to_the_article_page(site, page):
