@@ -309,6 +309,13 @@ TABLES = {
         pk="pmid",
         foreign_keys=[("pmid", "articles", "pmid")],
     ),
+    # Each article's place on the network map (litbase.graph.layout), in 0..1, and its
+    # rank by citations received (0: the most cited), the order the network page draws in; derived.
+    "article_layout": dict(
+        columns={"pmid": int, "x": float, "y": float, "rank": int},
+        pk="pmid",
+        foreign_keys=[("pmid", "articles", "pmid")],
+    ),
     "cocitations": dict(
         columns={"a": int, "b": int, "count": int},
         pk=("a", "b"),
@@ -417,6 +424,7 @@ PAIR_ROWS_BUDGET = 500_000
 
 # Tables computed from the others (by `litbase graph`), left out of snapshots.
 DERIVED_TABLES = {"article_metrics", "cocitations", "bibliographic_coupling", "graph_runs"}
+DERIVED_TABLES.add("article_layout")
 
 # Columns joined on or filtered by, beyond each table's primary key.
 INDEXES = {
@@ -429,7 +437,7 @@ INDEXES = {
     "article_references": [["cited_pmid"], ["doi"]],
     "similar_articles": [["similar_pmid"]],
     "citing_works": [["cited_pmid"]],
-    "collections_articles": [["pmid"], ["seed_pmid"]],
+    "collections_articles": [["pmid"], ["seed_pmid"], ["role"]],  # role: the network page finds the seeds
     "authors": [["key"]],
     "article_sources": [["source"]],
     "changes": [["pmid"], ["what"], ["detected_at"]],
@@ -437,6 +445,7 @@ INDEXES = {
     "cocitations": [["b"]],
     "bibliographic_coupling": [["b"]],
     "unmatched_records": [["doi"]],
+    "article_layout": [["rank"]],
     "collections_records": [["record_id"]],
     "screening": [["collection", "pmid", "reviewer", "stage"]],
     "runs": [["collection"]],

@@ -1,0 +1,130 @@
+"""The interactive network at scale: the stored layout's cost and the page's reads at 50,000 and 500,000 articles.
+
+    python benchmarks/network.py [--sizes 50000 500000] [--keep DIR] [--blocks]
+
+The bases are synthetic (made up, said so): N articles, each citing up to
+four earlier ones (mostly the recently cited, so a few become hubs), one
+collection holding every article with the newest as its seed. ``litbase
+graph``'s metrics and map layout are computed and stored (co-citation pairs
+are left out: they are not what this measures), then ``network_data`` is
+timed for the whole base, the collection, and the neighbourhoods of the most
+cited article and of a seed. Prints one line per figure.
+
+``--blocks`` stands in for Louvain with 50 blocks of consecutive PMIDs (each
+article cites mostly the thousand before it, so blocks are real clusters
+here) and counts citations with numpy: at 500,000 articles and 2 million
+links the full metrics did not finish within ten minutes on a loaded
+machine, and the page's figures do not depend on how communities are found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+
+from litbase.graph.layout import layout_rows
+from litbase.graph.metrics import EdgeList, citation_metrics
+from litbase.graph.tables import load_edges
+from litbase.publish.network_data import network_data
+from litbase.store import graph_tables, network
+from litbase.store.articles import utc_now
+from litbase.store.schema import open_db
+
+SURNAMES = ["Smith", "Garcia", "Nguyen", "Okafor", "Kowalski", "Tanaka", "Rossi", "Haddad", "Patel", "Kim"]
+
+
+def synthetic(path: Path, n: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    db = open_db(path)
+    articles, links = [], []
+    for i in range(1, n + 1):
+        articles.append((i, f"Synthetic article {i}", 1980 + i * 44 // n, f"{SURNAMES[i % 10]} A, Other B",
+                         "J Synth", '["Humans", "Topic %d"]' % (i % 50)))
+        for _ in range(min(i - 1, 4)):
+            # Half the links go to one of the 1,000 articles before, half anywhere earlier: hubs and a long tail.
+            cited = rng.randint(max(1, i - 1000), i - 1) if rng.random() < 0.5 else rng.randint(1, i - 1)
+            links.append((i, cited, "reference_list"))
+    with db.conn:
+        db.conn.executemany("INSERT INTO articles (pmid, title, year, authors, journal_iso, mesh_terms)"
+                            " VALUES (?, ?, ?, ?, ?, ?)", articles)
+        db.conn.executemany("INSERT OR IGNORE INTO citations (citing, cited, source) VALUES (?, ?, ?)", links)
+        db.conn.execute("INSERT INTO collections (name) VALUES ('all')")
+        db.conn.executemany("INSERT INTO collections_articles (collection, pmid, role) VALUES ('all', ?, ?)",
+                            [(i, "seed" if i == n else "import") for i in range(1, n + 1)])
+    db.conn.close()
+
+
+def block_metrics(edges: EdgeList) -> dict[int, dict]:
+    """Citations counted, communities stood in by 50 blocks of consecutive PMIDs (see --blocks)."""
+    import numpy as np
+
+    n = len(edges.pmids)
+    received, made = np.bincount(edges.cited, minlength=n), np.bincount(edges.citing, minlength=n)
+    block = edges.pmids * 50 // (int(edges.pmids.max()) + 1)
+    return {int(p): {"citations_received": int(received[i]), "citations_made": int(made[i]), "pagerank": 0.0,
+                     "community": int(block[i]), "hops_from_seed": None}
+            for i, p in enumerate(edges.pmids.tolist())}
+
+
+def graph(path: Path, blocks: bool = False) -> dict:
+    db = open_db(path)
+    started = time.perf_counter()
+    edges = load_edges(db)
+    metrics = block_metrics(edges) if blocks else citation_metrics(edges, seeds=graph_tables.seed_pmids(db))
+    measured = time.perf_counter()
+    graph_tables.replace_graph_tables(db, metrics, [], [], computed_at=utc_now())
+    stored = time.perf_counter()
+    rows = layout_rows(edges, metrics)
+    laid_out = time.perf_counter()
+    network.replace_layout(db, rows)
+    written = time.perf_counter()
+    top = max(metrics, key=lambda p: metrics[p]["citations_received"])
+    db.conn.close()
+    return {"metrics": measured - started, "store metrics": stored - measured,
+            "layout": laid_out - stored, "store layout": written - laid_out, "top": top}
+
+
+def timed(fn, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 500_000])
+    parser.add_argument("--keep", type=Path, help="keep the bases in this folder")
+    parser.add_argument("--blocks", action="store_true", help="stand-in communities instead of Louvain")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp())
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in args.sizes:
+        path = folder / f"network-{n}.db"
+        if not path.exists():
+            started = time.perf_counter()
+            synthetic(path, n)
+            print(f"{n:>8} articles: built in {time.perf_counter() - started:.1f} s", flush=True)
+        figures = graph(path, args.blocks)
+        top = figures.pop("top")
+        for name, seconds in figures.items():
+            print(f"{n:>8} articles: graph {name} {seconds:.2f} s", flush=True)
+        conn = sqlite3.connect(path)
+        for name, kwargs in [("whole base", {}), ("collection", {"collection": "all"}),
+                             ("most cited's neighbourhood", {"pmid": top}), ("seed's neighbourhood", {"pmid": n})]:
+            data = network_data(conn, **kwargs)
+            seconds = timed(lambda: network_data(conn, **kwargs))
+            print(f"{n:>8} articles: page data, {name}: {seconds * 1000:.0f} ms"
+                  f" ({len(data['nodes'])} drawn of {data['members']}, {len(data['links'])} links)", flush=True)
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()
