@@ -15,9 +15,10 @@ time, which a machine without the internet cannot do, so a term becomes a
 regular expression over the lower-cased text with the same token boundaries,
 behind a ``contains`` of its longest word that spares most rows the regular
 expression. Where the two still differ: FTS5 also folds diacritics ("cafe"
-finds "café"; DuckDB's ``strip_accents`` made a scan 10 times slower), and a
-phrase there may run from one author or MeSH heading into the next, which
-here, one row per author or heading, it cannot.
+finds "café"; DuckDB's ``strip_accents`` makes a scan of non-ASCII text ten
+times slower, docs/scaling.md), and a phrase there may run from one author
+or MeSH heading into the next, which here, one row per author or heading,
+it cannot.
 """
 
 from __future__ import annotations
