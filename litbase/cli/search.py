@@ -57,7 +57,10 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
         with reports_source_errors(check="the query", before=bar.close):
             report = search(db, client, term, collection=collection, max_results=max_results,
                             progress=bar)
-    except (SearchError, QuerySyntaxError) as error:
+    except QuerySyntaxError as error:  # the line litbase find gives for the same query
+        bar.close()
+        raise click.ClickException(f"cannot read the search {term!r}: {error}")
+    except SearchError as error:
         bar.close()
         raise click.ClickException(str(error))
     for warning in report.warnings:

@@ -1,163 +1,107 @@
-"""A small subset of PubMed's search syntax, read into a DuckDB condition over the mirror's ``articles``.
+"""PubMed's query syntax over the mirror: the shared parser's tree compiled to a DuckDB condition.
 
-Words and "quoted phrases", AND, OR, NOT, parentheses, and a field tag after
-a term: [ti] [ab] [tiab] [au] [mh] [ta] [dp] (a year or 2000:2010) [pmid]
-[doi] [all]. A term without a tag searches title and abstract. Adjacent terms
-are ANDed, as PubMed does. This is a stopgap: ``to_condition`` is the one
-entry point, to be replaced by the shared PubMed-syntax parser
-(``litbase.model.pubmed_query``) so that ``find`` and ``search --mirror``
-read a query the same way.
+``litbase.model.pubmed_query`` reads the query (the same reader as ``litbase
+find`` and the site's search page, so the same errors, word for word); this
+module compiles its tree as ``litbase.store.search`` compiles it to FTS5:
+the same fields search the same parts of a record (``FIELD_PARTS`` is that
+module's ``FIELD_COLUMNS``; a test holds them equal), AND, OR and NOT
+parenthesised left to right, truncation on the last word, and [dp] as a
+range of years.
 
-DuckDB's full-text extension is downloaded at run time, which a machine
-without the internet cannot do, so words match as lower-case substrings.
+FTS5 matches tokens (runs of letters and digits, case folded), not
+substrings: ``residents`` does not find "residentship" and ``peer support``
+finds "peer-support". DuckDB's own full-text extension is downloaded at run
+time, which a machine without the internet cannot do, so a term becomes a
+regular expression over the lower-cased text with the same token boundaries,
+behind a ``contains`` of its longest word that spares most rows the regular
+expression. Where the two still differ: FTS5 also folds diacritics ("cafe"
+finds "café"; DuckDB's ``strip_accents`` makes a scan of non-ASCII text ten
+times slower, docs/scaling.md), and a phrase there may run from one author
+or MeSH heading into the next, which here, one row per author or heading,
+it cannot.
 """
 
 from __future__ import annotations
 
 import re
 
-TOKEN = re.compile(r'\s*(?:(\()|(\))|"([^"]*)"|(\[[^\]]*\])|([^\s()\[\]"]+))')
-OPERATORS = {"AND", "OR", "NOT"}
-TEXT = "lower(coalesce(a.title, '') || ' ' || coalesce(a.abstract, ''))"
+from litbase.model.pubmed_query import Node, Operation, QuerySyntaxError, Term, Years, parse
+
+__all__ = ["FIELD_PARTS", "QuerySyntaxError", "to_condition"]
+
+# Every part a term without a tag searches (FTS_CONFIG's columns of litbase.store.schema).
+ALL_PARTS = ["title", "abstract", "keywords", "mesh_terms", "authors", "journal", "journal_iso",
+             "publication_types", "year"]
+# Field tag -> the parts of a record it searches (None: all of them).
+FIELD_PARTS = {
+    None: None,
+    "ti": ["title"],
+    "ab": ["abstract"],
+    "tiab": ["title", "abstract", "keywords"],  # PubMed's [tiab] includes author keywords
+    "tw": ["title", "abstract", "keywords", "mesh_terms", "publication_types"],
+    "au": ["authors"],
+    "mh": ["mesh_terms"],
+    "ot": ["keywords"],
+    "ta": ["journal", "journal_iso"],
+    "pt": ["publication_types"],
+    "dp": ["year"],
+}
+# Part -> its lower-cased text for the article ``a``, as the SQLite index holds it.
+ROW_TEXT = {
+    "title": "lower(coalesce(a.title, ''))",
+    "abstract": "lower(coalesce(a.abstract, ''))",
+    "keywords": "lower(coalesce(array_to_string(json_extract_string(a.record, '$.keywords[*]'), ' '), ''))",
+    "journal": "lower(coalesce(a.journal, ''))",
+    "journal_iso": "lower(coalesce(a.iso_abbreviation, ''))",
+    "publication_types": ("lower(coalesce(array_to_string("
+                          "json_extract_string(a.record, '$.publication_types[*].name'), ' '), ''))"),
+    "year": "coalesce(CAST(a.year AS VARCHAR), '')",
+}
+# Parts held one row per author or heading: (table, its alias, its text), found through the PMID.
+TABLE_TEXT = {
+    "mesh_terms": ("mesh", "m", "lower(m.descriptor)"),
+    # An author's byline as the SQLite base stores it: a group's name, or "Smith JA".
+    "authors": ("authors", "u", "lower(coalesce(u.collective_name, concat_ws(' ', u.last_name, u.initials)))"),
+}
+# FTS5's unicode61 tokens: letters and digits; anything else separates them.
+TOKEN = re.compile(r"[^\W_]+")
+NOT_TOKEN = r"[^\pL\pN]"
 
 
-class QuerySyntaxError(ValueError):
-    """A query the mirror's search cannot read; the message names the problem."""
+def to_condition(query: str) -> tuple[str, list]:
+    """A PubMed-syntax query -> (DuckDB condition on ``articles a``, its $n parameters).
+
+    Raises ``QuerySyntaxError`` (the shared parser's) for a query it cannot read.
+    """
+    params: list = []
+    return _compile(parse(query), params), params
 
 
-def _tokens(term: str) -> list[tuple[str, str]]:
-    out, at = [], 0
-    term = term.rstrip()
-    while at < len(term):
-        found = TOKEN.match(term, at)
-        if not found or found.end() == at:
-            raise QuerySyntaxError(f"cannot read the query at {term[at:at + 20]!r}")
-        at = found.end()
-        opened, closed, phrase, tag, word = found.groups()
-        if opened:
-            out.append(("(", "("))
-        elif closed:
-            out.append((")", ")"))
-        elif phrase is not None:
-            out.append(("term", phrase))
-        elif tag:
-            out.append(("tag", tag[1:-1].strip().lower()))
-        elif word in OPERATORS:
-            out.append(("op", word))
-        else:
-            out.append(("term", word))
-    return out
+def _compile(node: Node, params: list) -> str:
+    if isinstance(node, Operation):
+        left, right = _compile(node.left, params), _compile(node.right, params)
+        joined = "AND NOT" if node.operator == "NOT" else node.operator
+        return f"({left} {joined} {right})"
+    if isinstance(node, Years):
+        params += [node.first, node.last]
+        return f"a.year BETWEEN ${len(params) - 1} AND ${len(params)}"
+    tokens = TOKEN.findall(" ".join(node.words).lower())
+    params += [max(tokens, key=len), pattern(tokens, node.truncated)]
+    word, regex = f"${len(params) - 1}", f"${len(params)}"
+    found = [_found(part, word, regex) for part in FIELD_PARTS[node.field] or ALL_PARTS]
+    return found[0] if len(found) == 1 else "(" + " OR ".join(found) + ")"
 
 
-def _field(text: str, tag: str | None, params: list) -> str:
-    words = text.strip().lower()
-    if not words:
-        raise QuerySyntaxError("an empty term")
-    if tag in (None, "tiab", "all", "all fields", "tw", "text word"):
-        params.append(words)
-        return f"contains({TEXT}, ?)"
-    if tag in ("ti", "title"):
-        params.append(words)
-        return "contains(lower(coalesce(a.title, '')), ?)"
-    if tag in ("ab", "abstract"):
-        params.append(words)
-        return "contains(lower(coalesce(a.abstract, '')), ?)"
-    if tag in ("au", "author"):
-        last, _, initials = words.partition(" ")
-        params.append(last)
-        sql = "lower(u.last_name) = ?"
-        if initials:
-            params.append(initials.replace(" ", "").upper() + "%")
-            sql += " AND u.initials LIKE ?"
-        return f"a.pmid IN (SELECT u.pmid FROM authors u WHERE {sql})"
-    if tag in ("mh", "mesh", "mesh terms"):
-        params.append(words)
-        return "a.pmid IN (SELECT m.pmid FROM mesh m WHERE lower(m.descriptor) = ?)"
-    if tag in ("ta", "journal", "jour"):
-        params += [words, words]
-        return "(lower(a.journal) = ? OR lower(a.iso_abbreviation) = ?)"
-    if tag in ("dp", "pdat", "year", "publication date"):
-        first, _, last = words.partition(":")
-        if not first[:4].isdigit() or (last and not last[:4].isdigit()):
-            raise QuerySyntaxError(f"{text}[{tag}]: a year (2020) or a range (2015:2020) is expected")
-        params += [int(first[:4]), int((last or first)[:4])]
-        return "a.year BETWEEN ? AND ?"
-    if tag in ("pmid", "uid"):
-        if not words.isdigit():
-            raise QuerySyntaxError(f"{text}[{tag}]: a PMID is a positive whole number")
-        params.append(int(words))
-        return "a.pmid = ?"
-    if tag == "doi":
-        params.append(words)
-        return "lower(a.doi) = ?"
-    if tag == "sb" and words == "all":
-        return "TRUE"
-    raise QuerySyntaxError(f"the mirror's search does not know the field [{tag}]")
+def pattern(tokens: list[str], truncated: bool) -> str:
+    """The tokens one after another, whole words, the last one a prefix when truncated."""
+    end = "" if truncated else f"({NOT_TOKEN}|$)"
+    return f"(^|{NOT_TOKEN})" + f"{NOT_TOKEN}+".join(tokens) + end
 
 
-class _Reader:
-    def __init__(self, tokens: list[tuple[str, str]]):
-        self.tokens, self.at, self.params = tokens, 0, []
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.at] if self.at < len(self.tokens) else None
-
-    def take(self) -> tuple[str, str]:
-        self.at += 1
-        return self.tokens[self.at - 1]
-
-    def expression(self) -> str:
-        parts = [self.conjunction()]
-        while self.peek() == ("op", "OR"):
-            self.take()
-            parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
-
-    def conjunction(self) -> str:
-        sql = self.atom()
-        while (nxt := self.peek()) is not None and nxt[0] != ")" and nxt != ("op", "OR"):
-            if nxt[0] == "op":
-                self.take()
-                sql = f"({sql} {'AND NOT' if nxt[1] == 'NOT' else 'AND'} {self.atom()})"
-            else:  # two terms side by side: PubMed ANDs them
-                sql = f"({sql} AND {self.atom()})"
-        return sql
-
-    def atom(self) -> str:
-        token = self.peek()
-        if token is None:
-            raise QuerySyntaxError("the query ends where a term is expected")
-        kind, text = self.take()
-        if kind == "(":
-            sql = self.expression()
-            if self.peek() != (")", ")"):
-                raise QuerySyntaxError("a parenthesis is not closed")
-            self.take()
-            return sql
-        if kind != "term":
-            raise QuerySyntaxError(f"{text!r} where a term is expected")
-        words = [text]
-        # Unquoted words up to a tag, an operator or a bracket form one phrase: heart attack[ti].
-        while (nxt := self.peek()) is not None and nxt[0] == "term" and self._unquoted_run():
-            words.append(self.take()[1])
-        tag = self.take()[1] if self.peek() is not None and self.peek()[0] == "tag" else None
-        return _field(" ".join(words), tag, self.params)
-
-    def _unquoted_run(self) -> bool:
-        # Words join into one phrase only when a tag closes the run (author names, journal titles).
-        at = self.at
-        while at < len(self.tokens) and self.tokens[at][0] == "term":
-            at += 1
-        return at < len(self.tokens) and self.tokens[at][0] == "tag"
-
-
-def to_condition(term: str) -> tuple[str, list]:
-    """A PubMed-style query -> (DuckDB condition on ``articles a``, its parameters)."""
-    tokens = _tokens(term)
-    if not tokens:
-        raise QuerySyntaxError("the query is empty")
-    reader = _Reader(tokens)
-    sql = reader.expression()
-    if reader.peek() is not None:
-        raise QuerySyntaxError(f"unexpected {reader.peek()[1]!r}")
-    return sql, reader.params
+def _found(part: str, word: str, regex: str) -> str:
+    if part in TABLE_TEXT:
+        table, alias, text = TABLE_TEXT[part]
+        return (f"a.pmid IN (SELECT {alias}.pmid FROM {table} {alias}"
+                f" WHERE contains({text}, {word}) AND regexp_matches({text}, {regex}))")
+    text = ROW_TEXT[part]
+    return f"(contains({text}, {word}) AND regexp_matches({text}, {regex}))"

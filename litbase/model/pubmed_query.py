@@ -30,6 +30,7 @@ FIELD_NAMES = {
     "all": "All Fields", "ti": "Title", "tiab": "Title/Abstract", "tw": "Text Word",
     "au": "Author", "mh": "MeSH Terms", "ot": "Other Term", "ta": "Journal",
     "pt": "Publication Type", "dp": "Publication Date",
+    "ab": "Abstract",
 }
 # Every spelling of a tag PubMed accepts for those fields (lower case, one space).
 TAGS = {
@@ -44,6 +45,7 @@ TAGS = {
     "ta": "ta", "jour": "ta", "journal": "ta",
     "pt": "pt", "publication type": "pt",
     "dp": "dp", "pdat": "dp", "publication date": "dp", "date - publication": "dp",
+    "ab": "ab", "abstract": "ab",
 }
 OPERATORS = ("AND", "OR", "NOT")
 # PubMed's rule for wildcards: at least four characters before the first one.

@@ -34,6 +34,7 @@ FIELD_COLUMNS = {
     "ta": ["journal", "journal_iso"],
     "pt": ["publication_types"],
     "dp": ["year"],
+    "ab": ["abstract"],
 }
 # bm25 weight of each indexed column.
 COLUMN_WEIGHTS = {"title": 10.0, "abstract": 3.0, "mesh_terms": 1.5, "keywords": 1.5, "authors": 1.0,
