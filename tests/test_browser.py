@@ -54,7 +54,9 @@ def site(tmp_path_factory):
                               stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        # Up to 90 s: a fresh install has no compiled bytecode yet, and a
+        # loaded 2-core machine took 20 s to start Datasette.
+        for _ in range(900):
             if server.poll() is not None:
                 log.seek(0)
                 pytest.fail(f"litbase serve exited: {log.read()}")
@@ -63,6 +65,8 @@ def site(tmp_path_factory):
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            pytest.fail(f"litbase serve did not answer on {base} within 90 s")
         yield base
     finally:
         server.terminate()
