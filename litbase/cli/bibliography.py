@@ -170,6 +170,10 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
     with bulk_import(db, paths) as parse_ahead:
         for path in paths:
             incomplete |= _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead)
+    # The site's facet counts and overview network follow the new records (litbase.graph.facets).
+    from litbase.graph.facets import refresh_site_tables
+
+    refresh_site_tables(db)
     sys.stdout.flush()
     if incomplete:
         sys.exit(1)

@@ -23,6 +23,7 @@ from litbase.graph.metrics import (
     cocitation_counts,
     coupling_counts,
 )
+from litbase.graph.facets import refresh_site_tables
 from litbase.store import graph_tables
 from litbase.store.articles import utc_now
 from litbase.store.schema import PAIR_ROWS_BUDGET, ensure_db_shape
@@ -58,6 +59,8 @@ def update_graph(db: sqlite_utils.Database, force: bool = False) -> dict:
     rerun of `litbase fetch` or `litbase build` that stored nothing new).
     """
     ensure_db_shape(db)
+    # Facet counts and the overview network have their own fingerprint (and skip when current).
+    refresh_site_tables(db)
     inputs = graph_inputs(db)
     if not force and graph_tables.last_run_inputs(db) == inputs:
         return {"skipped": True}

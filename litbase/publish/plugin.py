@@ -14,6 +14,8 @@ from datasette.utils import tilde_decode
 from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
 from litbase.publish import coverage_page, feed, renderers, views
+from litbase.publish.facets import CountedFacet
+from litbase.publish.table_columns import default_columns_app
 from litbase.publish import pages as helpers
 from litbase.publish.views import article_url, read
 from litbase.store import site
@@ -90,3 +92,13 @@ def register_routes():
 @hookimpl
 def register_output_renderer(datasette):
     return renderers.output_renderers()
+
+
+@hookimpl
+def register_facet_classes():
+    return [CountedFacet]
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return lambda app: default_columns_app(app, datasette)
