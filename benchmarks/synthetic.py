@@ -24,6 +24,7 @@ every run: delete a file there to rebuild it.
 from __future__ import annotations
 
 import argparse
+import copy
 import gzip
 import random
 import sqlite3
@@ -41,7 +42,7 @@ from parse import DATA, FILES, ensure_data  # noqa: E402
 CACHE = ROOT / ".cache" / "bench"
 FIRST_PMID = 40_000_001
 PER_FILE = 30_000  # as NLM's baseline files
-PARSER = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=True)
+PLACEHOLDER = b"@@PMID@@"
 WITH_LIST, LIST_MIN, LIST_MAX, STORED_SHARE = 0.40, 10, 45, 0.85
 
 
@@ -50,29 +51,30 @@ def base_path(articles: int) -> Path:
     return CACHE / f"pubmed-{articles // 1000}k.db"
 
 
-def real_templates() -> list[bytes]:
-    """Every PubmedArticle of the two real files as XML bytes (entities, DTDs and network off)."""
+def real_templates() -> list[tuple[int, bytes]]:
+    """Every PubmedArticle of the two real files as XML bytes, stripped of other articles' identifiers.
+
+    Parsed with entities, DTDs and network off. The PMID (in PMID and in the
+    pubmed ArticleId) becomes a placeholder, filled per synthetic record.
+    """
     ensure_data()
     templates = []
     for name in FILES:
         with gzip.open(DATA / name, "rb") as handle:
             for _, element in etree.iterparse(handle, tag="PubmedArticle", resolve_entities=False,
                                               load_dtd=False, no_network=True, huge_tree=True):
-                templates.append(etree.tostring(element))
+                templates.append((int(element.findtext("MedlineCitation/PMID")), _template(element)))
                 element.clear()
                 while element.getprevious() is not None:
                     del element.getparent()[0]
     return templates
 
 
-def _synthetic(template: bytes, pmid: int, references: list[int]) -> etree._Element:
-    record = etree.fromstring(template, PARSER)
+def _template(article: etree._Element) -> bytes:
+    record = copy.deepcopy(article)
     citation = record.find("MedlineCitation")
-    citation.find("PMID").text = str(pmid)
-    for tag in ("CommentsCorrectionsList",):
-        for node in citation.findall(tag):
-            citation.remove(node)
-    for node in citation.findall(".//ELocationID"):
+    citation.find("PMID").text = PLACEHOLDER.decode()
+    for node in citation.findall("CommentsCorrectionsList") + citation.findall(".//ELocationID"):
         node.getparent().remove(node)
     data = record.find("PubmedData")
     ids = data.find("ArticleIdList")
@@ -80,52 +82,57 @@ def _synthetic(template: bytes, pmid: int, references: list[int]) -> etree._Elem
         if node.get("IdType") != "pubmed":
             ids.remove(node)
         else:
-            node.text = str(pmid)
+            node.text = PLACEHOLDER.decode()
     for node in data.findall("ReferenceList"):
         data.remove(node)
-    if references:
-        listing = etree.SubElement(data, "ReferenceList")
-        for cited in references:
-            reference = etree.SubElement(listing, "Reference")
-            etree.SubElement(reference, "Citation").text = f"Synthetic reference to PMID {cited}"
-            article_ids = etree.SubElement(reference, "ArticleIdList")
-            etree.SubElement(article_ids, "ArticleId", IdType="pubmed").text = str(cited)
-    return record
+    return etree.tostring(record)
+
+
+def _synthetic(template: bytes, pmid: int, references: list[int]) -> bytes:
+    record = template.replace(PLACEHOLDER, str(pmid).encode())
+    if not references:
+        return record
+    listing = b"".join(
+        b"<Reference><Citation>Synthetic reference to PMID %d</Citation><ArticleIdList>"
+        b'<ArticleId IdType="pubmed">%d</ArticleId></ArticleIdList></Reference>' % (cited, cited)
+        for cited in references)
+    return record.replace(b"</PubmedData>", b"<ReferenceList>" + listing + b"</ReferenceList></PubmedData>")
 
 
 def write_synthetic(count: int, folder: Path, log) -> list[Path]:
-    """``count`` synthetic records in files of 30,000, reused when already written."""
+    """``count`` synthetic records in files of 30,000; files already written are kept (the same seed gives the same records)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"pubmed90n{n:04d}.xml.gz" for n in range((count + PER_FILE - 1) // PER_FILE)]
     if all(p.exists() for p in paths):
         return paths
     rng = random.Random(17)
     templates = real_templates()
-    stored = [int(etree.fromstring(t, PARSER).findtext("MedlineCitation/PMID")) for t in templates]
+    stored, templates = [pmid for pmid, _ in templates], [t for _, t in templates]
     log(f"{len(templates):,} real templates read")
     for number, path in enumerate(paths):
         first = number * PER_FILE
-        partial = path.with_suffix(".part")
-        with gzip.open(partial, "wb", compresslevel=1) as out:
+        out = None if path.exists() else gzip.open(path.with_suffix(".part"), "wb", compresslevel=1)
+        if out is not None:
             out.write(b'<?xml version="1.0" encoding="utf-8"?>\n<PubmedArticleSet>\n')
-            for i in range(first, min(count, first + PER_FILE)):
-                pmid = FIRST_PMID + i
-                references = []
-                if rng.random() < WITH_LIST:
-                    for _ in range(rng.randint(LIST_MIN, LIST_MAX)):
-                        if rng.random() < STORED_SHARE:
-                            # Squared: the earlier stored, the more cited.
-                            references.append(stored[int(rng.random() ** 2 * len(stored))])
-                        else:
-                            references.append(30_000_000 + rng.randrange(5_000_000))
-                    references = sorted(set(references))
-                record = _synthetic(templates[i % len(templates)], pmid, references)
-                out.write(etree.tostring(record))
-                out.write(b"\n")
-                stored.append(pmid)
+        for i in range(first, min(count, first + PER_FILE)):
+            pmid = FIRST_PMID + i
+            references = []
+            if rng.random() < WITH_LIST:
+                for _ in range(rng.randint(LIST_MIN, LIST_MAX)):
+                    if rng.random() < STORED_SHARE:
+                        # Squared: the earlier stored, the more cited.
+                        references.append(stored[int(rng.random() ** 2 * len(stored))])
+                    else:
+                        references.append(30_000_000 + rng.randrange(5_000_000))
+                references = sorted(set(references))
+            if out is not None:
+                out.write(_synthetic(templates[i % len(templates)], pmid, references) + b"\n")
+            stored.append(pmid)
+        if out is not None:
             out.write(b"</PubmedArticleSet>\n")
-        partial.rename(path)
-        log(f"wrote {path.name}")
+            out.close()
+            path.with_suffix(".part").rename(path)
+            log(f"wrote {path.name}")
     return paths
 
 

@@ -133,3 +133,18 @@ class FacetIndex:
         if mask is None:
             self._totals[key] = result
         return result
+
+
+def refresh_site_tables(db: sqlite_utils.Database) -> None:
+    """Recompute the site tables (facet index, counts, ranked network) from the data as it is.
+
+    Every command that writes articles ends with it (``import``, and through
+    ``update_graph`` ``fetch``, ``build`` and ``graph``); it always recomputes,
+    because a field changed in place (a reference list found, a year corrected)
+    leaves counts and PMID sums, the fingerprint pages check, as they were.
+    """
+    conn = db.conn
+    inputs = site_counts.current_inputs(conn)
+    index = build_facet_index(site_counts.facet_rows(conn), site_counts.COUNTED_FACETS)
+    with conn:
+        site_counts.replace_site_tables(conn, index, inputs, utc_now())

@@ -59,7 +59,7 @@ def update_graph(db: sqlite_utils.Database, force: bool = False) -> dict:
     rerun of `litbase fetch` or `litbase build` that stored nothing new).
     """
     ensure_db_shape(db)
-    # Facet counts and the overview network have their own fingerprint (and skip when current).
+    # Facet counts and the overview network, recomputed even when the graph's inputs are unchanged.
     refresh_site_tables(db)
     inputs = graph_inputs(db)
     if not force and graph_tables.last_run_inputs(db) == inputs:

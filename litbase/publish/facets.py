@@ -60,7 +60,7 @@ def current_index(conn, path: str) -> FacetIndex | None:
     return loaded[1]
 
 
-def indexed_counts(conn, path: str, sql: str, params, wanted: list[tuple[str, bool]],
+def indexed_counts(conn, index: FacetIndex, sql: str, params, wanted: list[tuple[str, bool]],
                    size: int) -> dict[str, tuple[list[tuple], bool]]:
     """{column: (first ``size`` values with counts, more?)} of the facets the current index holds.
 
@@ -68,9 +68,6 @@ def indexed_counts(conn, path: str, sql: str, params, wanted: list[tuple[str, bo
     one for any filter, search or ``_where``), else over the PMIDs of its rows.
     Runs in the read thread: numpy work stays off the event loop.
     """
-    index = current_index(conn, path)
-    if index is None:
-        return {}
     mask = None
     if params or re.search(r"\bwhere\b", sql, re.I):
         mask = index.mask(site_counts.selected_pmids(conn, sql, params))
@@ -104,11 +101,15 @@ class CountedFacet(Facet):
         db = self.ds.get_database(self.database)
         size = self.get_facet_size()
         wanted = [(column, config.get("order") == "value_desc") for column, config, _ in configs]
-        try:
-            counted = await _limited(db, self.ds.setting("sql_time_limit_ms"), indexed_counts,
-                                     db.path, self.sql, self.params, wanted, size)
-        except QueryInterrupted:
-            counted = {}
+        # Loading (once per process and data version) is not the page's query: no time limit.
+        index = await db.execute_fn(lambda conn: current_index(conn, db.path))
+        counted = {}
+        if index is not None:
+            try:
+                counted = await _limited(db, self.ds.setting("sql_time_limit_ms"), indexed_counts,
+                                         index, self.sql, self.params, wanted, size)
+            except QueryInterrupted:
+                pass
         results, timed_out = [], []
         for (column, by_value), (_, _, source) in zip(wanted, configs):
             kind = site_counts.COUNTED_FACETS.get(column, "column")

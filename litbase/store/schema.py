@@ -386,7 +386,7 @@ INDEXES = {
     "authors": [["key"]],
     "article_sources": [["source"]],
     "changes": [["pmid"], ["what"], ["detected_at"]],
-    "article_metrics": [["community"], ["hops_from_seed"]],
+    "article_metrics": [["community"], ["hops_from_seed"], ["pagerank"]],  # pagerank: most_central
     "cocitations": [["b"]],
     "bibliographic_coupling": [["b"]],
     "unmatched_records": [["doi"]],

@@ -16,9 +16,9 @@ here once, when the data changes (``litbase graph``, ``build``, ``fetch``,
   articles (seeds first), ranked as the overview drawing ranks them, and the
   links between them.
 
-``inputs`` (counts and PMID sums of articles and citations, the latest
-``updated_at``) tells a reader whether the tables still describe the data; a
-page that finds them stale computes on request, as before.
+``inputs`` (counts and PMID sums of articles and citations) tells a reader
+whether the tables still describe the data; a page that finds them stale
+computes on request, as before.
 """
 
 from __future__ import annotations
@@ -53,10 +53,12 @@ DDL = [
 ]
 SITE_TABLES = {"facet_index", "site_facts", "overview_network", "overview_network_links"}
 
+# Cheap enough to check when a page finds the file written since it last looked (index
+# scans, no table scan); a field corrected in place is caught by the recomputation that
+# every writing command (import, fetch, build, graph) ends with.
 INPUTS_SQL = [
     "SELECT count(*), total(pmid) FROM articles",
     "SELECT count(*), total(citing), total(cited) FROM citations",
-    "SELECT max(updated_at), max(links_fetched_at) FROM articles",
 ]
 # Links between two stored articles, each once: a join, not ``IN (SELECT ...)`` probes.
 STORED_LINKS_SQL = """
