@@ -31,18 +31,21 @@ from litbase.store import site_counts
 _LOADED: dict[str, tuple[str, FacetIndex]] = {}
 # Per read connection: (data_version, valid stored inputs or None), so the
 # fingerprint is recomputed only after another connection wrote.
-_CHECKED: dict[int, tuple[int, str | None]] = {}
+# The connection itself is kept beside its verdict: a closed connection's id may be
+# reused by a new one (sqlite3 connections take no weak references).
+_CHECKED: dict[int, tuple[sqlite3.Connection, int, str | None]] = {}
+
 
 def valid_inputs(conn) -> str | None:
     """The inputs of the stored site tables if they describe the data as it is now, else None."""
     version = site_counts.data_version(conn)
     checked = _CHECKED.get(id(conn))
-    if checked and checked[0] == version:
-        return checked[1]
+    if checked and checked[0] is conn and checked[1] == version:
+        return checked[2]
     stored = site_counts.stored_inputs(conn)
     if stored is not None and stored != site_counts.current_inputs(conn):
         stored = None
-    _CHECKED[id(conn)] = (version, stored)
+    _CHECKED[id(conn)] = (conn, version, stored)
     return stored
 
 
