@@ -19,6 +19,7 @@ Rewrites the "## Serve" section of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import sqlite3
@@ -222,8 +223,16 @@ def measure(sizes: list[int], n: int, anchor: bool) -> dict:
                 print("datasette defaults", file=sys.stderr, flush=True)
                 entry["datasette"] = serve_and_measure(
                     [datasette, "serve", str(db), "--metadata", str(metadata)], anchor_pages(kinds), max(3, n // 4))
+        entry["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        entry["db"] = str(db)
         results[size] = (entry, kinds)
+        saved(size).write_text(json.dumps([entry, kinds], indent=1))
     return results
+
+
+def saved(size: int) -> Path:
+    """Where a size's figures are kept, so that one size can be re-measured alone."""
+    return ROOT / ".cache" / "bench" / f"serve-{size // 1000}k.json"
 
 
 def section(results: dict, n: int) -> str:
@@ -257,7 +266,7 @@ def section(results: dict, n: int) -> str:
     for size in sizes:
         entry = results[size][0]
         out.append(f"- {size:,} base: {entry['articles']:,} articles, {entry['citations']:,} citation rows "
-                   f"(`{Path(entry['db']).name}`).")
+                   f"(`{Path(entry['db']).name}`), measured {entry['measured_at']}.")
     out += ["", "Pages (on the first base): " + "; ".join(
         f"{kind} `{path}`" for kind, path in results[sizes[0]][1].items()) + ".", "", *lines, ""]
     for size in sizes:
@@ -297,8 +306,14 @@ def main() -> None:
     options.add_argument("--requests", type=int, default=20)
     options.add_argument("--no-anchor", action="store_true")
     options.add_argument("--no-docs", action="store_true")
+    options.add_argument("--with-saved", type=int, nargs="*", default=[],
+                         help="sizes not measured now whose figures of an earlier run (.cache/bench) are shown too")
     args = options.parse_args()
-    text = section(measure(args.sizes, args.requests, not args.no_anchor), args.requests)
+    results = measure(args.sizes, args.requests, not args.no_anchor)
+    for size in args.with_saved:
+        results[size] = tuple(json.loads(saved(size).read_text()))
+    results = dict(sorted(results.items()))
+    text = section(results, args.requests)
     print(text)
     if not args.no_docs:
         replace_section(ROOT / "docs" / "benchmarks.md", "Serve", text)
