@@ -210,6 +210,14 @@ def build_base(articles: int, log=print, via_import: bool = False) -> Path:
     """
     path = base_path(articles)
     if path.exists():
+        # benchmarks/ingest.py --keep leaves the 50,000 base without its graph and site tables.
+        with sqlite3.connect(path) as conn:
+            ready = conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN"
+                                 " ('graph_runs', 'site_facts')").fetchone()[0] == 2
+        if not ready:
+            log(f"litbase graph {path.name} ...")
+            subprocess.run([sys.executable, "-m", "litbase", "graph", str(path)], check=True,
+                           stdout=subprocess.DEVNULL)
         return path
     building = path.with_name(path.stem + ".building.db")
     for leftover in CACHE.glob(building.name + "*"):
