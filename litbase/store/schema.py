@@ -373,7 +373,8 @@ DERIVED_TABLES = {"article_metrics", "cocitations", "bibliographic_coupling", "g
 
 # Columns joined on or filtered by, beyond each table's primary key.
 INDEXES = {
-    "articles": [["year"], ["journal_id"], ["doi"], ["pmcid"], ["references_status"]],
+    "articles": [["year"], ["journal_id"], ["doi"], ["pmcid"], ["references_status"],
+                 ["journal_iso"]],  # journal_iso: a journal facet selection (issue 17)
     "articles_authors": [["author_id"]],
     "articles_mesh_terms": [["mesh_id"]],
     # (cited, citing) covers "who cites X" without touching the table; the
