@@ -302,7 +302,7 @@ def section(results: dict, n: int) -> str:
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("--sizes", type=int, nargs="+", default=[50_000, 500_000])
+    options.add_argument("--sizes", type=int, nargs="*", default=[50_000, 500_000])
     options.add_argument("--requests", type=int, default=20)
     options.add_argument("--no-anchor", action="store_true")
     options.add_argument("--no-docs", action="store_true")
