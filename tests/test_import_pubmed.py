@@ -222,7 +222,7 @@ def test_kill_nine_mid_file_then_rerun_finishes(tmp_path, files):
     assert "(resumed after record 2)" in output
     assert dump(db_path) == dump(clean)
     # The next command put back every index and trigger: the same schema as a database never killed.
-    assert rows(db_path, indexes) == rows(clean, indexes) and len(rows(clean, indexes)) == 26
+    assert rows(db_path, indexes) == rows(clean, indexes) and len(rows(clean, indexes)) == 28  # 26 + pagerank, journal_iso (issue 17)
     statements = "select type, name, sql from sqlite_master where sql is not null order by type, name"
     assert rows(db_path, statements) == rows(clean, statements)
     assert rows(db_path, "select rowid from articles_fts where articles_fts match 'wellness'") == [(990103,)]
