@@ -173,6 +173,10 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
             incomplete |= _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead)
     # An update file may retract an article (or bring one citing retracted work).
     update_cites_retracted(db)
+    # The site's facet counts and overview network follow the new records (litbase.graph.facets).
+    from litbase.graph.facets import refresh_site_tables
+
+    refresh_site_tables(db)
     sys.stdout.flush()
     if incomplete:
         sys.exit(1)

@@ -24,6 +24,7 @@ from litbase.graph.metrics import (
     cocitation_counts,
     coupling_counts,
 )
+from litbase.graph.facets import refresh_site_tables
 from litbase.store import graph_tables, network
 from litbase.store.articles import utc_now
 from litbase.store.retractions import update_cites_retracted
@@ -62,6 +63,8 @@ def update_graph(db: sqlite_utils.Database, force: bool = False) -> dict:
     ensure_db_shape(db)
     # Derived like the graph tables, but it depends on retraction flags too, so it runs every time.
     update_cites_retracted(db)
+    # Facet counts and the overview network, recomputed even when the graph's inputs are unchanged.
+    refresh_site_tables(db)
     inputs = graph_inputs(db)
     if not force and graph_tables.last_run_inputs(db) == inputs:
         return {"skipped": True}

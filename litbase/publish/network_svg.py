@@ -80,7 +80,8 @@ def _radius(links: int) -> float:
 
 
 def network_svg(nodes: list[dict], edges: list[tuple[int, int]],
-                link: Callable[[int], str] | None = None, max_nodes: int = 300) -> str:
+                link: Callable[[int], str] | None = None, max_nodes: int = 300,
+                total: int | None = None) -> str:
     """Draw articles (``pmid``, ``title``, ``year``, ``is_seed``) and citing->cited edges.
 
     >>> svg = network_svg([{"pmid": 1, "title": "A", "year": 2020, "is_seed": True},
@@ -88,6 +89,8 @@ def network_svg(nodes: list[dict], edges: list[tuple[int, int]],
     >>> svg.count("<title>PMID ")
     2
     """
+    # ``total``: the articles stored, when ``nodes`` are already the best-ranked few (site_counts).
+    total = len(nodes) if total is None else total
     shown = select_nodes(nodes, edges, max_nodes)
     kept = {n["pmid"] for n in shown}
     edges = sorted({(a, b) for a, b in edges if a in kept and b in kept and a != b})
@@ -95,8 +98,8 @@ def network_svg(nodes: list[dict], edges: list[tuple[int, int]],
     cited, citing = degrees(edges)
     w, h = size["width"], size["height"]
     title = f"Citation network: {len(shown)} articles, {len(edges)} citations"
-    if len(shown) < len(nodes):
-        title += f" (the {len(shown)} most linked of {len(nodes)} articles)"
+    if len(shown) < total:
+        title += f" (the {len(shown)} most linked of {total} articles)"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="litbase-network" viewBox="0 0 {w} {h}"'
         f' width="{w}" height="{h}" role="img" aria-label="{escape(title)}">',

@@ -14,6 +14,8 @@ from datasette.utils import tilde_decode
 from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
 from litbase.publish import coverage_page, feed, renderers, report_page, screening_page, search_page, views
+from litbase.publish.facets import CountedFacet
+from litbase.publish.table_columns import default_columns_app
 from litbase.publish import pages as helpers
 from litbase.publish.article_page import article_page
 from litbase.publish.auth import SCREEN_ACTION, is_reviewer
@@ -64,11 +66,6 @@ def prepare_jinja2_environment(env, datasette):
 @hookimpl
 def prepare_connection(conn):
     search.register_functions(conn)  # pubmed_fts(), for the search canned query
-
-
-@hookimpl
-def asgi_wrapper(datasette):
-    return search_page.reject_unreadable_searches
 
 
 @hookimpl
@@ -143,3 +140,11 @@ def menu_links(datasette, actor, request):
         return [{"href": datasette.urls.path("/-/litbase-login"), "label": "Sign in to screen"}]
     return [{"href": datasette.urls.path(f"/-/screen/{name}"), "label": f"Screen {name}"}
             for name in datasette.databases if name != "_internal"]
+def register_facet_classes():
+    return [CountedFacet]
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    # Outermost first: an unreadable search is refused before the articles table's default columns apply.
+    return lambda app: search_page.reject_unreadable_searches(default_columns_app(app, datasette))

@@ -428,7 +428,8 @@ DERIVED_TABLES.add("article_layout")
 
 # Columns joined on or filtered by, beyond each table's primary key.
 INDEXES = {
-    "articles": [["year"], ["journal_id"], ["doi"], ["pmcid"], ["references_status"]],
+    "articles": [["year"], ["journal_id"], ["doi"], ["pmcid"], ["references_status"],
+                 ["journal_iso"]],  # journal_iso: a journal facet selection (issue 17)
     "articles_authors": [["author_id"]],
     "articles_mesh_terms": [["mesh_id"]],
     # (cited, citing) covers "who cites X" without touching the table; the
@@ -441,7 +442,7 @@ INDEXES = {
     "authors": [["key"]],
     "article_sources": [["source"]],
     "changes": [["pmid"], ["what"], ["detected_at"]],
-    "article_metrics": [["community"], ["hops_from_seed"]],
+    "article_metrics": [["community"], ["hops_from_seed"], ["pagerank"]],  # pagerank: most_central
     "cocitations": [["b"]],
     "bibliographic_coupling": [["b"]],
     "unmatched_records": [["doi"]],
