@@ -108,6 +108,11 @@ def refresh_command(db_path, collection, progress, api_key, email):
     bar = CrawlProgress(enabled=progress)
     with reports_source_errors(check="the collection's PMIDs", before=bar.close):
         report = refresh(db, _client(db, api_key, email, bar), collection, progress=bar)
+    # A retraction or a new citing article changes facet counts (cites_retracted among them)
+    # that the fingerprint of the stored counts cannot see: count them again.
+    from litbase.graph.facets import refresh_site_tables
+
+    refresh_site_tables(db)
     found = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in sorted(report.changes.items()))
     click.echo(
         f"Asked PubMed again about {report.articles} articles ({bar.requests} requests):"
