@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 import sqlite_utils
 
 from litbase.store.dataset import DatasetError
+from litbase.store.schema import open_db
 from litbase.store.dataset import snapshot as snapshot_database
 from litbase.publish.auth import ReviewersError
 from litbase.publish.serve import DEFAULT_HOST, DEFAULT_PORT
@@ -66,6 +69,10 @@ def serve(db_path, host, port, public, reviewers):
         litbase serve litbase.db
         litbase serve litbase.db --reviewers reviewers.txt   # screening at /-/screen/litbase
     """
+    if not public and os.path.isfile(db_path):
+        # A database made by an older litbase gets today's shape (tables, indexes, the
+        # search index's columns) before Datasette opens it; --public never writes.
+        open_db(db_path)
     try:
         serve_datasette([db_path], host=host, port=port, public=public, reviewers=reviewers)
     except ReviewersError as error:
