@@ -43,12 +43,21 @@ from litbase.model.citekeys import UniqueKeys
 KEYWORD_COMMA = "\u201a"
 
 
+_DECOMPOSING: set[str] = set()
+
+
 def _decomposed(char: str, u2lobj=None) -> str:
     """An unmapped character as its compatibility decomposition, if that is mapped."""
     decomposed = unicodedata.normalize("NFKD", char)
-    if decomposed == char or u2lobj is None:
+    if decomposed == char or u2lobj is None or char in _DECOMPOSING:
         return char
-    return u2lobj.unicode_to_latex(decomposed)
+    # pylatexenc recomposes what it is given: Vietnamese "ẩ" (a, circumflex,
+    # hook above: no LaTeX name for the hook) came straight back here, without end.
+    _DECOMPOSING.add(char)
+    try:
+        return u2lobj.unicode_to_latex(decomposed)
+    finally:
+        _DECOMPOSING.discard(char)
 
 
 _ENCODER = UnicodeToLatexEncoder(
