@@ -89,6 +89,9 @@ CSL_TYPES = {"article-journal": "article", "article": "article", "review": "arti
 # What a kind is called in each format.
 RIS_TYPE_OF = {"article": "JOUR", "chapter": "CHAP", "book": "BOOK"}
 BIBTEX_TYPE_OF = {"article": "article", "chapter": "incollection", "book": "book"}
+# The title of a work whose title nobody knows, in BibTeX (biblatex demands one):
+# APA's bracketed description of the work, which claims no title; read back as none.
+UNTITLED = {"article": "[Journal article]", "chapter": "[Book chapter]", "book": "[Book]"}
 CSL_TYPE_OF = {"article": "article-journal", "chapter": "chapter", "book": "book"}
 
 # Publication types a kind implies when a format cannot say more.
