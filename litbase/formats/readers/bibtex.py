@@ -55,7 +55,10 @@ _CONTEXT = get_default_latex_context_db()
 _CONTEXT.add_context_category(
     "litbase",
     macros=[MacroTextSpec("textbraceleft", "{"), MacroTextSpec("textbraceright", "}"),
-            MacroTextSpec("textasciicircum", "^"), MacroTextSpec("textasciitilde", "~")],
+            MacroTextSpec("textasciicircum", "^"), MacroTextSpec("textasciitilde", "~"),
+            # \mbox{G-Animal's} (BibTeX's own xampl.bib) keeps a word unbroken: its
+            # argument is text, which pylatexenc dropped ("Journal" for "G-Animal's Journal").
+            MacroTextSpec("mbox", "%s"), MacroTextSpec("hbox", "%s")],
     prepend=True,
 )
 _LATEX = LatexNodes2Text(latex_context=_CONTEXT, math_mode="text")
