@@ -77,8 +77,9 @@ def view(article: dict, format_name: str, original: dict) -> dict:
     if format_name == "medline":
         shown["mesh_headings"] = _blank([{**m, "descriptor_ui": None}
                                          for m in article.get("mesh_headings") or []])
-    if format_name in ("ris", "bibtex") and shown["pages"]:
-        # Both write a page range in full (SP 187, EP 194; 187--194): "187-94" comes back so.
+    if format_name in ("ris", "bibtex", "csljson") and shown["pages"]:
+        # They write a page range in full (SP 187, EP 194; 187--194; "page": "187-194"):
+        # "187-94" comes back so.
         shown["pages"] = expand_pages(shown["pages"])
     if format_name == "bibtex" and is_misc(original):
         for field in ("volume", "issue", "pages", "article_number", "journal"):
