@@ -164,3 +164,23 @@ def test_budget_message_says_what_was_left(monkeypatch, tmp_path):
         "select pmid, role, depth, seed_pmid from collections_articles order by depth, pmid")] == [
         (SEED, "seed", 0, SEED), (101, "reference", 1, SEED), (102, "reference", 1, SEED),
         (103, "reference", 1, SEED), (104, "reference", 1, SEED)]
+
+
+def test_collection_members_counts_records_without_a_pmid(tmp_path):
+    # Synthetic RIS: one record with a PMID, two without (one with a DOI).
+    library = tmp_path / "mixed.ris"
+    library.write_text(
+        "TY  - JOUR\nTI  - Stored by its PMID\nAN  - 40000001\nPY  - 2020\nER  - \n\n"
+        "TY  - JOUR\nTI  - A record without a PMID\nAU  - Doe, Jane\nPY  - 2020\n"
+        "DO  - 10.1234/abc\nER  - \n\n"
+        "TY  - JOUR\nTI  - Second without PMID\nPY  - 2021\nER  - \n")
+    db_path = tmp_path / "litbase.db"
+    result = invoke("import", str(db_path), str(library))
+    assert result.exit_code == 0, result.output
+    db = sqlite_utils.Database(db_path)
+    assert db.execute("SELECT collection, count(*), count(pmid), count(record_id)"
+                      " FROM collection_members GROUP BY collection").fetchall() == [("mixed", 3, 1, 2)]
+    assert db.execute("SELECT pmid, record_id, role, title, authors, year, doi FROM collection_members"
+                      " WHERE pmid IS NULL ORDER BY year").fetchall() == [
+        (None, "doi:10.1234/abc", "import", "A record without a PMID", "Doe", 2020, "10.1234/abc"),
+        (None, f"file:{library}#line 14", "import", "Second without PMID", None, 2021, None)]

@@ -211,6 +211,12 @@ def test_a_journal_known_by_its_abbreviation_is_its_name_everywhere():
     assert "journal_title_unknown" not in json.loads(written("csljson"))[0]["custom"]
     entry = pybtex.database.parse_string(written("bibtex", [ISO_ONLY]), "bibtex")
     fields = next(iter(entry.entries.values())).fields
+    # Untitled: a @misc (biblatex's @article demands a title), the journal in howpublished.
+    assert next(iter(entry.entries.values())).type == "misc"
+    assert (fields["title"], fields["howpublished"]) == ("[Journal article]",
+                                                         "Int J Aging Hum Dev, 30(1), 37--53")
+    titled = pybtex.database.parse_string(written("bibtex", [dict(ISO_ONLY, title="A title", authors=[person("Roe", "Ann", "A")])]), "bibtex")
+    fields = next(iter(titled.entries.values())).fields
     assert (fields["journal"], fields["shortjournal"]) == ("Int J Aging Hum Dev",) * 2
     [ris] = rispy.loads(written("ris", [ISO_ONLY]))
     assert (ris["secondary_title"], ris["alternate_title1"]) == ("Int J Aging Hum Dev",) * 2

@@ -93,3 +93,15 @@ def test_synthetic_records_in_each_style(bib_db):
                        "https://doi.org/10.5555/synth.990103")
     ama = format_references(articles, "ama")
     assert ama[0].startswith("1. Müller H, Nilsen Ø, García J. Peer support {and} burnout")
+
+
+def test_apa_prints_the_journal_without_nlms_qualifier():
+    # NLM's full titles of these two journals (their catalog's title field); APA prints the
+    # journal's own name. Vancouver and AMA print the abbreviation, which has no qualifier.
+    lancet = dict(GRADY, journal={"title": "Lancet (London, England)", "iso_abbreviation": "Lancet"})
+    bmj = dict(GRADY, pmid=990304, journal={"title": "BMJ (Clinical research ed.)",
+                                            "iso_abbreviation": "BMJ"})
+    apa = format_references([lancet, bmj], "apa")
+    assert [r.split("United States. ")[1].split(",")[0] for r in apa] == ["Lancet", "BMJ"]
+    assert "(London, England)" not in " ".join(apa)
+    assert format_references([lancet], "vancouver")[0].count("Lancet. 2019;8(3)") == 1

@@ -151,7 +151,7 @@ def date_text(article: dict, text) -> None:
 
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)")
 _PMID = re.compile(r"\bPMID:?\s*([1-9]\d{0,9})\b|pubmed(?:\.ncbi\.nlm\.nih\.gov|/)/?(\d+)", re.I)
-_PMCID = re.compile(r"\b(PMC\d+)\b", re.I)
+_PMCID = re.compile(r"\b(PMC\d+(?:\.\d+)?)\b", re.I)  # PubMed may give a version: PMC6134338.4
 
 
 def doi_in(text: str | None) -> str | None:

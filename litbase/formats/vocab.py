@@ -8,6 +8,8 @@ back unchanged.
 
 from __future__ import annotations
 
+import re
+
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 # ISO 639-2/B (PubMed) -> (English name, BCP 47 tag for CSL-JSON). Languages
@@ -89,8 +91,21 @@ CSL_TYPES = {"article-journal": "article", "article": "article", "review": "arti
 # What a kind is called in each format.
 RIS_TYPE_OF = {"article": "JOUR", "chapter": "CHAP", "book": "BOOK"}
 BIBTEX_TYPE_OF = {"article": "article", "chapter": "incollection", "book": "book"}
+# The title of a work whose title nobody knows, in BibTeX (biblatex demands one):
+# APA's bracketed description of the work, which claims no title; read back as none.
+UNTITLED = {"article": "[Journal article]", "chapter": "[Book chapter]", "book": "[Book]"}
 CSL_TYPE_OF = {"article": "article-journal", "chapter": "chapter", "book": "book"}
 
 # Publication types a kind implies when a format cannot say more.
 DEFAULT_PUBLICATION_TYPE = {"article": "Journal Article", "chapter": "Book Chapter",
                             "book": "Book"}
+
+
+# The comma inside a group author's name in RIS (see writers.ris), read back as a comma.
+GROUP_COMMA = "\u201a"
+_LINE_BREAKS = re.compile(r"[\t\n\v\f\r \x1c-\x1f\x85\u2028\u2029]+")
+
+
+def fold(text: str) -> str:
+    """Whitespace that is line structure as one space; no-break and thin spaces are kept."""
+    return _LINE_BREAKS.sub(" ", text).strip(" ")

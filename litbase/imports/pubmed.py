@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from tqdm import tqdm
@@ -35,10 +35,12 @@ from litbase.store.bulk import (
     BULK_PRAGMAS,
     database_folder,
     drop_upkeep,
+    index_kept_by_caller,
     no_articles,
     pragma_values,
     restore_upkeep,
     set_pragmas,
+    stored_articles,
 )
 from litbase.store.schema import FTS_CONFIG
 from litbase.store.articles import delete_articles, save_article_rows, utc_now
@@ -55,6 +57,11 @@ from litbase.store.collections import add_to_collection, save_collection
 
 SUFFIXES = (".xml", ".gz")
 NUMBERED = re.compile(r"pubmed(\d{2})n(\d+)", re.IGNORECASE)
+# Below this many stored articles (a knowledge base grown from seeds, not a
+# mirror) a bulk import drops the join-column indexes and builds them once at
+# the end: rebuilding them for what is stored costs less than keeping them
+# sorted through 20,000 inserts, which took a tenth of the importer's time.
+SMALL_BASE = 10_000
 _PROBLEM = re.compile(r" at line \d+(?:, column \d+)?: (.*)$", re.DOTALL)
 
 
@@ -99,29 +106,32 @@ def sha256_of(path: Path) -> str:
 @contextmanager
 def bulk_import(db, paths):
     """Keep the full-text index batch by batch and build the secondary indexes
-    once, while PubMed files fill an empty database.
+    once, while PubMed files fill an empty or small database.
 
     Row-by-row triggers cost the full-text index twice its set-based upkeep
     (``import_pubmed`` does that per batch, while its parsing process keeps
     the other core busy), and keeping the join-column indexes sorted insert
     by insert costs more than sorting once at the end (the import itself only
-    looks rows up by primary key). Only an empty articles table is deferred.
-    If the process dies meanwhile, the next ``ensure_db_shape`` (every command
-    runs it) restores the triggers, rebuilding the full-text index, and the
-    indexes.
+    looks rows up by primary key). An empty articles table goes without
+    triggers for the whole import; a populated one keeps them, switched off
+    only inside each batch's transaction (``_store_messages``), so no other
+    writer ever meets them missing. The indexes wait for the end while fewer
+    than ``SMALL_BASE`` articles are stored. If the process dies meanwhile,
+    the next ``ensure_db_shape`` (every command runs it) restores the
+    triggers, rebuilding the full-text index, and the indexes.
 
     With several PubMed files, each is parsed while the one before it is
     stored (``litbase.imports.prefetch``): the ``ParseAhead`` this yields goes
     to each file's ``import_pubmed``.
     """
     bulk = any(Path(p).name.lower().endswith(SUFFIXES) for p in paths)
-    defer = bulk and no_articles(db)
+    defer = bulk and stored_articles(db) < SMALL_BASE
     saved = pragma_values(db, BULK_PRAGMAS)
     if bulk:
         set_pragmas(db, BULK_PRAGMAS)
     if defer:
         with db.conn:
-            drop_upkeep(db)
+            drop_upkeep(db, triggers=no_articles(db))
     ahead = ParseAhead([p for p in paths if Path(p).name.lower().endswith(SUFFIXES)],
                        lambda path: resume_point(db, path), spool_dir=database_folder(db))
     try:
@@ -134,23 +144,20 @@ def bulk_import(db, paths):
         set_pragmas(db, saved)
 
 
-def _store_batch(db, steps: list, name: str, collection: str | None,
-                 keep_index: bool) -> tuple[int, int, int]:
+def _store_batch(db, steps: list, name: str, collection: str | None) -> tuple[int, int, int]:
     """Save articles and apply deletions in file order; returns (records, articles, PMIDs deleted).
 
-    ``keep_index``: the full-text triggers are off (``bulk_import``), so the
-    index is updated here, set-based, around each write.
+    The full-text triggers are off (``bulk_import``, ``_store_messages``), so
+    the index is updated here, set-based, around each write.
     """
     records = articles = deleted = 0
     for kind, payload, count in steps:
         records += count
         pmids = [values[0] for values in payload["articles"].values] if kind == "rows" else payload
-        if keep_index:
-            fts.forget_rows(db, "articles", FTS_CONFIG["articles"], pmids)
+        fts.forget_rows(db, "articles", FTS_CONFIG["articles"], pmids)
         if kind == "rows":
             saved = save_article_rows(db, payload)
-            if keep_index:
-                fts.index_rows(db, "articles", FTS_CONFIG["articles"], saved)
+            fts.index_rows(db, "articles", FTS_CONFIG["articles"], saved)
             articles += len(saved)
             if collection:
                 add_to_collection(db, collection, [{"pmid": p, "role": "import"} for p in saved])
@@ -251,14 +258,14 @@ def import_pubmed(db, path, collection: str | None = None, progress: bool | None
 
 def _store_messages(db, path: Path, state: dict, messages, collection: str | None, bar) -> None:
     """Store the parser's batches, a transaction each, counting progress in ``state`` and pubmed_files."""
-    keep_index = not fts.triggers_present(db, "articles")
+    triggers = fts.triggers_present(db, "articles")
     for kind, payload, offset in messages:
         if kind == "end":
             return
         if kind == "error":
             raise PubmedParseError(*payload)
-        with db.conn:
-            records, articles, deleted = _store_batch(db, payload, path.name, collection, keep_index)
+        with db.conn, (index_kept_by_caller(db, "articles") if triggers else nullcontext()):
+            records, articles, deleted = _store_batch(db, payload, path.name, collection)
             state["records_done"] += records
             state["articles"] += articles
             state["deletions"] += deleted

@@ -458,7 +458,12 @@ VIEWS = {
     "collection_members": (
         "SELECT ca.collection, ca.pmid, ca.role, ca.depth, ca.seed_pmid, a.title, a.authors,"
         " a.journal_iso, a.year, a.doi, a.references_status, a.cited_by_count, a.record_source,"
-        " ca.added_at FROM collections_articles ca LEFT JOIN articles a ON a.pmid = ca.pmid"
+        " ca.added_at, NULL AS record_id FROM collections_articles ca LEFT JOIN articles a ON a.pmid = ca.pmid"
+        # Records without a PMID are members too (collections_records), with what their file said.
+        " UNION ALL SELECT cr.collection, NULL, cr.role, NULL, NULL, u.title, u.first_author,"
+        " json_extract(u.record, '$.journal.iso_abbreviation'), u.year, u.doi, NULL, NULL, 'import',"
+        " cr.added_at, cr.record_id FROM collections_records cr"
+        " LEFT JOIN unmatched_records u ON u.id = cr.record_id"
     ),
 }
 
@@ -499,6 +504,12 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
     for name, columns in FTS_CONFIG.items():
         ensure_fts_index(db, name, columns)
     for name, sql in VIEWS.items():
+        # A view whose definition changed is replaced; an unchanged one is left
+        # alone, so a reader's prepared statements are not invalidated every command.
+        stored = db.conn.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?",
+                                 [name]).fetchone()
+        if stored and not stored[0].endswith(sql):
+            db.conn.execute(f"DROP VIEW [{name}]")
         db.create_view(name, sql, ignore=True)
 
 

@@ -25,7 +25,7 @@ from pylatexenc.latex2text import (
     get_default_latex_context_db,
 )
 
-from litbase.formats.vocab import BIBTEX_TYPES, language_code
+from litbase.formats.vocab import BIBTEX_TYPES, UNTITLED, language_code
 from litbase.formats.reading import (
     Problem,
     Records,
@@ -55,7 +55,10 @@ _CONTEXT = get_default_latex_context_db()
 _CONTEXT.add_context_category(
     "litbase",
     macros=[MacroTextSpec("textbraceleft", "{"), MacroTextSpec("textbraceright", "}"),
-            MacroTextSpec("textasciicircum", "^"), MacroTextSpec("textasciitilde", "~")],
+            MacroTextSpec("textasciicircum", "^"), MacroTextSpec("textasciitilde", "~"),
+            # \mbox{G-Animal's} (BibTeX's own xampl.bib) keeps a word unbroken: its
+            # argument is text, which pylatexenc dropped ("Journal" for "G-Animal's Journal").
+            MacroTextSpec("mbox", "%s"), MacroTextSpec("hbox", "%s")],
     prepend=True,
 )
 _LATEX = LatexNodes2Text(latex_context=_CONTEXT, math_mode="text")
@@ -252,6 +255,8 @@ def _article(item, line: int, path: str, warn) -> dict:
     article["authors"] = [_name(n) for n in split_multiple_persons_names(fields.get("author", ""))
                           if n.strip()]
     title = decode(fields.get("title"))
+    if entry.entry_type.lower() == "misc" and title in UNTITLED.values():
+        title = None  # litbase's writer says so of a work whose title nobody knows
     if kind == "chapter":
         article["title"], article["book_title"] = title, decode(fields.get("booktitle"))
     elif kind == "book":

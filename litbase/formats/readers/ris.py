@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from litbase.formats.vocab import RIS_TYPES, language_code
+from litbase.formats.vocab import GROUP_COMMA, RIS_TYPES, fold, language_code
 from litbase.formats.reading import (
     Problem,
     Records,
@@ -64,7 +64,7 @@ def ris_records(text: str, path: str) -> tuple[list[tuple[int, list[list]]], lis
             if current and line.strip():
                 _continue(current, line.strip())
             continue  # outside a record: EndNote's headers, blank lines
-        tag, value = match.group(1), " ".join((match.group(2) or "").split())
+        tag, value = match.group(1), fold(match.group(2) or "")
         if tag == "TY":
             if current is not None:
                 warnings.append(Problem(path, start, f"record has no ER line before the"
@@ -92,9 +92,9 @@ def _continue(fields: list[list], text: str) -> None:
     last = fields[-1]
     if last[0] == "KW":
         # A keyword list runs on one keyword a line, as Zotero reads it.
-        fields.append(["KW", " ".join(text.split()), last[2]])
+        fields.append(["KW", fold(text), last[2]])
     else:
-        last[1] = " ".join(f"{last[1]} {text}".split())
+        last[1] = fold(f"{last[1]} {text}")
 
 
 def parse_ris(text: str, path: str = "<ris>") -> Records:
@@ -120,11 +120,13 @@ def _name(value: str) -> dict:
     """
     parts = [p.strip() for p in value.split(",")]
     if len(parts) > 1:
-        return person(parts[0], parts[1], parts[2] if len(parts) > 2 else None)
+        # PubMed's suffixes may hold commas themselves (", MSN, MS, MPH").
+        return person(parts[0], parts[1], ", ".join(parts[2:]) if len(parts) > 2 else None)
     words = value.split()
     if len(words) == 2 and re.fullmatch(r"(?:[A-Z]\.?){1,3}", words[1]):
         return person(words[0], words[1])
-    return group(value.strip())
+    # litbase's writer puts U+201A for the commas inside a group's name (see writers.ris).
+    return group(value.strip().replace(GROUP_COMMA, ","))
 
 
 def _article(fields: list[list], start: int, path: str, warn) -> dict:

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator
 
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
-from litbase.formats.vocab import BIBTEX_TYPE_OF, MONTHS, language_name, work_kind
+from litbase.formats.vocab import BIBTEX_TYPE_OF, MONTHS, UNTITLED, language_name, work_kind
 from litbase.formats.writers.notes import caution_note
 from litbase.formats.writers.pages import expand_pages
 from litbase.model.citekeys import UniqueKeys
@@ -43,12 +43,21 @@ from litbase.model.citekeys import UniqueKeys
 KEYWORD_COMMA = "\u201a"
 
 
+_DECOMPOSING: set[str] = set()
+
+
 def _decomposed(char: str, u2lobj=None) -> str:
     """An unmapped character as its compatibility decomposition, if that is mapped."""
     decomposed = unicodedata.normalize("NFKD", char)
-    if decomposed == char or u2lobj is None:
+    if decomposed == char or u2lobj is None or char in _DECOMPOSING:
         return char
-    return u2lobj.unicode_to_latex(decomposed)
+    # pylatexenc recomposes what it is given: Vietnamese "ẩ" (a, circumflex,
+    # hook above: no LaTeX name for the hook) came straight back here, without end.
+    _DECOMPOSING.add(char)
+    try:
+        return u2lobj.unicode_to_latex(decomposed)
+    finally:
+        _DECOMPOSING.discard(char)
 
 
 _ENCODER = UnicodeToLatexEncoder(
@@ -192,10 +201,49 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
     return fields
 
 
+# biblatex's data model demands an author and a title of @article, @book and
+# @incollection; @misc demands only a title, and takes neither journal, volume
+# nor pages (biber warns of each). These are the fields a @misc keeps.
+MISC_FIELDS = ("author", "title", "howpublished", "year", "month", "date", "doi", "eprint",
+               "eprinttype", "note", "language", "keywords", "abstract", "url")
+
+
+def is_misc(article: dict) -> bool:
+    """Whether the record lacks what biblatex's entry type for its kind demands."""
+    kind = work_kind(article)
+    title = article.get("title") if kind != "book" else article.get("book_title")
+    return not article.get("authors") or not title
+
+
+def published_in(article: dict) -> str | None:
+    """Where a work appeared, as one line: "Academic Medicine, 94(11), 1675-1678"."""
+    journal = article.get("journal") or {}
+    name = journal.get("title") or journal.get("iso_abbreviation") or article.get("book_title") \
+        or article.get("publisher")
+    volume = (article.get("volume") or "") + (f"({article['issue']})" if article.get("issue") else "")
+    pages = expand_pages(article["pages"]) if article.get("pages") else article.get("article_number")
+    parts = [p for p in (name, volume, pages) if p]
+    return ", ".join(parts) or None
+
+
+def misc_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]:
+    """The fields of a @misc: what is known, the journal and its numbers as one line."""
+    fields = dict(bibtex_fields(article, unicode))
+    if "title" not in fields:
+        fields["title"] = "{" + latex_escape(UNTITLED[work_kind(article)], unicode) + "}"
+    where = published_in(article)
+    if where:
+        fields["howpublished"] = "{" + latex_escape(where.replace("-", "--") if article.get("pages")
+                                                    else where, unicode) + "}"
+    return [(name, fields[name]) for name in MISC_FIELDS if name in fields]
+
+
 def bibtex_entry(article: dict, key: str, unicode: bool = False) -> str:
-    entry_type = BIBTEX_TYPE_OF[work_kind(article)]
+    misc = is_misc(article)
+    entry_type = "misc" if misc else BIBTEX_TYPE_OF[work_kind(article)]
+    fields = misc_fields(article, unicode) if misc else bibtex_fields(article, unicode)
     lines = [f"@{entry_type}{{{key},"]
-    lines += [f"  {name} = {value}," for name, value in bibtex_fields(article, unicode)]
+    lines += [f"  {name} = {value}," for name, value in fields]
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable, Iterator
 
-from litbase.formats.vocab import MONTHS, publication_type_names, work_kind
+from litbase.formats.vocab import MONTHS, fold, publication_type_names, work_kind
 from litbase.formats.writers.notes import is_retracted, notice_line
 
 WIDTH = 80
@@ -121,7 +121,8 @@ def medline_fields(article: dict) -> list[tuple[str, str]]:
     fields += [("OT", keyword) for keyword in article.get("keywords") or []]
     fields.append(("AID", f"{article['doi']} [doi]" if article.get("doi") else None))
     fields += [("PST", article.get("publication_status")), ("SO", source_line(article))]
-    return [(tag, " ".join(str(value).split())) for tag, value in fields
+    # Line structure folds to one space; no-break and thin spaces ("16\u00a0weeks") are text.
+    return [(tag, fold(str(value))) for tag, value in fields
             if value is not None and str(value).strip()]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from litbase.formats.vocab import RIS_TYPE_OF, language_name, publication_type_names, work_kind
+from litbase.formats.vocab import GROUP_COMMA, RIS_TYPE_OF, fold, language_name, publication_type_names, work_kind
 from litbase.formats.writers.bibtex import subject_terms
 from litbase.formats.writers.notes import caution_note, provenance_note
 from litbase.formats.writers.pages import expand_pages
@@ -25,7 +25,10 @@ EOL = "\r\n"
 
 def ris_name(author: dict) -> str:
     if author.get("collective_name"):
-        return author["collective_name"]
+        # A comma splits an RIS name into family and given (Zotero, EndNote, litbase):
+        # a group's own commas ("Lung Screening, Tobacco and Health Trial") are
+        # written as U+201A, which looks the same and keeps the name one field.
+        return author["collective_name"].replace(",", GROUP_COMMA)
     parts = [author.get("last_name") or "", author.get("fore_name") or author.get("initials")]
     if author.get("suffix"):
         parts.append(author["suffix"])
@@ -33,7 +36,8 @@ def ris_name(author: dict) -> str:
 
 
 def one_line(text) -> str:
-    return " ".join(str(text).split())
+    # Line structure folds to one space; no-break and thin spaces (8\u202fyears) are text.
+    return fold(str(text))
 
 
 def split_pages(pages: str) -> tuple[str, str | None]:

@@ -37,6 +37,7 @@ carry them (a DOI they do).
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 
@@ -62,6 +63,8 @@ STYLES = {
 CSL = "{http://purl.org/net/xbiblio/csl}"
 # Item variables handed to citeproc; what styles do not print stays out.
 _OMIT = {"PMID", "PMCID", "custom", "keyword", "abstract", "URL", "ISSN", "language", "note"}
+_NLM_QUALIFIER = re.compile(r"\s*\([^()]*\)$")
+
 # APA's description of a work without a title, by CSL type.
 _APA_DESCRIPTIONS = {"article-journal": "[Journal article]", "chapter": "[Book chapter]",
                      "book": "[Book]"}
@@ -129,6 +132,11 @@ def style_item(item: dict, style: str) -> dict:
                           if name.get("suffix") else name for name in item["author"]]
     if style == "apa" and not item.get("title") and item["type"] in _APA_DESCRIPTIONS:
         item["title"] = _APA_DESCRIPTIONS[item["type"]]
+    if style == "apa" and item.get("container-title"):
+        # NLM qualifies a title shared by two journals with a place or an
+        # edition ("Lancet (London, England)", "BMJ (Clinical research ed.)");
+        # APA prints the journal's name as the journal prints it.
+        item["container-title"] = _NLM_QUALIFIER.sub("", item["container-title"]) or item["container-title"]
     return item
 
 
