@@ -140,6 +140,9 @@ def menu_links(datasette, actor, request):
         return [{"href": datasette.urls.path("/-/litbase-login"), "label": "Sign in to screen"}]
     return [{"href": datasette.urls.path(f"/-/screen/{name}"), "label": f"Screen {name}"}
             for name in datasette.databases if name != "_internal"]
+
+
+@hookimpl
 def register_facet_classes():
     return [CountedFacet]
 
