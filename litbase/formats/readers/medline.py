@@ -48,14 +48,14 @@ def medline_blocks(text: str, path: str) -> list[tuple[int, list[list]]]:
     """
     blocks, fields, start = [], [], None
     for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
-        line = line.rstrip()
+        line = line.rstrip(" \t\r")  # only ASCII: a no-break or thin space at an end is text
         if not line.strip():
             if fields:
                 blocks.append((start, fields))
             fields, start = [], None
             continue
         if line[0] in " \t" and fields:
-            fields[-1][1] = f"{fields[-1][1]} {line.strip()}".strip()
+            fields[-1][1] = (fields[-1][1] + " " + line.strip(" \t")).strip(" ")
             continue
         match = _TAG_LINE.match(line)
         if match and match.group(1) == "PMID" and fields:
@@ -65,7 +65,7 @@ def medline_blocks(text: str, path: str) -> list[tuple[int, list[list]]]:
             fields, start = [], None
         start = start or number
         if match:
-            fields.append([match.group(1), match.group(2).strip(), number])
+            fields.append([match.group(1), match.group(2).strip(" \t"), number])
         else:
             fields.append(["", line, number])
     if fields:
@@ -97,7 +97,9 @@ def _date(display: str | None) -> tuple:
     month_at = next((i for i, w in enumerate(words) if w[:3].lower() in MONTHS), None)
     if month_at is None:
         return parse_year(display), None, None
-    day = words[month_at + 1] if month_at + 1 < len(words) else None
+    # A season or month range ("2021 Apr-Jun 01") names no day, whatever follows it.
+    ranged = "-" in words[month_at]
+    day = words[month_at + 1] if month_at + 1 < len(words) and not ranged else None
     return (parse_year(display), MONTHS.index(words[month_at][:3].lower()) + 1,
             day_number(day) if day and not parse_year(day) else None)
 
@@ -143,8 +145,32 @@ def _authors(fields: list[list]) -> list[dict]:
 
 
 def _add_initials(author: dict, value: str) -> None:
-    """AU follows its FAU: it carries PubMed's own initials (and suffix)."""
-    short = value.split()
+    """AU follows its FAU: it carries PubMed's own initials (and suffix).
+
+    PubMed writes "Waring, George O 4th" / "Waring GO 4th": the words both lines
+    end with (short of the initials) are the suffix, whatever it is ("4th",
+    "PsyD", ", MSN, MS"); what AU has after the last name and before the suffix
+    is the initials, none at all for a name PubMed gives no initials ("Wu, De" /
+    "Wu"); "Galynker, Igor I" / "Galynker II" has initials II and no suffix.
+    """
+    short, surname = value.split(), (author["last_name"] or "").split()
+    if not surname or short[:len(surname)] != surname:
+        _add_initials_unpaired(author, short)
+        return
+    rest, given = short[len(surname):], (author["fore_name"] or "").split()
+    shared = 0
+    while (shared < min(len(rest) - 1, len(given) - 1)
+           and given[-shared - 1:] == rest[-shared - 1:]):
+        shared += 1
+    if shared:
+        author["suffix"] = " ".join(rest[-shared:])
+        author["fore_name"] = " ".join(given[:-shared])
+        rest = rest[:-shared]
+    author["initials"] = "".join(rest) or None
+
+
+def _add_initials_unpaired(author: dict, short: list[str]) -> None:
+    """An AU whose last name is not its FAU's (another tool's file): "Smith JA Jr"."""
     if len(short) > 1 and short[-1] in _SUFFIXES:
         author["suffix"] = short[-1]
         author["last_name"] = (author["last_name"] or "").removesuffix(" " + short[-1]) or None
@@ -188,13 +214,12 @@ def _article(fields: list[list], start: int, path: str, warn) -> dict:
     article["year"], article["month"], article["day"] = _date(one("DP"))
     date_text(article, one("DP"))
     article["volume"], article["issue"] = one("VI"), one("IP")
-    pages = one("PG")
-    # PubMed prints an electronic article number (e10728) where pages would be.
-    if pages and re.fullmatch(r"[A-Za-z]+\d+", pages):
-        article["article_number"] = pages
-    else:
-        article["pages"] = pages
     _identifiers(article, values)
+    # PubMed prints the e-locator in PG only where there are no pages, and always as a
+    # bare LID ("LID - e408"): a PG equal to that LID is the article number, any other
+    # PG is pages, even one shaped like an e-locator ("e408" printed as a page).
+    pages = one("PG")
+    article["pages"] = pages if pages != article["article_number"] else None
     article["languages"] = values.get("LA", [])
     article["publication_types"] = publication_types(values.get("PT", []), kind)
     article["mesh_headings"] = [_mesh(v) for v in values.get("MH", [])]
@@ -210,6 +235,11 @@ def _identifiers(article: dict, values: dict[str, list[str]]) -> None:
     """LID and AID carry "10.1/x [doi]", "S0140-6736(20)30183-5 [pii]", "PMC123 [pmc]"."""
     ids = values.get("LID", []) + values.get("AID", [])
     for value in ids:
+        if not value.endswith("]"):
+            # A bare LID is PubMed's electronic article number; ERIC's is its record's URL.
+            if "://" not in value and value in values.get("LID", []):
+                article["article_number"] = article["article_number"] or value.strip()
+            continue
         identifier, _, mark = value.rpartition(" [")
         if mark == "doi]" and not article["doi"]:
             article["doi"] = identifier.strip()

