@@ -95,3 +95,39 @@ def test_medline_keyword_starting_with_a_no_break_space():
     """PMID 33864105: the keyword "\\u00a0Thienylazoaryls" keeps its no-break space."""
     keywords = ["Anthelmintic", "Onchocerciasis", "\u00a0Thienylazoaryls"]
     assert back(record(33864105, keywords=keywords), "medline")["keywords"] == keywords
+
+
+# BibTeX
+
+
+def test_bibtex_titles_keep_no_break_and_thin_spaces():
+    """PMIDs 32700013 (U+00A0), 32918512 (U+2009), 30708270 (U+202F, written {\\nobreak\\,})."""
+    for pmid, title in [
+            (32700013, "Premature rupture of the membranes at 16\u00a0weeks: report of a\u00a0successful "
+                       "outcome of pregnancy and review of the literature."),
+            (32918512, "Physicians' very brief (30-sec) intervention for smoking cessation on 13\u2009671 "
+                       "smokers in China: a pragmatic randomized controlled trial."),
+            (30708270, "Predicting text reading skills at age 8\u202fyears in children born preterm and "
+                       "at term.")]:
+        assert back(record(pmid, title=title), "bibtex")["title"] == title
+
+
+def test_bibtex_abstract_keeps_its_section_breaks():
+    """PMID 28739209: structured abstract, one line per section."""
+    abstract = ("BACKGROUND: Using sweat chloride as a biomarker for CFTR modifying drugs requires "
+                "knowledge of analytical and biological variation.\nMETHODS: 979 sweat chloride "
+                "concentrations from 128 subjects enrolled in the placebo arm of 2 multicenter, "
+                "investigational drug trials were analyzed.")
+    assert back(record(28739209, abstract=abstract), "bibtex")["abstract"] == abstract
+
+
+def test_bibtex_keyword_hyphen_u2010_stays_u2010():
+    """PMID 31429298: keyword "A\u03b21\u201042 aggregation" (U+2010, written {-}; a bare - stays -)."""
+    keywords = ["A\u03b21\u201042 aggregation", "amyloid-beta"]
+    assert back(record(31429298, keywords=keywords), "bibtex")["keywords"] == keywords
+
+
+def test_bibtex_reader_folds_a_no_break_space_beside_other_space():
+    """Zotero's reading of "space: ~;" (its BibTeX_05.bib): the ~ joins the space before it."""
+    text = "@article{k, title = {non-braking space: ~; and 16~weeks}}"
+    assert parse_bibtex(text)[0]["title"] == "non-braking space: ; and 16\u00a0weeks"

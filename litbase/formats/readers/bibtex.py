@@ -90,7 +90,7 @@ def _math(math: re.Match) -> str:
     return "$" + _SCRIPT.sub(one, _ROMAN.sub(r"\1", math.group(1))) + "$"
 
 
-def decode(value: str | None) -> str | None:
+def decode(value: str | None, lines: bool = False) -> str | None:
     """LaTeX to plain Unicode text; None for an empty field."""
     if value is None:
         return None
@@ -103,8 +103,30 @@ def decode(value: str | None) -> str | None:
     value = _TEXT_SCRIPT.sub(lambda m: _script(
         _SUPERSCRIPT if m.group(1) == "super" else _SUBSCRIPT, m.group(2)), value)
     value = re.sub(r"\$([^$]*)\$", _math, value)
-    text = " ".join(_LATEX.latex_to_text(value).split())
+    # What litbase's writer spells for characters pylatexenc reads as a plain space or
+    # "-": a narrow no-break space, a thin space, a hyphen U+2010 ({-}, not bare -).
+    for spelled, char in _SPACES_AND_HYPHEN:
+        value = spelled.sub(char, value)
+    # ``lines``: each line break is one (an abstract's sections, as litbase writes them).
+    parts = re.split(r"[ \t\r]*\n\s*" if lines else r"\n[ \t\r]*\n", _LATEX.latex_to_text(value))
+    text = "\n".join(p for p in (_FOLD.sub(_folded, part).strip(" ") for part in parts) if p)
+    if not lines:
+        text = " ".join(text.split("\n"))
     return text or None
+
+
+# Whitespace is line structure, folded to one space; a no-break or thin space standing
+# alone between words ("16~weeks") is text, kept. Beside other whitespace it folds too.
+_FOLD = re.compile(r"\s+")
+_KEPT_SPACES = frozenset("\u00a0\u2009\u202f")
+
+
+def _folded(run: re.Match) -> str:
+    return run.group() if set(run.group()) <= _KEPT_SPACES else " "
+
+
+_SPACES_AND_HYPHEN = [(re.compile(r"\{\\nobreak\\,\}"), "\u202f"), (re.compile(r"\{\\,\}|\\,"), "\u2009"),
+                      (re.compile(r"(?<!\\)\{-\}"), "\u2010")]
 
 
 def verbatim(value: str | None) -> str | None:
@@ -292,7 +314,7 @@ def _article(item, line: int, path: str, warn) -> dict:
     # on commas, keep the term whole; reading it back restores the comma.
     article["keywords"] = [term.replace("\u201a", ",")
                            for term in split_terms(decode(fields.get("keywords")))]
-    article["abstract"] = decode(fields.get("abstract"))
+    article["abstract"] = decode(fields.get("abstract"), lines=True)
     article["source_line"] = line
     return number_authors(article)
 

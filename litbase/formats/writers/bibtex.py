@@ -103,6 +103,8 @@ def latex_escape(text: str, unicode: bool = False) -> str:
     escaped = "".join(_SPECIALS.get(c) or braces.get(c) or c for c in text)
     if unicode:
         return escaped
+    # pylatexenc writes a narrow no-break space as a plain one; LaTeX's spelling keeps it.
+    escaped = escaped.replace("\u202f", r"{\nobreak\,}")
     # pylatexenc accents a dotless i (\'\i), which pandoc renders as ı plus
     # a combining accent; the plain letter gives the precomposed í.
     return _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(escaped))
