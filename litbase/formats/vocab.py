@@ -109,3 +109,15 @@ _LINE_BREAKS = re.compile(r"[\t\n\v\f\r \x1c-\x1f\x85\u2028\u2029]+")
 def fold(text: str) -> str:
     """Whitespace that is line structure as one space; no-break and thin spaces are kept."""
     return _LINE_BREAKS.sub(" ", text).strip(" ")
+
+
+# Characters litbase's BibTeX writer spells in LaTeX so that its reader gives them back:
+# pylatexenc writes several as a plain space or "-", or reads its own spelling as another.
+BIBTEX_SPELLINGS = {
+    "\u00a0": "{~}", "\u2009": r"{\,}", "\u202f": r"{\nobreak\,}", "\u200a": r"{\hspace{1pt}}",
+    "\u2002": r"{\enskip}", "\u2003": r"{\quad}", "\u2004": r"{\hspace{0.33em}}",
+    "\u2005": r"{\hspace{0.25em}}", "\u2006": r"{\hspace{0.167em}}", "\u2008": r"{\;}",
+    "\u2010": "{-}", "\u2011": r"{\nobreakdash-}", "\u2012": r"{\hbox{-}}",
+    "\u2212": r"{\ensuremath{-}}", "\u00b7": r"{\textperiodcentered}", "\u02d9": r"{\.{}}",
+    "\u22c5": r"{\ensuremath{\cdot}}",
+}

@@ -25,7 +25,7 @@ from pylatexenc.latex2text import (
     get_default_latex_context_db,
 )
 
-from litbase.formats.vocab import BIBTEX_TYPES, UNTITLED, language_code
+from litbase.formats.vocab import BIBTEX_SPELLINGS, BIBTEX_TYPES, UNTITLED, language_code
 from litbase.formats.reading import (
     Problem,
     Records,
@@ -103,15 +103,15 @@ def decode(value: str | None, lines: bool = False) -> str | None:
     value = _TEXT_SCRIPT.sub(lambda m: _script(
         _SUPERSCRIPT if m.group(1) == "super" else _SUBSCRIPT, m.group(2)), value)
     value = re.sub(r"\$([^$]*)\$", _math, value)
-    # What litbase's writer spells for characters pylatexenc reads as a plain space or
-    # "-": a narrow no-break space, a thin space, a hyphen U+2010 ({-}, not bare -).
-    for spelled, char in _SPACES_AND_HYPHEN:
-        value = spelled.sub(char, value)
+    # litbase's writer's spellings of spaces and dashes (vocab), held as private-use
+    # placeholders through pylatexenc and the whitespace folding.
+    value = _SPELLED.sub(lambda m: chr(_PLACEHOLDER + _SPELLINGS.index(m.group())), value)
     # ``lines``: each line break is one (an abstract's sections, as litbase writes them).
     parts = re.split(r"[ \t\r]*\n\s*" if lines else r"\n[ \t\r]*\n", _LATEX.latex_to_text(value))
     text = "\n".join(p for p in (_FOLD.sub(_folded, part).strip(" ") for part in parts) if p)
     if not lines:
         text = " ".join(text.split("\n"))
+    text = _PLACEHELD.sub(lambda m: _SPELLED_CHARS[ord(m.group()) - _PLACEHOLDER], text)
     return text or None
 
 
@@ -119,14 +119,17 @@ def decode(value: str | None, lines: bool = False) -> str | None:
 # alone between words ("16~weeks") is text, kept. Beside other whitespace it folds too.
 _FOLD = re.compile(r"\s+")
 _KEPT_SPACES = frozenset("\u00a0\u2009\u202f")
+_SPELLED_CHARS = list(BIBTEX_SPELLINGS)
+_SPELLINGS = [BIBTEX_SPELLINGS[c] for c in _SPELLED_CHARS]
+_SPELLED = re.compile("|".join(re.escape(s) for s in sorted(_SPELLINGS, key=len, reverse=True)))
+_PLACEHOLDER = 0xE000
+_PLACEHELD = re.compile(f"[{chr(_PLACEHOLDER)}-{chr(_PLACEHOLDER + len(_SPELLINGS) - 1)}]")
 
 
 def _folded(run: re.Match) -> str:
     return run.group() if set(run.group()) <= _KEPT_SPACES else " "
 
 
-_SPACES_AND_HYPHEN = [(re.compile(r"\{\\nobreak\\,\}"), "\u202f"), (re.compile(r"\{\\,\}|\\,"), "\u2009"),
-                      (re.compile(r"(?<!\\)\{-\}"), "\u2010")]
 
 
 def verbatim(value: str | None) -> str | None:

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator
 
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
-from litbase.formats.vocab import BIBTEX_TYPE_OF, MONTHS, UNTITLED, language_name, work_kind
+from litbase.formats.vocab import BIBTEX_SPELLINGS, BIBTEX_TYPE_OF, MONTHS, UNTITLED, language_name, work_kind
 from litbase.formats.writers.notes import caution_note
 from litbase.formats.writers.pages import expand_pages
 from litbase.model.citekeys import UniqueKeys
@@ -103,8 +103,8 @@ def latex_escape(text: str, unicode: bool = False) -> str:
     escaped = "".join(_SPECIALS.get(c) or braces.get(c) or c for c in text)
     if unicode:
         return escaped
-    # pylatexenc writes a narrow no-break space as a plain one; LaTeX's spelling keeps it.
-    escaped = escaped.replace("\u202f", r"{\nobreak\,}")
+    # Spaces and dashes pylatexenc writes as others; these spellings read back (vocab).
+    escaped = "".join(BIBTEX_SPELLINGS.get(c, c) for c in escaped)
     # pylatexenc accents a dotless i (\'\i), which pandoc renders as ı plus
     # a combining accent; the plain letter gives the precomposed í.
     return _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(escaped))
