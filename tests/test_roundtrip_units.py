@@ -142,3 +142,19 @@ def test_bibtex_spaces_and_dashes_pylatexenc_would_change():
     text = "".join(export([record(31988167, title=title)], "bibtex"))
     assert "\\hspace{0.25em}" in text and "\\nobreakdash-" in text
     assert back(record(31988167, title=title), "bibtex")["title"] == title
+
+
+def test_bibtex_keyword_holding_a_semicolon_is_one_keyword():
+    """PMID 33131463: author keywords "Agriculture", "accident", "injury",
+    "risk factor; disability; cost" (one keyword as PubMed has it); written with {;}."""
+    keywords = ["Agriculture", "accident", "injury", "risk factor; disability; cost"]
+    text = "".join(export([record(33131463, keywords=keywords)], "bibtex"))
+    assert "  keywords = {Agriculture, accident, injury, risk factor{;} disability{;} cost}," in text
+    assert back(record(33131463, keywords=keywords), "bibtex")["keywords"] == keywords
+
+
+def test_bibtex_ascii_doubles_are_not_tex_ligatures():
+    """PMIDs 32382405 ("obstetricians--in") and 31397172 ("[2```,3```-O-"): "--" is not an en
+    dash, "``" not a curly quote."""
+    abstract = "on-call shift for obstetricians--in the interests; isorhamnetin-3-O-[2```,3```-O-"
+    assert back(record(32382405, abstract=abstract), "bibtex")["abstract"] == abstract

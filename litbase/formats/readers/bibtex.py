@@ -315,8 +315,10 @@ def _article(item, line: int, path: str, warn) -> dict:
     # litbase's BibTeX writer turns the comma inside a MeSH term ("Adaptation,
     # Psychological") into U+201A so that Zotero and biblatex, which split keywords
     # on commas, keep the term whole; reading it back restores the comma.
-    article["keywords"] = [term.replace("\u201a", ",")
-                           for term in split_terms(decode(fields.get("keywords")))]
+    # litbase writes a ";" inside a term braced, {;}: it does not separate terms.
+    held = (fields.get("keywords") or "").replace("{;}", "\ue0ff") or None
+    article["keywords"] = [term.replace("\u201a", ",").replace("\ue0ff", ";")
+                           for term in split_terms(decode(held))]
     article["abstract"] = decode(fields.get("abstract"), lines=True)
     article["source_line"] = line
     return number_authors(article)

@@ -41,6 +41,7 @@ from litbase.formats.writers.pages import expand_pages
 from litbase.model.citekeys import UniqueKeys
 
 KEYWORD_COMMA = "\u201a"
+KEYWORD_SEMICOLON = "\ue0ff"  # private use: held through the escaping, then written {;}
 
 
 _DECOMPOSING: set[str] = set()
@@ -194,13 +195,22 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
             language_name(code) for code in article["languages"]))))
     terms = subject_terms(article)
     if terms:
+        # A ";" inside a term is braced ({;}): readers split a list holding ";" there.
         fields.append(("keywords", esc(", ".join(
-            t.replace(",", KEYWORD_COMMA) for t in terms))))
+            t.replace(",", KEYWORD_COMMA).replace(";", KEYWORD_SEMICOLON) for t in terms)).replace(
+                KEYWORD_SEMICOLON, "{;}")))
     if article.get("abstract"):
         fields.append(("abstract", esc(article["abstract"])))
     if article.get("pmid"):
         fields.append(("url", "{https://pubmed.ncbi.nlm.nih.gov/%d/}" % article["pmid"]))
-    return fields
+    return [(name, _LIGATURE.sub(r"\1{}", value) if name in _PROSE else value)
+            for name, value in fields]
+
+
+# TeX sets "--" as an en dash and `` '' as curly quotes: in prose written with ASCII
+# doubles ("obstetricians--in", "2```"), {} between them keeps each character.
+_PROSE = ("title", "abstract", "keywords")
+_LIGATURE = re.compile(r"(?<![{\\])([-`'])(?=\1)")
 
 
 # biblatex's data model demands an author and a title of @article, @book and
