@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def litbase_served(db: Path, *options: str):
+    """``litbase serve DB OPTIONS`` on a free port for the block; yields its base URL.
+
+    Waits up to two minutes: a fresh install has no compiled bytecode yet, and a
+    loaded 2-core machine took 20 s to start Datasette. The server's output goes
+    to serve.log beside the database, shown if it exits early.
+    """
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with open(db.parent / "serve.log", "w+") as log:
+        server = subprocess.Popen([*litbase_command(), "serve", str(db), "--port", str(port), *options],
+                                  stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(1200):
+                if server.poll() is not None:
+                    log.seek(0)
+                    pytest.fail(f"litbase serve exited: {log.read()}")
+                try:
+                    urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail(f"litbase serve did not answer on {base} within two minutes")
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+
 def litbase_command() -> list[str]:
     script = Path(sys.executable).parent / "litbase"
     return [str(script)] if script.exists() else [sys.executable, "-c", "from litbase.cli import cli; cli()"]
@@ -48,30 +81,8 @@ def site(tmp_path_factory):
     """`litbase build` then `litbase serve` in a subprocess; yields the base URL."""
     db = tmp_path_factory.mktemp("browser") / "litbase.db"
     subprocess.run([*litbase_command(), "build", str(db)], cwd=ROOT, check=True, capture_output=True)
-    port = free_port()
-    log = open(db.parent / "serve.log", "w+")
-    server = subprocess.Popen([*litbase_command(), "serve", str(db), "--port", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        # Up to 90 s: a fresh install has no compiled bytecode yet, and a
-        # loaded 2-core machine took 20 s to start Datasette.
-        for _ in range(900):
-            if server.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"litbase serve exited: {log.read()}")
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"litbase serve did not answer on {base} within 90 s")
+    with litbase_served(db) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")

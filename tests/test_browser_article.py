@@ -12,13 +12,11 @@ and the pages mark it without a restart.
 from __future__ import annotations
 
 import subprocess
-import time
-import urllib.request
 
 import pytest
 import sqlite_utils
 from test_article_page import FIRST, FIXTURE, RETRACTED, RETRACTION_NOTICE, SEED, WHEN
-from test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, litbase_command, screenshot
+from test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, litbase_command, litbase_served, screenshot
 
 from litbase.store.articles import save_citations
 from litbase.store.retractions import update_cites_retracted
@@ -36,28 +34,8 @@ def site(tmp_path_factory):
     db = tmp_path_factory.mktemp("browser_article") / "litbase.db"
     for args in (["build", str(db)], ["import", str(db), str(FIXTURE), "--collection", "retractions"]):
         subprocess.run([*litbase_command(), *args], cwd=ROOT, check=True, capture_output=True)
-    port = free_port()
-    log = open(db.parent / "serve.log", "w+")
-    server = subprocess.Popen([*litbase_command(), "serve", str(db), "--port", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(1200):  # a loaded machine may take a minute to start Datasette
-            if server.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"litbase serve exited: {log.read()}")
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("litbase serve did not answer")
+    with litbase_served(db) as base:
         yield base, db
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")

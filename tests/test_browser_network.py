@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import urllib.request
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, SEED, free_port, litbase_command, screenshot
+from test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, SEED, litbase_command, litbase_served, screenshot
 from test_network_view import SYNTHETIC_SEED, TOPICS, synthetic_articles
 
 from litbase.graph.tables import update_graph
@@ -64,29 +63,8 @@ def site(tmp_path_factory):
             for a in articles if a["pmid"] <= SYNTHETIC_SEED + 99])
     update_graph(db, force=True)
     db.conn.close()
-    port = free_port()
-    log = open(db_path.parent / "serve.log", "w+")
-    server = subprocess.Popen([*litbase_command(), "serve", str(db_path), "--port", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        # Up to two minutes: on a shared, loaded machine Datasette can take a while to start.
-        for _ in range(1200):
-            if server.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"litbase serve exited: {log.read()}")
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("litbase serve did not answer within two minutes")
+    with litbase_served(db_path) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,13 @@ its box's own coordinates (the phase bands are rotated, rect and text alike).
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import urllib.request
 
 import pytest
 from report_corpus import COLLECTION, crawled_and_screened
 
 from litbase.review.prisma_svg import prisma_svg
-from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, litbase_command
+from test_browser import CHROMIUM, CHROMIUM_ARGS, litbase_served
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,26 +35,8 @@ MEASURE = """() => Array.from(document.querySelectorAll('svg.litbase-prisma g[da
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     db = crawled_and_screened(tmp_path_factory.mktemp("browser_report"))
-    port = free_port()
-    log = open(db.parent / "serve.log", "w+")
-    server = subprocess.Popen([*litbase_command(), "serve", str(db), "--port", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            if server.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"litbase serve exited: {log.read()}")
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with litbase_served(db) as base:
         yield f"{base}/-/report/{db.stem}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 def measure(page):

@@ -11,13 +11,11 @@ import csv
 import io
 import os
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, litbase_command
+from test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, litbase_command, litbase_served
 
 SEED = 35392492
 FIRST, SECOND, THIRD = 2407665, 4071206, 15972100  # the seed's references in PMID order
@@ -39,29 +37,8 @@ def site(tmp_path_factory):
                    check=True, capture_output=True)
     subprocess.run([*litbase_command(), "screen", str(db), "--collection", "peer-support",
                     "--reasons", "wrong population", "--reasons", "wrong design"], check=True, capture_output=True)
-    port = free_port()
-    log = open(folder / "serve.log", "w+")
-    server = subprocess.Popen([*litbase_command(), "serve", str(db), "--port", str(port), "--reviewers",
-                               str(reviewers)], stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        # Up to a minute: on a loaded 2-core machine, without bytecode caches, start-up took 20 s.
-        for _ in range(600):
-            if server.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"litbase serve exited: {log.read()}")
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("litbase serve did not answer within a minute")
+    with litbase_served(db, "--reviewers", str(reviewers)) as base:
         yield base, db
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 def test_sign_in_and_screen_three_records_with_the_keyboard(site):
