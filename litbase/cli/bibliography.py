@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import sqlite_utils
 
+from litbase.cli.db_path import DATABASE, EXISTING_DATABASE
 from litbase.cli.options import (
     Services,
     failure_sentence,
@@ -29,7 +30,7 @@ from litbase.store.schema import open_db
 
 
 @click.command(name="export")
-@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 @click.argument("pmids", metavar="[PMID...]", nargs=-1)
 @click.option("--collection", help="Export the articles of this collection")
 @click.option("--sql", help="Export the articles a read-only SELECT returns (it needs a pmid column)")
@@ -119,7 +120,7 @@ def _export_summary(written: int, format_name: str, output, skipped: set) -> str
 
 
 @click.command(name="import")
-@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("db_path", metavar="DB", type=DATABASE)
 @click.argument("paths", metavar="PATH...", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False))
 @click.option("--collection", help="Collection to record the articles in"

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
+from litbase.cli.db_path import DATABASE
 from litbase.graph.coverage import COLUMNS, UnknownCollection, coverage, differences, format_table
 from litbase.store.schema import open_db
 from litbase.model.link_sources import SOURCES
 
 
 @click.command(name="coverage")
-@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("db_path", metavar="DB", type=DATABASE)
 @click.option("--collection", help="Only the articles of this collection (and links touching them)")
 @click.option("--has", "has", type=click.Choice(SOURCES + ("seed_page",)),
               help="List the links this source reports ...")

@@ -7,6 +7,7 @@ import sys
 import click
 
 from litbase import __version__
+from litbase.cli.db_path import DATABASE
 from litbase.grow.crawl import CrawlPlan, crawl
 from litbase.review.report import collection_yield
 from litbase.store.runs import finish_run, start_run
@@ -31,7 +32,7 @@ from litbase.cli.options import (
 # Unknown options pass through as PMIDs so that "-1" is refused as a PMID
 # (with the rule it breaks), not as an option nobody meant to give.
 @click.command(name="fetch", context_settings={"ignore_unknown_options": True})
-@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("db_path", metavar="DB", type=DATABASE)
 @click.argument("pmids", metavar="PMID...", nargs=-1, required=True)
 @click.option("--depth", default=1, show_default=True, type=click.IntRange(0, 5),
               help="Hops from the seeds: 1 = their references, citing and similar articles")

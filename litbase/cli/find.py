@@ -6,6 +6,7 @@ import json
 
 import click
 
+from litbase.cli.db_path import EXISTING_DATABASE
 from litbase.model.pubmed_query import QuerySyntaxError, details, parse
 from litbase.store.schema import open_db
 from litbase.store.search import search
@@ -14,7 +15,7 @@ COLUMNS = ["pmid", "year", "journal", "title"]
 
 
 @click.command(name="find")
-@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 @click.argument("query", metavar="QUERY")
 @click.option("--json", "as_json", is_flag=True, help="JSON rows (those of /DB/search.json) instead of a table")
 def find_command(db_path, query, as_json):

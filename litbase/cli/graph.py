@@ -6,6 +6,7 @@ import json
 
 import click
 
+from litbase.cli.db_path import EXISTING_DATABASE
 from litbase.cli.mirror import mirror_option, open_mirror, say_lacks
 from litbase.cli.options import pmid_arguments
 from litbase.graph.export import FORMATS, write_graph
@@ -15,7 +16,7 @@ from litbase.store.schema import open_db
 
 
 @click.command(name="graph")
-@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 def graph_command(db_path):
     """Recompute citation counts, PageRank, communities, hops from the seeds,
     co-citation and bibliographic coupling."""
@@ -32,7 +33,7 @@ def graph_command(db_path):
 
 
 @click.command(name="related")
-@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 @click.argument("pmid", metavar="PMID")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="How many to show")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
@@ -70,7 +71,7 @@ def related_command(db_path, pmid, limit, as_json, mirror_path):
 
 
 @click.command(name="graph-export")
-@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 @click.argument("path", metavar="PATH", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="graphml", show_default=True,
               help="graphml/gexf for Gephi, vosviewer (PATH_map.txt + PATH_network.txt), csv, json")

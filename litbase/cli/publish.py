@@ -7,6 +7,7 @@ import os
 import click
 import sqlite_utils
 
+from litbase.cli.db_path import DATABASE, EXISTING_DATABASE
 from litbase.store.dataset import DatasetError
 from litbase.store.schema import open_db
 from litbase.store.dataset import snapshot as snapshot_database
@@ -18,7 +19,7 @@ DEFAULT_DATASET = "datasets/peer-support"
 
 
 @click.command()
-@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("db_path", metavar="DB", type=DATABASE)
 @click.argument("dataset", metavar="[DATASET]", default=DEFAULT_DATASET,
                 type=click.Path(file_okay=False, exists=True))
 def build(db_path, dataset):
@@ -41,7 +42,7 @@ def build(db_path, dataset):
 
 
 @click.command()
-@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False, exists=True))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 @click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
 def snapshot(db_path, folder):
     """Write a database as a dataset folder (the format `litbase build` reads).
@@ -54,7 +55,7 @@ def snapshot(db_path, folder):
 
 
 @click.command()
-@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False, exists=True))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 @click.option("--host", default=DEFAULT_HOST, show_default=True,
               help="Interface to listen on; 0.0.0.0 makes the site reachable from other machines")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),

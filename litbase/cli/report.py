@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from litbase.cli.db_path import DATABASE
 from litbase.review.methods import report_markdown
 from litbase.review.prisma_svg import prisma_svg
 from litbase.review.report import UnknownCollection, build_report
@@ -14,7 +15,7 @@ from litbase.store.schema import open_db
 
 
 @click.command(name="report")
-@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("db_path", metavar="DB", type=DATABASE)
 @click.option("--collection", required=True, help="The collection to report on")
 @click.option("--format", "fmt", type=click.Choice(["md", "json", "svg"]), default="md", show_default=True,
               help="md: methods paragraph, counts and log; json: the same numbers; svg: the PRISMA 2020 diagram")

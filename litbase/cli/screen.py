@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from litbase.cli.db_path import EXISTING_DATABASE
 from litbase.cli.options import pmid_arguments
 from litbase.model.screening import STAGES, Decision, ScreeningError, check_reason
 from litbase.publish.auth import ReviewersError, add_reviewer
@@ -28,7 +29,7 @@ def default_reviewer() -> str | None:
 
 
 @click.command(name="screen")
-@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False, exists=True))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 @click.argument("pmids", metavar="[PMID]...", nargs=-1)
 @click.option("--collection", required=True, help="The collection being screened")
 @click.option("--include", "decision", flag_value="include", help="Include the PMIDs")

@@ -8,6 +8,7 @@ import sys
 import click
 import sqlite_utils
 
+from litbase.cli.db_path import DATABASE, EXISTING_DATABASE
 from litbase.cli.options import Services, logs_requests, ncbi_options, reports_source_errors
 from litbase.store.collections import (
     CollectionError,
@@ -29,7 +30,7 @@ def _client(db, api_key, email, bar) -> EutilsClient:
 
 
 @click.command(name="search")
-@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
+@click.argument("db_path", metavar="DB", type=DATABASE)
 @click.argument("term")
 @click.option("--collection", help="Collection to record the hits in [default: search-TERM]")
 @click.option("--max", "max_results", type=click.IntRange(1),
@@ -84,7 +85,7 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
 
 
 @click.command(name="refresh")
-@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 @click.option("--collection", help="Refresh this collection's members [default: every article]")
 @click.option("--progress/--no-progress", default=None, help="Progress bar [default: when on a terminal]")
 @ncbi_options
@@ -143,7 +144,7 @@ def collections_group():
 
 
 @collections_group.command(name="list")
-@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of lines of text")
 def list_command(db_path, as_json):
     """Every collection: members, how many are stored, roles, where it came from."""
@@ -159,7 +160,7 @@ def list_command(db_path, as_json):
 
 
 @collections_group.command(name="compare")
-@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.argument("db_path", metavar="DB", type=EXISTING_DATABASE)
 @click.argument("a")
 @click.argument("b")
 @click.option("--json", "as_json", is_flag=True, help="JSON with the PMIDs of each part")
