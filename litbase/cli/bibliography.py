@@ -10,9 +10,11 @@ from pathlib import Path
 import click
 import sqlite_utils
 
+from litbase import __version__
 from litbase.cli.db_path import DATABASE, EXISTING_DATABASE
 from litbase.cli.options import (
     Services,
+    command_line,
     failure_sentence,
     ncbi_on_demand,
     ncbi_options,
@@ -26,6 +28,7 @@ from litbase.imports.files import import_file
 from litbase.imports.pubmed import bulk_import, import_order
 from litbase.model.errors import BibliographyError
 from litbase.store.retractions import update_cites_retracted
+from litbase.store.runs import finish_run, start_run
 from litbase.store.schema import open_db
 
 
@@ -169,9 +172,15 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
     ncbi = ncbi_on_demand(Services.from_environment(api_key, email),
                           announce=lambda line: click.echo(line, err=True), max_attempts=2)
     incomplete = False
+    line = command_line(click.get_current_context())
     with bulk_import(db, paths) as parse_ahead:
         for path in paths:
-            incomplete |= _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead)
+            # One run a file: each file makes its own collection (named after it by default).
+            run_id = start_run(db, "import", line, collection, __version__)
+            left_something, report = _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead)
+            finish_run(db, run_id, {"file": Path(path).name, **run_counts(report)},
+                       "incomplete" if left_something else "ok", collection=report.get("collection"))
+            incomplete |= left_something
     # An update file may retract an article (or bring one citing retracted work).
     update_cites_retracted(db)
     # The site's facet counts and overview network follow the new records (litbase.graph.facets).
@@ -183,8 +192,21 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
         sys.exit(1)
 
 
-def _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead) -> bool:
-    """Import one file; returns whether it left something a rerun or a refresh could get."""
+def run_counts(report: dict) -> dict:
+    """The figures of an import's report that the runs log keeps: its counts, and how many were skipped."""
+    counts = {key: value for key, value in report.items()
+              if isinstance(value, int) and not isinstance(value, bool)}
+    if isinstance(report.get("skipped"), list):
+        counts["skipped"] = len(report["skipped"])
+    # A reference file says "stored", PubMed XML "articles"; the runs log says records_stored for both.
+    stored = counts.pop("stored", counts.pop("articles", None))
+    if stored is not None:
+        counts["records_stored"] = stored
+    return counts
+
+
+def _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead) -> tuple[bool, dict]:
+    """Import one file; returns whether it left something a rerun or a refresh could get, and its report."""
     options = {"ncbi": ncbi, **({"pmid": pmid} if pmid else {})}
     try:
         with reports_source_errors(stored=f"Nothing from {path} was stored",
@@ -201,7 +223,7 @@ def _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead) -> bool:
                        f" wait for their records; when the network is back, run: litbase refresh"
                        f" {shlex.quote(str(db_path))} --collection {shlex.quote(report['collection'])}",
                        err=True)
-        return bool(report.get("offline") is not None or report.get("unknown"))
+        return bool(report.get("offline") is not None or report.get("unknown")), report
     else:
         skipped = report.get("skipped") or []
         click.echo(
@@ -220,4 +242,4 @@ def _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead) -> bool:
             click.echo(f"  skipped: {problem}", err=True)
         for problem in report.get("warnings") or []:
             click.echo(f"  warning: {problem}", err=True)
-    return False
+    return False, report

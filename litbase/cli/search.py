@@ -9,7 +9,8 @@ import click
 import sqlite_utils
 
 from litbase.cli.db_path import DATABASE, EXISTING_DATABASE
-from litbase.cli.options import Services, logs_requests, ncbi_options, reports_source_errors
+from litbase import __version__
+from litbase.cli.options import Services, command_line, logs_requests, ncbi_options, reports_source_errors
 from litbase.store.collections import (
     CollectionError,
     collection_summaries,
@@ -21,6 +22,7 @@ from litbase.cli.mirror import mirror_option, open_mirror, say_lacks
 from litbase.cli.progress import CrawlProgress
 from litbase.mirror.query import QuerySyntaxError
 from litbase.grow.refresh import refresh
+from litbase.store.runs import finish_run, start_run
 from litbase.store.schema import open_db
 from litbase.grow.search import SearchError, search
 
@@ -53,6 +55,7 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
     if mirror_path:
         client = open_mirror(mirror_path)
         say_lacks(client)
+    run_id = start_run(db, "search", command_line(click.get_current_context()), collection, __version__)
     try:
         # NCBI reports a bad query inside HTTP 200: the line says so, and that the query is to check.
         with reports_source_errors(check="the query", before=bar.close):
@@ -64,6 +67,9 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
     except SearchError as error:
         bar.close()
         raise click.ClickException(str(error))
+    finish_run(db, run_id, {"hits": report.query_count, "members": report.members,
+                            "records_stored": report.records_stored, "requests": bar.requests},
+               "incomplete" if report.missing else "ok", collection=report.collection)
     for warning in report.warnings:
         click.echo(f"PubMed: {warning}", err=True)
     who = f"The mirror {mirror_path}" if mirror_path else "PubMed"
@@ -107,8 +113,13 @@ def refresh_command(db_path, collection, progress, api_key, email):
         except CollectionError as error:
             raise click.ClickException(str(error))
     bar = CrawlProgress(enabled=progress)
+    # A refresh of every article belongs to no one collection: its run has none.
+    run_id = start_run(db, "refresh", command_line(click.get_current_context()), collection, __version__)
     with reports_source_errors(check="the collection's PMIDs", before=bar.close):
         report = refresh(db, _client(db, api_key, email, bar), collection, progress=bar)
+    finish_run(db, run_id, {**report.changes, "articles_asked": report.articles, "requests": bar.requests,
+                            "records_stored": report.records_added},
+               "incomplete" if report.missing else "ok")
     # A retraction or a new citing article changes facet counts (cites_retracted among them)
     # that the fingerprint of the stored counts cannot see: count them again.
     from litbase.graph.facets import refresh_site_tables

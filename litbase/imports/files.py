@@ -104,8 +104,9 @@ def import_file(db, path, collection: str | None = None, parse_ahead=None, **opt
         raise BibliographyError(str(path), None, "--pmid applies to PubMed page text only")
     records = kind.parse(text, str(path))
     ensure_db_shape(db)
+    name = collection or path.stem
     with db.conn:
-        counts = save_records(db, records, collection or path.stem, str(path), kind.name)
-    return {"format": kind.name, "records": len(records), **counts,
+        counts = save_records(db, records, name, str(path), kind.name)
+    return {"format": kind.name, "records": len(records), "collection": name, **counts,
             "skipped": [str(problem) for problem in getattr(records, "skipped", ())],
             "warnings": [str(problem) for problem in getattr(records, "warnings", ())]}

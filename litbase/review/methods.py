@@ -180,7 +180,7 @@ def _log(log: dict) -> list[str]:
                        for r in log["runs"]])
     else:
         out += ["No command runs are recorded for this collection (litbase records `fetch` runs"
-                " from version 0.1.0 on).", ""]
+                " from version 0.1.0 on, `search`, `import` and `refresh` runs from 0.1.0 of 2026-12-05 on).", ""]
     if log["records"]:
         out += _table(["records from", "records", "first stored", "last stored"],
                       [[r["source"], r["records"], r["first"], r["last"]] for r in log["records"]])
