@@ -260,11 +260,12 @@ def section(result: dict, repeat: int) -> str:
         "",
         "How: each file is parsed and its rows built in a child process (two cores, not one GIL) that "
         "writes its batches to a spool file beside the database and never waits for the importer; the "
-        "next file's parser starts at once, at low priority, and takes the CPU left over. The importer "
-        "writes 250 records per transaction with raw executemany, computes reference status set-based, "
+        "next file's parser starts at once, at low priority, and takes the CPU left over. The parser sends "
+        "500 records a batch; the importer stores a batch with raw executemany and commits every 1,000 "
+        "records, computes reference status set-based, "
         "and on a fresh database keeps the full-text index per batch instead of through triggers and "
         "builds the join-column indexes once at the end. Into a populated database the same set-based "
-        "upkeep runs with the full-text triggers switched off inside each batch's transaction (so no "
+        "upkeep runs with the full-text triggers switched off inside each transaction (so no "
         "other connection ever sees them missing), and below 10,000 stored articles the join-column "
         "indexes are built once at the end too. Peak memory adds up the parsing processes "
         "that ran at the same time.",

@@ -165,29 +165,38 @@ def test_rerun_skips_done_files_and_changes_nothing(tmp_path, files):
     assert sqlite_utils.Database(db_path).schema == schema
 
 
-def test_interrupted_file_resumes_where_it_stopped(tmp_path, files, monkeypatch):
+@pytest.mark.parametrize("batch, transaction, crash_in, committed", [
+    (2, 2, 2, 2),  # a transaction a batch: the first batch is committed, the second rolled back
+    (1, 2, 3, 2),  # two batches a transaction: the first two records are committed together
+    (1, 2, 2, 0),  # the crash comes inside the first transaction: nothing is committed
+])
+def test_interrupted_file_resumes_where_it_stopped(tmp_path, files, monkeypatch, batch, transaction, crash_in,
+                                                   committed):
     base, update = files
     clean = tmp_path / "clean.db"
     run(clean, base, update)
     db_path = tmp_path / "kb.db"
-    monkeypatch.setattr(import_pubmed, "BATCH", 2)
+    monkeypatch.setattr(import_pubmed, "BATCH", batch)
+    monkeypatch.setattr(import_pubmed, "TRANSACTION_RECORDS", transaction)
     calls = []
     real = import_pubmed.save_article_rows
 
     def failing(db, built):
         calls.append(len(built["articles"].values))
-        if len(calls) == 2:
-            raise RuntimeError("simulated crash in the second batch")
+        if len(calls) == crash_in:
+            raise RuntimeError(f"simulated crash in batch {crash_in}")
         return real(db, built)
 
     monkeypatch.setattr(import_pubmed, "save_article_rows", failing)
     result = CliRunner().invoke(cli, ["import", str(db_path), str(base)])
     assert isinstance(result.exception, RuntimeError)
-    assert rows(db_path, "select records_done, articles, status from pubmed_files") == [(2, 2, "failed")]
-    assert rows(db_path, "select pmid from articles order by pmid") == [(990101,), (990102,)]
+    assert rows(db_path, "select records_done, articles, status from pubmed_files") == [
+        (committed, committed, "failed")]
+    assert rows(db_path, "select pmid from articles order by pmid") == [(990101,), (990102,)][:committed]
     monkeypatch.setattr(import_pubmed, "save_article_rows", real)
     output = run(db_path, base, update)
-    assert f"{base}: 3 articles stored, 0 deleted (resumed after record 2)." in output
+    resumed = " (resumed after record 2)" if committed else ""
+    assert f"{base}: 3 articles stored, 0 deleted{resumed}." in output
     assert dump(db_path) == dump(clean)
 
 
@@ -202,6 +211,7 @@ def test_kill_nine_mid_file_then_rerun_finishes(tmp_path, files):
         "from litbase.imports import pubmed as import_pubmed\n"
         "from litbase.cli import cli\n"
         "import_pubmed.BATCH = 1\n"
+        "import_pubmed.TRANSACTION_RECORDS = 1\n"
         "real = import_pubmed.save_article_rows\n"
         "seen = []\n"
         "def dying(db, built):\n"

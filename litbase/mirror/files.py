@@ -32,13 +32,14 @@ ROW_GROUP = 5_000
 NUMBERED = re.compile(r"pubmed(\d{2})n(\d+)", re.IGNORECASE)
 try:
     # orjson (the mirror extra) encodes a record 7 times faster than the standard library, and
-    # the record JSON is the dearest step of a file after the parse.
-    import orjson
-
-    def _encode(record: dict) -> str:
-        return orjson.dumps(record).decode()
+    # the record JSON is the dearest step of a file after the parse. Its UTF-8 bytes go into
+    # Arrow as they are: a str would be encoded again, which costs twice the JSON itself.
+    from orjson import dumps as _encode
 except ImportError:  # the same JSON, more slowly; one encoder for every record
-    _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    _encode_str = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+    def _encode(record: dict) -> bytes:
+        return _encode_str(record).encode()
 
 class FileConversionError(RuntimeError):
     """A file that could not be converted; the message is the original error's."""
@@ -108,32 +109,62 @@ def _columns() -> dict[str, dict[str, list]]:
     return {table: {name: [] for name in schema.names} for table, schema in SCHEMAS.items()}
 
 
-def _add(columns: dict[str, list], **values) -> None:
-    for name, value in values.items():
-        columns[name].append(value)
+# The columns each table takes from a record's part, in schema order after (pmid, file[, ...]).
+_AUTHOR_KEYS = ("position", "last_name", "fore_name", "initials", "collective_name", "orcid")
+_REFERENCE_KEYS = ("position", "citation", "pmid", "doi", "pmcid", "source")
 
 
-def _article_rows(record: dict, name: str, position: int, rows: dict) -> None:
-    pmid = record["pmid"]
-    journal = record.get("journal") or {}
-    # The reference list lives in its own table only (it is the bulk of a record, and JSON
-    # is the dearest step of a file): the record JSON leaves it out and reading puts it back.
-    rest = {key: value for key, value in record.items() if key != "references"}
-    _add(rows["articles"], pmid=pmid, file=name, position=position, version=record.get("version"),
-         record_type=record.get("record_type"), title=record.get("title"), abstract=record.get("abstract"),
-         journal=journal.get("title"), iso_abbreviation=journal.get("iso_abbreviation"),
-         year=record.get("year"), doi=record.get("doi"), pmcid=record.get("pmcid"),
-         date_revised=record.get("date_revised"), record=_encode(rest))
-    for author in record.get("authors") or []:
-        _add(rows["authors"], pmid=pmid, file=name, **{key: author.get(key) for key in (
-            "position", "last_name", "fore_name", "initials", "collective_name", "orcid")})
-    for heading in record.get("mesh_headings") or []:
-        _add(rows["mesh"], pmid=pmid, file=name, descriptor_ui=heading.get("descriptor_ui"),
-             descriptor=heading.get("descriptor"), major_topic=bool(heading.get("major_topic")))
-    for index, ref in enumerate(record.get("references") or []):
-        _add(rows["references"], pmid=pmid, file=name, list_index=index, position=ref.get("position"),
-             citation=ref.get("citation"), ref_pmid=ref.get("pmid"), doi=ref.get("doi"),
-             pmcid=ref.get("pmcid"), source=ref.get("source"))
+class _Rows:
+    """The columns of every table for the records of one row group, filled record by record.
+
+    Each column's ``append`` is looked up once, not once per value: a baseline file
+    adds some three million values.
+    """
+
+    def __init__(self):
+        self.columns = _columns()
+        self.appends = {table: [values.append for values in columns.values()]
+                        for table, columns in self.columns.items()}
+
+    def __len__(self) -> int:
+        return len(self.columns["articles"]["pmid"])
+
+    def deletion(self, pmid: int, name: str, position: int) -> None:
+        for append, value in zip(self.appends["deletions"], (pmid, name, position)):
+            append(value)
+
+    def article(self, record: dict, name: str, position: int) -> None:
+        pmid = record["pmid"]
+        get = record.get
+        journal = get("journal") or {}
+        references = get("references") or []
+        # The reference list lives in its own table only (it is the bulk of a record, and JSON
+        # is the dearest step of a file): the record JSON leaves it out and reading puts it back.
+        rest = record.copy()
+        rest.pop("references", None)
+        for append, value in zip(self.appends["articles"], (
+                pmid, name, position, get("version"), get("record_type"), get("title"), get("abstract"),
+                journal.get("title"), journal.get("iso_abbreviation"), get("year"), get("doi"),
+                get("pmcid"), get("date_revised"), _encode(rest))):
+            append(value)
+        appends = self.appends["authors"]
+        for author in get("authors") or ():
+            appends[0](pmid)
+            appends[1](name)
+            for append, key in zip(appends[2:], _AUTHOR_KEYS):
+                append(author.get(key))
+        appends = self.appends["mesh"]
+        for heading in get("mesh_headings") or ():
+            for append, value in zip(appends, (pmid, name, heading.get("descriptor_ui"),
+                                               heading.get("descriptor"), bool(heading.get("major_topic")))):
+                append(value)
+        appends = self.appends["references"]
+        for index, ref in enumerate(references):
+            appends[0](pmid)
+            appends[1](name)
+            appends[2](index)
+            for append, key in zip(appends[3:], _REFERENCE_KEYS):
+                append(ref.get(key))
 
 
 def references_of(rows) -> list[dict]:
@@ -149,15 +180,16 @@ class _Writers:
         self.scratch = scratch
         self.writers: dict[str, pq.ParquetWriter] = {}
 
-    def write(self, rows: dict) -> None:
+    def write(self, rows: _Rows) -> None:
         for table, schema in SCHEMAS.items():
             if table not in self.writers:
                 # Every table gets a file, even an empty one, so DuckDB's globs always match.
                 self.writers[table] = pq.ParquetWriter(self.scratch / f"{table}.parquet", schema,
                                                        compression="zstd")
-            if rows[table]["pmid"]:
-                self.writers[table].write_table(pa.Table.from_pydict(rows[table], schema=schema))
-            for values in rows[table].values():
+            columns = rows.columns[table]
+            if columns["pmid"]:
+                self.writers[table].write_table(pa.Table.from_pydict(columns, schema=schema))
+            for values in columns.values():
                 values.clear()
 
     def close(self) -> None:
@@ -172,7 +204,7 @@ def convert_file(path: str, mirror: str) -> dict:
     scratch = mirror / "parts" / f".scratch-{name}-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    rows = _columns()
+    rows = _Rows()
     writers = _Writers(scratch)
     counts = {"articles": 0, "deletions": 0}
     failure = None
@@ -180,12 +212,12 @@ def convert_file(path: str, mirror: str) -> dict:
         for position, record in enumerate(parse_pubmed_xml(path)):
             if record["record_type"] == "delete":
                 for pmid in record["pmids"]:
-                    _add(rows["deletions"], pmid=pmid, file=name, position=position)
+                    rows.deletion(pmid, name, position)
                 counts["deletions"] += len(record["pmids"])
             else:
-                _article_rows(record, name, position, rows)
+                rows.article(record, name, position)
                 counts["articles"] += 1
-            if len(rows["articles"]["pmid"]) >= ROW_GROUP:
+            if len(rows) >= ROW_GROUP:
                 writers.write(rows)
         writers.write(rows)
     except Exception as error:
