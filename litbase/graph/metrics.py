@@ -181,8 +181,10 @@ def louvain(edges: EdgeList, seed: int = LOUVAIN_SEED) -> np.ndarray:
     else:
         import igraph
 
-        g = igraph.Graph(n=n, edges=np.stack([edges.citing, edges.cited], axis=1), directed=False)
-        g.simplify()
+        # Each pair once whichever way it cites (what simplify() does, in a fifth of its time), handed
+        # over as tuples: igraph reads a list of tuples twice as fast as a numpy array.
+        pairs = _sorted_unique(np.minimum(edges.citing, edges.cited) * n + np.maximum(edges.citing, edges.cited))
+        g = igraph.Graph(n=n, edges=list(zip((pairs // n).tolist(), (pairs % n).tolist())), directed=False)
         # igraph visits nodes in a random order drawn from its process-wide
         # generator: seed it for this call, so the same graph always gets the
         # same communities (as networkx's seed= does), then hand it back.
