@@ -11,11 +11,18 @@ are left out: they are not what this measures), then ``network_data`` is
 timed for the whole base, the collection, and the neighbourhoods of the most
 cited article and of a seed. Prints one line per figure.
 
-``--blocks`` stands in for Louvain with 50 blocks of consecutive PMIDs (each
-article cites mostly the thousand before it, so blocks are real clusters
-here) and counts citations with numpy: at 500,000 articles and 2 million
-links the full metrics did not finish within ten minutes on a loaded
-machine, and the page's figures do not depend on how communities are found.
+``--blocks`` stands in for the communities with 50 blocks of consecutive
+PMIDs (each article cites mostly the thousand before it, so blocks are real
+clusters here) and counts citations with numpy, to time the layout alone
+(before communities came from Leiden above 50,000 links, igraph's Louvain
+did not finish within ten minutes on these 2 million links on a loaded
+machine); the page's figures do not depend on how communities are found.
+
+``--serve`` times the network pages over HTTP instead, as
+``benchmarks/serve.py`` times every page (two warm-ups, then p50/p95 of N
+requests): ``litbase serve DB --public`` (read-only: a benchmark base is not
+migrated) for Shape of the literature, years.svg, network.svg and the
+interactive network of the whole base and of its most cited article.
 """
 
 from __future__ import annotations

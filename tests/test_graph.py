@@ -264,7 +264,7 @@ def test_budget_keeps_every_pair_above_the_threshold_and_no_more_than_the_budget
 
 
 def test_igraph_louvain_gives_the_same_communities_every_run(monkeypatch):
-    """Above NETWORKX_LOUVAIN_MAX_EDGES igraph runs Louvain; seeded, a graph always splits the same way."""
+    """Above NETWORKX_LOUVAIN_MAX_EDGES igraph runs Leiden; seeded, a graph always splits the same way."""
     import random as stdlib_random
 
     import litbase.graph.metrics as metrics
