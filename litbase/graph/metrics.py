@@ -296,14 +296,15 @@ def _counting_adjacency(edges: EdgeList) -> sp.csr_matrix:
     return sp.csr_matrix((data, (edges.citing, edges.cited)), shape=(n, n))
 
 
-def _lowest_fitting(histogram: np.ndarray, budget: int, floor: int) -> int:
-    """The lowest count t >= ``floor`` such that at most ``budget`` pairs have a count of t or more.
+def _lowest_fitting(histogram: np.ndarray, budget: int) -> int:
+    """The lowest count t such that at most ``budget`` pairs have a count of t or more.
 
-    ``histogram`` (pairs by count) need be complete only from ``floor`` up.
+    A ``histogram`` (pairs by count) missing pairs under some threshold F
+    gives the same answer whenever the true one is F or more: below F it can
+    only fit where F fits too.
     """
     pairs_at_least = np.cumsum(histogram[::-1])[::-1]
     fits = pairs_at_least <= budget
-    fits[:floor] = False
     # When even the strongest count is shared by more pairs than the budget, none fit.
     return int(np.argmax(fits)) if fits.any() else len(pairs_at_least)
 
@@ -341,7 +342,7 @@ def _shared_pairs(M: sp.csr_matrix, pmids: np.ndarray, min_count: int, budget: i
             at_floor = counts >= floor
             counted = np.bincount(counts[at_floor], minlength=len(histogram))
             histogram = np.pad(histogram, (0, len(counted) - len(histogram))) + counted
-            floor = max(floor, _lowest_fitting(histogram, budget, floor))
+            floor = max(floor, _lowest_fitting(histogram, budget))
         keep = counts >= floor
         kept = [(r[c >= floor], k[c >= floor], c[c >= floor]) for r, k, c in kept]
         kept.append((rows[keep], cols[keep], counts[keep]))
