@@ -1,6 +1,6 @@
 """Graph metrics at 100,000 articles and 1,000,000 citations, beside networkx's PageRank.
 
-    python benchmarks/graph.py [--articles 100000] [--citations 1000000]
+    python benchmarks/graph.py [--articles 100000] [--citations 1000000] [--bases DB ...]
 
 Builds a synthetic citation database (deterministic: topics with 85% of
 references inside the topic, older articles cited more), then, each in a fresh
@@ -10,6 +10,11 @@ process so that peak memory is its own:
   hops from a seed, co-citation and coupling pair tables, stored in SQLite;
 - the anchor: ``networkx.pagerank`` alone on a DiGraph of the same edges;
 - ``litbase related`` for the seed article.
+
+With ``--bases``, also ``litbase graph``'s whole work (``update_graph``,
+forced: site tables, metrics, pairs, layout, stored) on a copy of each
+benchmark base (benchmarks/synthetic.py: the 50,000 and 500,000 bases), in a
+process of its own, with the time of each step.
 
 Prints a markdown table and rewrites the "## Graph" section of docs/benchmarks.md.
 """
@@ -86,10 +91,10 @@ def child(task: str, db_path: str) -> None:
 
     db = sqlite_utils.Database(db_path)
     started = time.perf_counter()
-    if task == "litbase":
+    if task in ("litbase", "litbase-forced"):
         from litbase.graph.tables import update_graph
 
-        result = update_graph(db)
+        result = update_graph(db, force=task == "litbase-forced")
     elif task == "networkx-pagerank":
         import networkx as nx
 
@@ -127,10 +132,13 @@ def main() -> None:
     parser.add_argument("--citations", type=int, default=1_000_000)
     parser.add_argument("--child", nargs=2, metavar=("TASK", "DB"), help=argparse.SUPPRESS)
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--bases", type=Path, nargs="*", default=[],
+                        help="benchmark bases to run litbase graph on (each copied first, never written)")
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
+    bases = [graph_base(path) for path in args.bases]
     with tempfile.TemporaryDirectory() as folder:
         db_path = Path(folder) / "graph.db"
         started = time.perf_counter()
@@ -162,10 +170,43 @@ def main() -> None:
         "memory is that process's peak RSS.",
         "",
         *table,
+        *bases_table(bases),
     ])
     print(section)
     if not args.no_docs:
         replace_section(ROOT / "docs" / "benchmarks.md", "Graph", section + "\n\n" + describe_machine())
+
+
+def graph_base(path: Path) -> dict:
+    """``litbase graph``'s work on a copy of the base at ``path``, timed step by step."""
+    import os
+    import shutil
+
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / path.name
+        shutil.copyfile(path, copy)
+        load = os.getloadavg()[0]
+        result = run_child("litbase-forced", copy)
+    result.update(name=path.name, load_before=load, load_after=os.getloadavg()[0])
+    print(f"{path.name}: {result}", file=sys.stderr, flush=True)
+    return result
+
+
+def bases_table(bases: list[dict]) -> list[str]:
+    if not bases:
+        return []
+    steps = list(bases[0]["seconds"])
+    lines = ["", "`litbase graph` on the benchmark bases (benchmarks/synthetic.py; a copy of each, forced;"
+             " each in its own process):", "",
+             "| base | articles | links between them | " + " | ".join(steps) + " | whole run | peak memory"
+             " | load average before / after |",
+             "| --- | ---: | ---: | " + " | ".join("---:" for _ in steps) + " | ---: | ---: | --- |"]
+    for b in bases:
+        lines.append(f"| {b['name']} | {b['articles']:,} | {b['citations']:,} | "
+                     + " | ".join(f"{b['seconds'][step]:.1f} s" for step in steps)
+                     + f" | **{b['wall_seconds']:.1f} s** | {b['peak_mb']:.0f} MB"
+                     f" | {b['load_before']:.1f} / {b['load_after']:.1f} |")
+    return lines
 
 
 if __name__ == "__main__":

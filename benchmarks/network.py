@@ -1,6 +1,7 @@
 """The interactive network at scale: the stored layout's cost and the page's reads at 50,000 and 500,000 articles.
 
     python benchmarks/network.py [--sizes 50000 500000] [--keep DIR] [--blocks]
+    python benchmarks/network.py --serve DB [DB ...] [--requests 20]
 
 The bases are synthetic (made up, said so): N articles, each citing up to
 four earlier ones (mostly the recently cited, so a few become hubs), one
@@ -10,11 +11,18 @@ are left out: they are not what this measures), then ``network_data`` is
 timed for the whole base, the collection, and the neighbourhoods of the most
 cited article and of a seed. Prints one line per figure.
 
-``--blocks`` stands in for Louvain with 50 blocks of consecutive PMIDs (each
-article cites mostly the thousand before it, so blocks are real clusters
-here) and counts citations with numpy: at 500,000 articles and 2 million
-links the full metrics did not finish within ten minutes on a loaded
-machine, and the page's figures do not depend on how communities are found.
+``--blocks`` stands in for the communities with 50 blocks of consecutive
+PMIDs (each article cites mostly the thousand before it, so blocks are real
+clusters here) and counts citations with numpy, to time the layout alone
+(before communities came from Leiden above 50,000 links, igraph's Louvain
+did not finish within ten minutes on these 2 million links on a loaded
+machine); the page's figures do not depend on how communities are found.
+
+``--serve`` times the network pages over HTTP instead, as
+``benchmarks/serve.py`` times every page (two warm-ups, then p50/p95 of N
+requests): ``litbase serve DB --public`` (read-only: a benchmark base is not
+migrated) for Shape of the literature, years.svg, network.svg and the
+interactive network of the whole base and of its most cited article.
 """
 
 from __future__ import annotations
@@ -98,12 +106,57 @@ def timed(fn, repeat: int = 3) -> float:
     return best
 
 
+def serve_pages(db: Path) -> dict[str, str]:
+    name = db.stem
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    pmid = conn.execute("SELECT pmid FROM article_metrics ORDER BY citations_received DESC, pmid"
+                        " LIMIT 1").fetchone()[0]
+    conn.close()
+    return {
+        "Shape of the literature": f"/-/litbase/{name}",
+        "years.svg": f"/-/litbase/{name}/years.svg",
+        "network.svg": f"/-/litbase/{name}/network.svg",
+        "interactive network (whole base)": f"/-/litbase/{name}/network",
+        "interactive network (one article)": f"/-/litbase/{name}/network?pmid={pmid}",
+    }
+
+
+def measure_served(db: Path, n: int) -> None:
+    import os
+    import statistics
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from serve import free_port, get, percentile, start
+
+    port = free_port()
+    server = start([sys.executable, "-m", "litbase", "serve", str(db), "--public", "--port", str(port)], port)
+    try:
+        print(f"{db.name}: load average {os.getloadavg()[0]:.2f} before", flush=True)
+        for page, path in serve_pages(db).items():
+            get(port, path), get(port, path)
+            times, statuses = zip(*(get(port, path) for _ in range(n)))
+            errors = sorted({str(s) for s in statuses if s != 200})
+            print(f"{db.name}: {page}: p50 {statistics.median(times) * 1000:.0f} ms,"
+                  f" p95 {percentile(times, 0.95) * 1000:.0f} ms {errors or ''}", flush=True)
+        print(f"{db.name}: load average {os.getloadavg()[0]:.2f} after", flush=True)
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", type=Path, nargs="+", help="time the network pages of these bases over HTTP")
+    parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 500_000])
     parser.add_argument("--keep", type=Path, help="keep the bases in this folder")
     parser.add_argument("--blocks", action="store_true", help="stand-in communities instead of Louvain")
     args = parser.parse_args()
+    if args.serve:
+        for db in args.serve:
+            measure_served(db, args.requests)
+        return
     folder = args.keep or Path(tempfile.mkdtemp())
     folder.mkdir(parents=True, exist_ok=True)
     for n in args.sizes:

@@ -2,7 +2,7 @@
 
 import networkx as nx
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from litbase.graph.metrics import (
@@ -264,7 +264,7 @@ def test_budget_keeps_every_pair_above_the_threshold_and_no_more_than_the_budget
 
 
 def test_igraph_louvain_gives_the_same_communities_every_run(monkeypatch):
-    """Above NETWORKX_LOUVAIN_MAX_EDGES igraph runs Louvain; seeded, a graph always splits the same way."""
+    """Above NETWORKX_LOUVAIN_MAX_EDGES igraph runs Leiden; seeded, a graph always splits the same way."""
     import random as stdlib_random
 
     import litbase.graph.metrics as metrics
@@ -291,3 +291,33 @@ def test_igraph_louvain_gives_the_same_communities_every_run(monkeypatch):
     drawn = igraph.Graph.Erdos_Renyi(n=30, m=40).get_edgelist()
     stdlib_random.seed(5)
     assert igraph.Graph.Erdos_Renyi(n=30, m=40).get_edgelist() == drawn
+
+
+RISING = [(1, 4), (1, 5), (1, 6), (1, 7), (1, 8), (2, 4), (2, 5), (3, 4), (3, 5)]
+
+
+def test_threshold_rising_drops_pairs_kept_before():
+    assert cocitation_counts(EdgeList.from_pairs(range(1, 9), RISING), budget=4) == ([(4, 5, 3)], 2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs, st.integers(min_value=0, max_value=8), st.integers(min_value=1, max_value=3))
+# Article 1 cites 4-8, 2 and 3 cite 4 and 5: the first row (4) keeps four pairs of count 1 or 3 within
+# a budget of four; the second (5) adds three of count 1, the threshold rises to 2 and the kept
+# count-1 pairs must go: only (4, 5, 3) is left (test_threshold_rising_drops_pairs_kept_before).
+@example(([1, 2, 3, 4, 5, 6, 7, 8], RISING, []), 4, 1)
+def test_pairs_counted_block_by_block_are_those_of_one_block(graph, budget, min_count):
+    """A block of one row at a time (the threshold rising between blocks, rows shorter than it skipped)
+    keeps the same pairs and threshold as the whole product in one block."""
+    import litbase.graph.metrics as metrics
+
+    pmids, pairs, _ = graph
+    edges = EdgeList.from_pairs(pmids, pairs)
+    original = metrics.PAIR_BLOCK_WORK
+    try:
+        metrics.PAIR_BLOCK_WORK = 10 ** 9
+        whole = [count(edges, min_count, budget) for count in (cocitation_counts, coupling_counts)]
+        metrics.PAIR_BLOCK_WORK = 1
+        assert [count(edges, min_count, budget) for count in (cocitation_counts, coupling_counts)] == whole
+    finally:
+        metrics.PAIR_BLOCK_WORK = original

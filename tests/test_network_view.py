@@ -181,6 +181,46 @@ def test_an_article_imported_after_graph_is_drawn_beside_its_neighbours(tmp_path
     assert {"source": newcomer, "target": SYNTHETIC_SEED + 1} in data["links"]
 
 
+# One PubMed record, written for this test (made up): an article citing the first synthetic one.
+NEWCOMER = 91_000_001
+NEWCOMER_XML = f"""<?xml version="1.0" encoding="utf-8"?>
+<PubmedArticleSet><PubmedArticle>
+<MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">{NEWCOMER}</PMID>
+<Article><Journal><JournalIssue><PubDate><Year>2024</Year></PubDate></JournalIssue>
+<Title>Journal of synthetic test records</Title><ISOAbbreviation>J Synth Test Rec</ISOAbbreviation></Journal>
+<ArticleTitle>Synthetic article imported after the graph</ArticleTitle>
+<AuthorList><Author><LastName>Late</LastName><Initials>L</Initials></Author></AuthorList></Article>
+</MedlineCitation>
+<PubmedData><ArticleIdList><ArticleId IdType="pubmed">{NEWCOMER}</ArticleId></ArticleIdList>
+<ReferenceList><Reference><Citation>Synthetic article 1.</Citation>
+<ArticleIdList><ArticleId IdType="pubmed">{SYNTHETIC_SEED + 1}</ArticleId></ArticleIdList></Reference></ReferenceList>
+</PubmedData></PubmedArticle></PubmedArticleSet>
+"""
+
+
+def test_litbase_import_into_a_graphed_base_shows_the_new_article_placed(tmp_path):
+    """`litbase import` after `litbase graph`: the served network draws the newcomer beside what it cites."""
+    from click.testing import CliRunner
+
+    from litbase.cli import cli
+
+    path = synthetic_base(tmp_path / "s.db", 60)
+    record = tmp_path / "newcomer.xml"
+    record.write_text(NEWCOMER_XML, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", str(path), str(record)])
+    assert result.exit_code == 0, result.output
+    whole, page = fetch(path, "/-/litbase/s/network.json", f"/-/litbase/s/network?pmid={NEWCOMER}")
+    data = whole.json()
+    assert (data["members"], len(data["nodes"])) == (62, 62)
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert (nodes[NEWCOMER]["label"], nodes[NEWCOMER]["degree"]) == ("Late, 2024", 1)
+    assert {"source": NEWCOMER, "target": SYNTHETIC_SEED + 1} in data["links"]
+    # Placed where the article it cites is, not on the ring of articles with no neighbour.
+    cited = nodes[SYNTHETIC_SEED + 1]
+    assert (nodes[NEWCOMER]["x"], nodes[NEWCOMER]["y"]) == (cited["x"], cited["y"])
+    assert page.status_code == 200 and "Late, 2024" in page.text
+
+
 def test_network_before_any_graph_run(tmp_path):
     db = open_db(tmp_path / "n.db")
     with db.conn:

@@ -60,6 +60,7 @@ def update_graph(db: sqlite_utils.Database, force: bool = False) -> dict:
     Unless forced, a run whose inputs match the last run's does nothing (a
     rerun of `litbase fetch` or `litbase build` that stored nothing new).
     """
+    site_started = time.perf_counter()
     ensure_db_shape(db)
     # Derived like the graph tables, but it depends on retraction flags too, so it runs every time.
     update_cites_retracted(db)
@@ -89,6 +90,7 @@ def update_graph(db: sqlite_utils.Database, force: bool = False) -> dict:
         "cocitation_min_count": cocitation_min,
         "coupling_min_count": coupling_min,
         "seconds": {
+            "site tables": round(started - site_started, 3),
             "load": round(loaded - started, 3),
             "metrics": round(computed - loaded, 3),
             "pairs": round(paired - computed, 3),
