@@ -13,7 +13,7 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
-from litbase.publish import coverage_page, feed, renderers, report_page, screening_page, search_page, views
+from litbase.publish import coverage_page, facets, feed, renderers, report_page, screening_page, search_page, views
 from litbase.publish.facets import CountedFacet
 from litbase.publish.table_columns import default_columns_app
 from litbase.publish import pages as helpers
@@ -64,8 +64,16 @@ def prepare_jinja2_environment(env, datasette):
 
 
 @hookimpl
-def prepare_connection(conn):
+def prepare_connection(conn, database, datasette):
     search.register_functions(conn)  # pubmed_fts(), for the search canned query
+    db = datasette.databases.get(database)
+    if db is not None and db.path:  # litbase_facet_has(), for array facet selections
+        facets.register_functions(conn, db.path)
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    return facets.selection_filters(request, database, table, datasette)
 
 
 @hookimpl
@@ -150,4 +158,5 @@ def register_facet_classes():
 @hookimpl
 def asgi_wrapper(datasette):
     # Outermost first: an unreadable search is refused before the articles table's default columns apply.
-    return lambda app: search_page.reject_unreadable_searches(default_columns_app(app, datasette))
+    return lambda app: search_page.reject_unreadable_searches(
+        default_columns_app(facets.array_selection_app(app, datasette), datasette))
