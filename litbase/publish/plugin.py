@@ -17,12 +17,11 @@ from litbase.publish import coverage_page, facets, feed, renderers, report_page,
 from litbase.publish.facets import CountedFacet
 from litbase.publish.table_columns import default_columns_app
 from litbase.publish import pages as helpers
-from litbase.publish.article_page import article_page
+from litbase.publish.article_page import article_page, page_rows
 from litbase.publish.auth import SCREEN_ACTION, is_reviewer
 from litbase.publish.marks import marks_for
-from litbase.publish.views import article_url, read
+from litbase.publish.views import article_url
 from litbase.store import search
-from litbase.store.article_page import article_page_rows
 
 # Datasette looks for row-<database>-<table>.html before row.html; every
 # database's articles table gets the article page, whatever the file is called.
@@ -104,7 +103,7 @@ def extra_template_vars(view_name, table, database, request, datasette):
             pmid = int(tilde_decode(request.url_vars["pks"]))
         except (KeyError, ValueError):
             return {}
-        rows = await read(datasette, datasette.get_database(database), article_page_rows, pmid)
+        rows = await page_rows(datasette, datasette.get_database(database), pmid)
         if rows is None:
             return {}
         page = article_page(rows)
