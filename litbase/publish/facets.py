@@ -27,6 +27,7 @@ index's own masks, without running its SQL again.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from urllib.parse import parse_qsl, urlencode
@@ -48,6 +49,8 @@ _LOADED: dict[str, tuple[str, FacetIndex]] = {}
 # The connection itself is kept beside its verdict: a closed connection's id may be
 # reused by a new one (sqlite3 connections take no weak references).
 _CHECKED: dict[int, tuple[sqlite3.Connection, int, str | None]] = {}
+# The latest verdict of valid_inputs by database file: (file_signature, inputs or None).
+_VERIFIED: dict[str, tuple[tuple, str | None]] = {}
 # PMIDs holding a value of an array facet, by the loaded index of a database file:
 # {path: {facet: {value: PMIDs}}}.
 _MEMBERS: dict[str, dict[str, dict[str, frozenset]]] = {}
@@ -66,15 +69,41 @@ PRESENTATION_ARGS = {"_size", "_col", "_nocol", "_columns", "_sort", "_sort_desc
                      "_timelimit", "_ttl", "_dl", "_stream", "_extra", "_context"}
 
 
+def file_signature(path: str) -> tuple:
+    """What changes when a commit reaches the database file: its and its WAL's stat."""
+    signature = []
+    for name in (path, path + "-wal"):
+        try:
+            found = os.stat(name)
+        except FileNotFoundError:
+            signature.append(None)
+            continue
+        signature.append((found.st_ino, found.st_size, found.st_mtime_ns))
+    return tuple(signature)
+
+
 def valid_inputs(conn) -> str | None:
-    """The inputs of the stored site tables if they describe the data as it is now, else None."""
+    """The inputs of the stored site tables if they describe the data as it is now, else None.
+
+    The fingerprint reads every article and link (about 0.2 s at 500,000 articles): each of
+    Datasette's read connections reuses the verdict of another while the file's signature
+    (size and time of the file and its WAL) is the one it was computed for.
+    """
     version = site_counts.data_version(conn)
     checked = _CHECKED.get(id(conn))
     if checked and checked[0] is conn and checked[1] == version:
         return checked[2]
-    stored = site_counts.stored_inputs(conn)
-    if stored is not None and stored != site_counts.current_inputs(conn):
-        stored = None
+    path = site_counts.database_file(conn)
+    signature = file_signature(path) if path else None
+    shared = _VERIFIED.get(path) if path else None
+    if shared is not None and shared[0] == signature:
+        stored = shared[1]
+    else:
+        stored = site_counts.stored_inputs(conn)
+        if stored is not None and stored != site_counts.current_inputs(conn):
+            stored = None
+        if path:
+            _VERIFIED[path] = (signature, stored)
     _CHECKED[id(conn)] = (conn, version, stored)
     return stored
 

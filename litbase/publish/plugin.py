@@ -21,7 +21,7 @@ from litbase.publish.article_page import article_page, page_rows
 from litbase.publish.auth import SCREEN_ACTION, is_reviewer
 from litbase.publish.marks import marks_for
 from litbase.publish.views import article_url
-from litbase.store import search
+from litbase.store import search, site_counts
 
 # Datasette looks for row-<database>-<table>.html before row.html; every
 # database's articles table gets the article page, whatever the file is called.
@@ -65,6 +65,7 @@ def prepare_jinja2_environment(env, datasette):
 @hookimpl
 def prepare_connection(conn, database, datasette):
     search.register_functions(conn)  # pubmed_fts(), for the search canned query
+    site_counts.tune_reader(conn)
     db = datasette.databases.get(database)
     if db is not None and db.path:  # litbase_facet_has(), for array facet selections
         facets.register_functions(conn, db.path)

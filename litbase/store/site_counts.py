@@ -130,6 +130,14 @@ def data_version(conn) -> int:
     return conn.execute("PRAGMA data_version").fetchone()[0]
 
 
+def database_file(conn) -> str | None:
+    """The file of the connection's main database; None in memory."""
+    for _, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return file or None
+    return None
+
+
 def facet_rows(conn):
     """(pmid, one value per counted facet...) of every article, by PMID; arrays as JSON text."""
     columns = ", ".join(COUNTED_FACETS)
@@ -229,6 +237,17 @@ def array_selection_sql(column: str, param: str, indexed: bool) -> str:
 def register_facet_has(conn, has) -> None:
     """Add ``litbase_facet_has(facet, value, pmid)``; ``has(facet, value, pmid)`` answers it."""
     conn.create_function(FACET_HAS_FUNCTION, 3, has)
+
+
+# Read pages straight from the file's memory map (SQLite caps it at about 2 GB) instead of copying
+# each into a 2 MB page cache: a count over citations or the full-text index's blocks, which
+# Datasette's database page makes for every table on every request, takes a third as long.
+READ_MMAP_BYTES = 1 << 33
+
+
+def tune_reader(conn) -> None:
+    """Settings of a connection that serves pages."""
+    conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
 
 
 def selected_pmids(conn, sql: str, params) -> list[int]:
