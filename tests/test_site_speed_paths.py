@@ -106,10 +106,14 @@ def test_counts_over_a_selection_equal_fresh_counts(built):
     year = conn.execute("SELECT year FROM articles GROUP BY year ORDER BY count(*) DESC, year").fetchone()[0]
     pmids = [r[0] for r in conn.execute("SELECT pmid FROM articles WHERE year = ?", [year])]
     assert stored_counts(conn, pmids) == fresh_counts(conn, "year = ?", [year])
-    pages = datasette_facets(built, f"year={year}")
     expected = fresh_counts(conn, "year = ?", [year])
-    assert pages["journal_iso"] == shown(expected["journal_iso"], "journal_iso")
-    assert pages["mesh_terms"] == shown(expected["mesh_terms"], "mesh_terms")
+    # year=2016 is counted from the index's mask, 2016.0 (no stored value prints so) over the
+    # page's rows: SQLite finds both equal to the stored 2016.
+    for query in (f"year={year}", f"year__exact={year}.0"):
+        pages = datasette_facets(built, query)
+        assert pages["journal_iso"] == shown(expected["journal_iso"], "journal_iso"), query
+        assert pages["mesh_terms"] == shown(expected["mesh_terms"], "mesh_terms"), query
+        assert pages["year"] == [(year, sum(expected["year"].values()))], query
 
 
 def test_year_facet_lists_years_newest_first_and_others_by_count(built):

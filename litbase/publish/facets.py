@@ -19,10 +19,11 @@ from the index too. Datasette's own filter parses every article's JSON array
 (about 4 s at 500,000 articles, and every facet timed out), so
 ``array_selection_app`` renames it ``_has_mesh_terms=Humans`` before Datasette
 sees it, and ``selection_filters`` (the ``filters_from_request`` hook) turns
-that into ``litbase_facet_has('mesh_terms', :value, pmid)``, a set lookup per
-article, while the index is current, and into Datasette's own JSON clause when
-it is not. A page filtered by such selections alone counts its facets from the
-index's own masks, without running its SQL again.
+that into ``litbase_facet_has(litbase_facet_set('mesh_terms', :value), pmid)``, a set
+lookup per article, while the index is current, and into Datasette's own JSON clause when
+it is not. A page filtered by facet selections alone (these, and a column
+facet's ``year=2021``) counts its facets from the index's own masks, without
+running its SQL again.
 """
 
 from __future__ import annotations
@@ -55,11 +56,16 @@ _VERIFIED: dict[str, tuple[tuple, str | None]] = {}
 # {path: {facet: {value: PMIDs}}}.
 _MEMBERS: dict[str, dict[str, dict[str, frozenset]]] = {}
 MEMBER_SETS_KEPT = 8  # a set is about 60 bytes an article: kept for the few latest selections
+# Numbers naming (path, facet, value) for litbase_facet_has: a new number when the index changes.
+_SET_NUMBERS: dict[tuple, int] = {}
+_SET_KEYS: list[tuple[str, str, str]] = []
+SET_NUMBERS_KEPT = 10_000
 # The table the facet index describes, and how a selection of one of its array facets is named
 # once renamed (a name starting with _ and without __: Datasette leaves it to the hooks).
 INDEXED_TABLE = "articles"
 SELECTED = "_has_"
 ARRAY_FACETS = [column for column, kind in site_counts.COUNTED_FACETS.items() if kind == "array"]
+COLUMN_FACETS = [column for column, kind in site_counts.COUNTED_FACETS.items() if kind == "column"]
 TABLE_PATH = re.compile(r"/(?P<database>[^/]+)/" + INDEXED_TABLE + r"(?:\.[A-Za-z0-9_]+)?")
 # Arguments that do not change which articles a table page selects: with only these beside the
 # array selections, the page's facets are counted from the index's masks.
@@ -123,17 +129,22 @@ def current_index(conn, path: str) -> FacetIndex | None:
     return loaded[1]
 
 
-def value_mask(index: FacetIndex, facet: str, value: str) -> np.ndarray:
-    """Which articles (positions in ``index.pmids``) hold ``value`` in the array facet ``facet``."""
+def value_mask(index: FacetIndex, facet: str, value: str) -> np.ndarray | None:
+    """Which articles (positions in ``index.pmids``) hold ``value`` (as the query string gives it)
+    in ``facet``; None when no stored value reads as it (SQLite may still match it: ``2021.0``)."""
     spec = index.facets[facet]
+    # A column facet's values are stored with their column's affinity (INTEGER or TEXT), so the
+    # one SQLite finds equal to the text is the one that prints as it.
+    codes = [code for code, stored in enumerate(spec["values"]) if str(stored) == value]
+    if not codes:
+        return None
+    positions = np.flatnonzero(np.isin(spec["codes"], codes))
     mask = np.zeros(len(index.pmids), dtype=bool)
-    try:
-        code = spec["values"].index(value)
-    except ValueError:
-        return mask
-    positions = np.flatnonzero(spec["codes"] == code)
-    # Article i's codes are codes[offsets[i]:offsets[i + 1]].
-    mask[np.searchsorted(spec["offsets"], positions, side="right") - 1] = True
+    if spec["kind"] == "column":
+        mask[positions] = True
+    else:
+        # Article i's codes are codes[offsets[i]:offsets[i + 1]].
+        mask[np.searchsorted(spec["offsets"], positions, side="right") - 1] = True
     return mask
 
 
@@ -146,22 +157,38 @@ def members(path: str, facet: str, value: str) -> frozenset:
     if value not in kept:
         if len(kept) >= MEMBER_SETS_KEPT:
             kept.clear()
-        kept[value] = frozenset(loaded[1].pmids[value_mask(loaded[1], facet, value)].tolist())
+        mask = value_mask(loaded[1], facet, value)
+        kept[value] = frozenset() if mask is None else frozenset(loaded[1].pmids[mask].tolist())
     return kept[value]
 
 
+def set_number(path: str, facet: str, value: str) -> int:
+    """The number naming the PMIDs that hold ``value`` by the index now loaded for ``path``."""
+    loaded = _LOADED.get(path)
+    key = (path, loaded[0] if loaded else None, facet, value)
+    number = _SET_NUMBERS.get(key)
+    if number is None:
+        if len(_SET_NUMBERS) >= SET_NUMBERS_KEPT:
+            _SET_NUMBERS.clear()
+        number = _SET_NUMBERS[key] = len(_SET_KEYS)
+        _SET_KEYS.append((path, facet, value))
+    return number
+
+
 def register_functions(conn, path: str) -> None:
-    """``litbase_facet_has(facet, value, pmid)`` on a read connection of the database at ``path``."""
+    """``litbase_facet_set(facet, value)`` and ``litbase_facet_has(set, pmid)`` on a read
+    connection of the database at ``path``."""
+    sets: dict[int, frozenset] = {}  # this connection's latest sets, by number
 
-    def has(facet, value, pmid):
-        # Called once an article: three dict lookups. current_index empties _MEMBERS[path] when
-        # it loads a newer index, and selection_filters calls it before the page's SQL runs.
-        try:
-            return pmid in _MEMBERS[path][facet][value]
-        except KeyError:
-            return pmid in members(path, facet, value)
+    def has(number, pmid):
+        found = sets.get(number)
+        if found is None:
+            if len(sets) >= MEMBER_SETS_KEPT:
+                sets.clear()
+            found = sets[number] = members(*_SET_KEYS[number])
+        return pmid in found
 
-    site_counts.register_facet_has(conn, has)
+    site_counts.register_facet_has(conn, lambda facet, value: set_number(path, facet, value), has)
 
 
 def array_selections(pairs) -> list[tuple[str, str]]:
@@ -170,9 +197,20 @@ def array_selections(pairs) -> list[tuple[str, str]]:
             if key.startswith(SELECTED) and key[len(SELECTED):] in ARRAY_FACETS]
 
 
-def only_array_selections(pairs) -> bool:
-    """Whether the page's rows are every article holding the selected values, nothing narrower."""
-    return all(key.startswith(SELECTED) or key in PRESENTATION_ARGS for key, _ in pairs)
+def facet_selections(pairs) -> list[tuple[str, str]] | None:
+    """(facet, value) of each selection when the page's rows are exactly the articles holding
+    them all (renamed array selections, a column facet's ``col=value`` or ``col__exact=value``,
+    beside arguments that select nothing), else None."""
+    found = []
+    for key, value in pairs:
+        column = key[:-len("__exact")] if key.endswith("__exact") else key
+        if key.startswith(SELECTED) and key[len(SELECTED):] in ARRAY_FACETS:
+            found.append((key[len(SELECTED):], value))
+        elif column in COLUMN_FACETS:
+            found.append((column, value))
+        elif key not in PRESENTATION_ARGS:
+            return None
+    return found
 
 
 def renamed_selections(path: str, query_string: str, databases) -> str:
@@ -225,13 +263,15 @@ def indexed_counts(conn, index: FacetIndex, sql: str, params, wanted: list[tuple
 
     Over every article when the page's SQL has no where clause (Datasette adds
     one for any filter, search or ``_where``); over the articles holding every
-    value of ``selections`` when those alone select the page's rows; else over
+    value of ``selections`` when those alone select the page's rows (and each
+    reads as a stored value); else over
     the PMIDs of its rows. Runs in the read thread: numpy work stays off the
     event loop.
     """
     mask = None
-    if selections:
-        mask = np.logical_and.reduce([value_mask(index, facet, value) for facet, value in selections])
+    masks = [value_mask(index, facet, value) for facet, value in selections or ()]
+    if masks and all(m is not None for m in masks):
+        mask = np.logical_and.reduce(masks)
     elif params or re.search(r"\bwhere\b", sql, re.I):
         mask = index.mask(site_counts.selected_pmids(conn, sql, params))
     return {column: index.top(column, size, mask, by_value)
@@ -268,7 +308,7 @@ class CountedFacet(Facet):
         index = await db.execute_fn(lambda conn: current_index(conn, db.path))
         counted = {}
         pairs = self.get_querystring_pairs()
-        selections = array_selections(pairs) if only_array_selections(pairs) else None
+        selections = facet_selections(pairs)
         if index is not None and all(facet in index.facets for facet, _ in selections or ()):
             try:
                 counted = await _limited(db, self.ds.setting("sql_time_limit_ms"), indexed_counts,

@@ -220,8 +220,11 @@ def overview_network(conn, max_nodes: int) -> tuple[list[dict], list[tuple[int, 
 
 # A selection of a counted array facet (``mesh_terms__arraycontains=Humans``). Datasette's own
 # filter, ``:p in (select value from json_each(col))``, parses every article's JSON (seconds at
-# 500,000 articles); with a current facet index the page asks ``litbase_facet_has(facet, value,
-# pmid)``, a set lookup per article (the rows the facet index says hold the value).
+# 500,000 articles). With a current facet index the page asks instead
+# ``litbase_facet_has(litbase_facet_set('mesh_terms', :p), pmid)``: the inner call, constant,
+# runs once a statement and names the set of PMIDs the index says hold the value; the outer,
+# once an article, is a set lookup (two integers in: strings passed on every row cost as much).
+FACET_SET_FUNCTION = "litbase_facet_set"
 FACET_HAS_FUNCTION = "litbase_facet_has"
 
 
@@ -230,13 +233,16 @@ def array_selection_sql(column: str, param: str, indexed: bool) -> str:
     if column not in COUNTED_FACETS:
         raise ValueError(f"{column} is not a counted facet")
     if indexed:
-        return f"{FACET_HAS_FUNCTION}('{column}', :{param}, pmid)"
+        return f"{FACET_HAS_FUNCTION}({FACET_SET_FUNCTION}('{column}', :{param}), pmid)"
     return f':{param} in (select value from json_each("{column}"))'
 
 
-def register_facet_has(conn, has) -> None:
-    """Add ``litbase_facet_has(facet, value, pmid)``; ``has(facet, value, pmid)`` answers it."""
-    conn.create_function(FACET_HAS_FUNCTION, 3, has)
+def register_facet_has(conn, facet_set, has) -> None:
+    """Add ``litbase_facet_set(facet, value)`` (a number naming a set of PMIDs) and
+    ``litbase_facet_has(set, pmid)``, answered by ``facet_set`` and ``has``."""
+    # Deterministic: SQLite computes a call with constant arguments once a statement.
+    conn.create_function(FACET_SET_FUNCTION, 2, facet_set, deterministic=True)
+    conn.create_function(FACET_HAS_FUNCTION, 2, has)
 
 
 # Read pages straight from the file's memory map (SQLite caps it at about 2 GB) instead of copying
