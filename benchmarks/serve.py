@@ -1,6 +1,7 @@
 """Serve: p50/p95 of every page a researcher uses, at 50,000 and 500,000 articles, and pages/s under 20 clients.
 
     python benchmarks/serve.py [--sizes 50000 500000] [--requests N] [--no-anchor] [--no-docs]
+                               [--db PATH ...] [--pages NAME ...]
 
 Bases (benchmarks/synthetic.py, kept in .cache/bench): 50,783 articles from
 the two real PubMed files; 500,000 from the same plus synthetic records shaped
@@ -14,6 +15,12 @@ with Datasette 0.65's default settings and the facets as Datasette computes
 them (litbase's metadata with each counted facet as a plain column or array
 facet). The machine is shared: its load average is written beside the figures.
 Rewrites the "## Serve" section of docs/benchmarks.md.
+
+``--db`` serves a copy of a base (one path per size, in the order of
+``--sizes``): ``litbase serve`` without ``--public`` migrates the file it
+serves, so a shared base is copied first. Its figures are kept beside it.
+``--pages`` times only the pages whose names contain one of the words given
+(no concurrent mix, no docs): a quick before/after of one page.
 """
 
 from __future__ import annotations
@@ -138,7 +145,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure_server(port: int, kinds: dict[str, str], n: int) -> dict:
+def measure_server(port: int, kinds: dict[str, str], n: int, concurrent: bool = True) -> dict:
     result = {"load_before": os.getloadavg()[0], "pages": {}}
     for kind, path in kinds.items():
         first, first_status = get(port, path)
@@ -154,6 +161,8 @@ def measure_server(port: int, kinds: dict[str, str], n: int) -> dict:
         print(f"  {kind}: p50 {result['pages'][kind]['p50'] * 1000:.0f} ms, "
               f"p95 {result['pages'][kind]['p95'] * 1000:.0f} ms {result['pages'][kind]['errors'] or ''}",
               file=sys.stderr, flush=True)
+    if not concurrent:
+        return result
     errors, lock = [], threading.Lock()
     mixed = [path for kind, path in kinds.items() if not kind.startswith(NOT_IN_MIX)]
 
@@ -197,28 +206,31 @@ def datasette_metadata(db: Path) -> dict:
     return metadata
 
 
-def serve_and_measure(command: list[str], kinds: dict[str, str], n: int) -> dict:
+def serve_and_measure(command: list[str], kinds: dict[str, str], n: int, concurrent: bool = True) -> dict:
     port = free_port()
     process = start(command + ["--port", str(port)], port)
     try:
-        return measure_server(port, kinds, n)
+        return measure_server(port, kinds, n, concurrent)
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-def measure(sizes: list[int], n: int, anchor: bool) -> dict:
+def measure(sizes: list[int], n: int, anchor: bool, dbs: list[Path] = (), only: list[str] = ()) -> dict:
     results = {}
-    for size in sizes:
-        db = build_base(size, log=lambda line: print(line, file=sys.stderr, flush=True))
+    for number, size in enumerate(sizes):
+        db = dbs[number] if dbs else build_base(size, log=lambda line: print(line, file=sys.stderr, flush=True))
         conn = sqlite3.connect(db)
         counts = [conn.execute(f"select count(*) from {t}").fetchone()[0] for t in ("articles", "citations")]
         conn.close()
         kinds = pages(db)
+        if only:
+            kinds = {kind: path for kind, path in kinds.items() if any(word in kind for word in only)}
         print(f"litbase serve, {counts[0]:,} articles", file=sys.stderr, flush=True)
         entry = {"articles": counts[0], "citations": counts[1], "db": db,
-                 "litbase": serve_and_measure([sys.executable, "-m", "litbase", "serve", str(db)], kinds, n)}
-        if anchor and size <= 50_000:
+                 "litbase": serve_and_measure([sys.executable, "-m", "litbase", "serve", str(db)], kinds, n,
+                                               concurrent=not only)}
+        if anchor and not only and size <= 50_000:
             with tempfile.TemporaryDirectory() as folder:
                 metadata = Path(folder) / "metadata.yml"
                 metadata.write_text(yaml.safe_dump(datasette_metadata(db), sort_keys=False))
@@ -230,13 +242,14 @@ def measure(sizes: list[int], n: int, anchor: bool) -> dict:
         entry["requests"] = n
         entry["db"] = str(db)
         results[size] = (entry, kinds)
-        saved(size).write_text(json.dumps([entry, kinds], indent=1))
+        if not only:
+            saved(size, Path(db).parent if dbs else None).write_text(json.dumps([entry, kinds], indent=1))
     return results
 
 
-def saved(size: int) -> Path:
+def saved(size: int, folder: Path | None = None) -> Path:
     """Where a size's figures are kept, so that one size can be re-measured alone."""
-    return ROOT / ".cache" / "bench" / f"serve-{size // 1000}k.json"
+    return (folder or ROOT / ".cache" / "bench") / f"serve-{size // 1000}k.json"
 
 
 def section(results: dict, n: int) -> str:
@@ -315,10 +328,22 @@ def main() -> None:
     options.add_argument("--no-docs", action="store_true")
     options.add_argument("--with-saved", type=int, nargs="*", default=[],
                          help="sizes not measured now whose figures of an earlier run (.cache/bench) are shown too")
+    options.add_argument("--db", type=Path, nargs="*", default=[],
+                         help="a copy of each base to serve, in the order of --sizes (serve migrates the file)")
+    options.add_argument("--pages", nargs="*", default=[],
+                         help="time only the pages whose names contain one of these words (no mix, no docs)")
     args = options.parse_args()
-    results = measure(args.sizes, args.requests, not args.no_anchor)
+    if args.db and len(args.db) != len(args.sizes):
+        options.error("--db takes one path for each of --sizes")
+    for path in args.db:
+        if not path.is_file():
+            options.error(f"--db {path}: no such file")
+    results = measure(args.sizes, args.requests, not args.no_anchor, args.db, args.pages)
+    if args.pages:
+        return
+    folder = args.db[0].parent if args.db else None
     for size in args.with_saved:
-        results[size] = tuple(json.loads(saved(size).read_text()))
+        results[size] = tuple(json.loads(saved(size, folder).read_text()))
     results = dict(sorted(results.items()))
     text = section(results, args.requests)
     print(text)

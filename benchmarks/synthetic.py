@@ -219,6 +219,7 @@ def build_base(articles: int, log=print, via_import: bool = False) -> Path:
             subprocess.run([sys.executable, "-m", "litbase", "graph", str(path)], check=True,
                            stdout=subprocess.DEVNULL)
         return path
+    CACHE.mkdir(parents=True, exist_ok=True)  # a fresh clone has no .cache/bench yet
     building = path.with_name(path.stem + ".building.db")
     for leftover in CACHE.glob(building.name + "*"):
         leftover.unlink()

@@ -200,3 +200,30 @@ def test_an_article_known_only_from_links_says_where_its_references_came_from(tm
     page = fetch(path, f"/litbase/articles/{CONCERN_NOTICE}")
     assert "No source lists this article&#39;s references" not in page.text
     assert "References (1 lines)" in page.text and "[pubmed_refs]" in page.text
+
+
+def test_a_landmarks_co_cited_list_is_counted_ahead_and_read_while_current(tmp_path, monkeypatch):
+    from litbase.store import site_counts
+
+    # Every article cited by two or more is a "landmark" here (500 at real sizes).
+    monkeypatch.setattr(site_counts, "COCITED_AHEAD_CITERS", 2)
+    path = build_retraction_db(tmp_path / "litbase.db")  # its closing `graph` stores the site tables
+    conn = sqlite3.connect(path)
+    landmarks = [r[0] for r in conn.execute(
+        "SELECT cited FROM citations GROUP BY cited HAVING count(DISTINCT citing) >= 2 ORDER BY cited")]
+    assert FIRST in landmarks
+    assert [r[0] for r in conn.execute("SELECT DISTINCT pmid FROM cocited_top ORDER BY pmid")] == landmarks
+    for pmid in landmarks:
+        live = article_page_rows(conn, pmid)["co_cited"]
+        assert live and article_page_rows(conn, pmid, counted_ahead=True)["co_cited"] == live
+    # The page reads the stored rows while the fingerprint matches (a stored count changed
+    # by hand shows), and counts on request once the links changed behind the tables' back.
+    with conn:
+        conn.execute("UPDATE cocited_top SET count = 99 WHERE pmid = ? AND rank = 0", [FIRST])
+    assert "cited together 99 times" in fetch(path, f"/litbase/articles/{FIRST}").text
+    with conn:
+        # The article under concern now cites line 1 and the first article co-cited with it.
+        conn.executemany("INSERT INTO citations (citing, cited, source, retrieved_at) VALUES (?, ?, 'pubmed_refs', ?)",
+                         [(CONCERN, FIRST, WHEN), (CONCERN, 32925571, WHEN)])
+    page = fetch(path, f"/litbase/articles/{FIRST}").text
+    assert "cited together 99 times" not in page and "cited together 2 times" in page

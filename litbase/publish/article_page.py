@@ -13,7 +13,10 @@ from links; each line names the sources that give it.
 
 from __future__ import annotations
 
+from litbase.publish.facets import valid_inputs
+from litbase.publish.views import read
 from litbase.publish.pages import citation_line, doi_url, json_list, json_object, pmc_url, pubmed_url
+from litbase.store.article_page import article_page_rows
 from litbase.store.retractions import (
     CONCERN,
     CORRECTED,
@@ -203,3 +206,12 @@ def article_page(rows: dict) -> dict:
         "coupled": listed(rows["coupled"], count="count"),
         "exports": [{"extension": e, "label": label} for e, label in EXPORTS],
     }
+
+
+
+async def page_rows(datasette, db, pmid: int) -> dict | None:
+    """``article_page_rows`` under the page's time limit, reading what the site tables counted
+    ahead (a landmark's co-cited list) while their fingerprint says they describe the data."""
+    # The fingerprint is computed again after a write (every article and link): no time limit.
+    ahead = await db.execute_fn(lambda conn: valid_inputs(conn) is not None)
+    return await read(datasette, db, article_page_rows, pmid, ahead)

@@ -13,16 +13,15 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
-from litbase.publish import coverage_page, feed, renderers, report_page, screening_page, search_page, views
+from litbase.publish import coverage_page, facets, feed, renderers, report_page, screening_page, search_page, views
 from litbase.publish.facets import CountedFacet
 from litbase.publish.table_columns import default_columns_app
 from litbase.publish import pages as helpers
-from litbase.publish.article_page import article_page
+from litbase.publish.article_page import article_page, page_rows
 from litbase.publish.auth import SCREEN_ACTION, is_reviewer
 from litbase.publish.marks import marks_for
-from litbase.publish.views import article_url, read
-from litbase.store import search
-from litbase.store.article_page import article_page_rows
+from litbase.publish.views import article_url
+from litbase.store import search, site_counts
 
 # Datasette looks for row-<database>-<table>.html before row.html; every
 # database's articles table gets the article page, whatever the file is called.
@@ -64,8 +63,17 @@ def prepare_jinja2_environment(env, datasette):
 
 
 @hookimpl
-def prepare_connection(conn):
+def prepare_connection(conn, database, datasette):
     search.register_functions(conn)  # pubmed_fts(), for the search canned query
+    site_counts.tune_reader(conn)
+    db = datasette.databases.get(database)
+    if db is not None and db.path:  # litbase_facet_has(), for array facet selections
+        facets.register_functions(conn, db.path)
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    return facets.selection_filters(request, database, table, datasette)
 
 
 @hookimpl
@@ -96,7 +104,7 @@ def extra_template_vars(view_name, table, database, request, datasette):
             pmid = int(tilde_decode(request.url_vars["pks"]))
         except (KeyError, ValueError):
             return {}
-        rows = await read(datasette, datasette.get_database(database), article_page_rows, pmid)
+        rows = await page_rows(datasette, datasette.get_database(database), pmid)
         if rows is None:
             return {}
         page = article_page(rows)
@@ -150,4 +158,5 @@ def register_facet_classes():
 @hookimpl
 def asgi_wrapper(datasette):
     # Outermost first: an unreadable search is refused before the articles table's default columns apply.
-    return lambda app: search_page.reject_unreadable_searches(default_columns_app(app, datasette))
+    return lambda app: search_page.reject_unreadable_searches(
+        default_columns_app(facets.array_selection_app(app, datasette), datasette))

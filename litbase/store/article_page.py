@@ -47,16 +47,22 @@ where c.citing = :pmid
 group by c.cited
 order by a.year is null, a.year, c.cited
 """
+# The citing articles shown are chosen first (a landmark paper has thousands: their years only,
+# from the index), then only those get their sources, titles and marks.
 CITED_BY_SQL = """
-select c.citing as pmid, group_concat(c.source, ';') as sources,
+with shown as (
+  select c.citing, a.year from (select distinct citing from citations where cited = :pmid) c
+  left join articles a on a.pmid = c.citing
+  order by a.year desc, c.citing
+  limit :shown)
+select s.citing as pmid,
+  (select group_concat(source, ';') from (select source from citations l  -- in the order stored
+     where l.citing = s.citing and l.cited = :pmid order by l.rowid)) as sources,
   a.title, a.journal_iso, a.year, {marks}
-from citations c
-left join articles a on a.pmid = c.citing
-{missing_join} m on m.pmid = c.citing
-where c.cited = :pmid
-group by c.citing
-order by a.year desc, c.citing
-limit :shown
+from shown s
+left join articles a on a.pmid = s.citing
+{missing_join} m on m.pmid = s.citing
+order by s.year desc, s.citing
 """
 CITED_BY_COUNT_SQL = "select count(distinct citing) from citations where cited = :pmid"
 CITING_WORKS_SQL = """
@@ -76,16 +82,38 @@ SIMILAR_COUNT_SQL = "select count(*) from similar_articles where pmid = :pmid"
 # Co-citation and coupling counted from the links themselves, as the co_cited and
 # coupled canned queries (the export links) do: exact even where the graph tables
 # keep only the strongest pairs of a very large collection.
-CO_CITED_SQL = """
-select other.cited as pmid, count(distinct other.citing) as count, a.title, a.journal_iso, a.year, {marks}
-from citations mine
-join citations other on other.citing = mine.citing and other.cited != mine.cited
-left join articles a on a.pmid = other.cited
-{missing_join} m on m.pmid = other.cited
-where mine.cited = :pmid
-group by other.cited
-order by count desc, a.year desc, other.cited
+# (pmid, count) of the first :shown, most often first, then newest, then by PMID. Each link
+# (citing, cited) once whatever its sources; the tie-break's years are read only for the pairs
+# that can rank (count at least the :shown-th highest), not for every one of a landmark's.
+CO_CITED_COUNTS_SQL = """
+with counts as materialized (
+  select cited as pmid, count(*) as count from (
+    select distinct other.citing, other.cited from citations mine
+    join citations other on other.citing = mine.citing
+    where mine.cited = :pmid)
+  where cited != :pmid
+  group by cited)
+select c.pmid, c.count from counts c left join articles a on a.pmid = c.pmid
+where c.count >= coalesce((select count from counts order by count desc limit 1 offset :shown - 1), 0)
+order by c.count desc, a.year desc, c.pmid
 limit :shown
+"""
+CO_CITED_SQL = """
+with pairs as (""" + CO_CITED_COUNTS_SQL + """)
+select p.pmid, p.count, a.title, a.journal_iso, a.year, {marks}
+from pairs p
+left join articles a on a.pmid = p.pmid
+{missing_join} m on m.pmid = p.pmid
+order by p.count desc, a.year desc, p.pmid
+"""
+# The same rows for an article counted ahead (litbase.store.site_counts, cocited_top).
+CO_CITED_AHEAD_SQL = """
+select p.other as pmid, p.count, a.title, a.journal_iso, a.year, {marks}
+from cocited_top p
+left join articles a on a.pmid = p.other
+{missing_join} m on m.pmid = p.other
+where p.pmid = :pmid
+order by p.rank
 """
 COUPLED_SQL = """
 select other.citing as pmid, count(distinct other.cited) as count, a.title, a.journal_iso, a.year, {marks}
@@ -109,8 +137,12 @@ def _sql(template: str, has_missing: bool) -> str:
                            missing_join="left join (select null as pmid)")
 
 
-def article_page_rows(conn, pmid: int) -> dict | None:
-    """The article's row and provenance and every list about it, each row marked; None if not stored."""
+def article_page_rows(conn, pmid: int, counted_ahead: bool = False) -> dict | None:
+    """The article's row and provenance and every list about it, each row marked; None if not stored.
+
+    ``counted_ahead``: the site tables describe the data as it is (the caller checked their
+    fingerprint), so a landmark's co-cited list is read from ``cocited_top``.
+    """
     params = {"pmid": pmid, "shown": SIMILAR_SHOWN}
     article = first_row(conn.execute(ARTICLE_SQL, params))
     if article is None:
@@ -132,7 +164,8 @@ def article_page_rows(conn, pmid: int) -> dict | None:
         "citing_works": dict_rows(conn.execute(CITING_WORKS_SQL, params)),
         "similar": rows(SIMILAR_SQL),
         "similar_count": conn.execute(SIMILAR_COUNT_SQL, params).fetchone()[0],
-        "co_cited": rows(CO_CITED_SQL, PAIRS_SHOWN),
+        "co_cited": (counted_ahead and table_exists(conn, "cocited_top") and rows(CO_CITED_AHEAD_SQL))
+        or rows(CO_CITED_SQL, PAIRS_SHOWN),
         "coupled": rows(COUPLED_SQL, PAIRS_SHOWN),
         "notice_articles": notice_articles(conn, article.get("related_notices")),
     }

@@ -14,7 +14,9 @@ here once, when the data changes (``litbase graph``, ``build``, ``fetch``,
   fingerprint they were computed from;
 - ``overview_network`` and ``overview_network_links``: the best-linked
   articles (seeds first), ranked as the overview drawing ranks them, and the
-  links between them.
+  links between them;
+- ``cocited_top``: the article page's co-cited list (the first 20 articles
+  cited together with it) of every article cited by 500 articles or more.
 
 ``inputs`` (counts and PMID sums of articles and citations) tells a reader
 whether the tables still describe the data; a page that finds them stale
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import json
 
+from litbase.store.article_page import CO_CITED_COUNTS_SQL, PAIRS_SHOWN
 from litbase.store.rows import table_exists
 
 # Facet columns counted ahead: one value per article ("column") or a JSON array ("array").
@@ -51,8 +54,20 @@ DDL = [
     " year INTEGER, is_seed INTEGER, links INTEGER)",
     "CREATE TABLE IF NOT EXISTS overview_network_links (citing INTEGER, cited INTEGER,"
     " PRIMARY KEY (citing, cited))",
+    "CREATE TABLE IF NOT EXISTS cocited_top (pmid INTEGER, rank INTEGER, other INTEGER, count INTEGER,"
+    " PRIMARY KEY (pmid, rank))",
 ]
-SITE_TABLES = {"facet_index", "site_facts", "overview_network", "overview_network_links"}
+SITE_TABLES = {"facet_index", "site_facts", "overview_network", "overview_network_links", "cocited_top"}
+# The article page's co-cited list of an article cited by this many articles or more is counted
+# here: counted on request it reads every reference list of every citing article (a landmark of
+# 8,700 citing articles at 500,000: 260,000 links, a quarter of a second); below it, tens of ms.
+COCITED_AHEAD_CITERS = 500
+# Articles cited by at least :citers articles (the index on cited, citing: no table read).
+LANDMARKS_SQL = """
+select cited from citations
+group by cited having count(distinct citing) >= :citers
+order by cited
+"""
 
 # Cheap enough to check when a page finds the file written since it last looked (index
 # scans, no table scan); a field corrected in place is caught by the recomputation that
@@ -115,6 +130,14 @@ def data_version(conn) -> int:
     return conn.execute("PRAGMA data_version").fetchone()[0]
 
 
+def database_file(conn) -> str | None:
+    """The file of the connection's main database; None in memory."""
+    for _, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return file or None
+    return None
+
+
 def facet_rows(conn):
     """(pmid, one value per counted facet...) of every article, by PMID; arrays as JSON text."""
     columns = ", ".join(COUNTED_FACETS)
@@ -155,6 +178,10 @@ def replace_site_tables(conn, index: dict[str, dict], inputs: str, computed_at: 
             "SELECT count(*) FROM (SELECT DISTINCT citing, cited FROM citations)").fetchone()[0],
     }
     conn.executemany("INSERT INTO site_facts (name, value) VALUES (?, ?)", facts.items())
+    for (pmid,) in conn.execute(LANDMARKS_SQL, {"citers": COCITED_AHEAD_CITERS}).fetchall():
+        pairs = conn.execute(CO_CITED_COUNTS_SQL, {"pmid": pmid, "shown": PAIRS_SHOWN}).fetchall()
+        conn.executemany("INSERT INTO cocited_top (pmid, rank, other, count) VALUES (?, ?, ?, ?)",
+                         [(pmid, rank, other, count) for rank, (other, count) in enumerate(pairs)])
 
 
 def refresh_planner_statistics(conn) -> None:
@@ -189,6 +216,44 @@ def overview_network(conn, max_nodes: int) -> tuple[list[dict], list[tuple[int, 
         " JOIN overview_network a ON a.pmid = l.citing AND a.rank < :n"
         " JOIN overview_network b ON b.pmid = l.cited AND b.rank < :n", {"n": max_nodes}).fetchall()
     return nodes, [(a, b) for a, b in links]
+
+
+# A selection of a counted array facet (``mesh_terms__arraycontains=Humans``). Datasette's own
+# filter, ``:p in (select value from json_each(col))``, parses every article's JSON (seconds at
+# 500,000 articles). With a current facet index the page asks instead
+# ``litbase_facet_has(litbase_facet_set('mesh_terms', :p), pmid)``: the inner call, constant,
+# runs once a statement and names the set of PMIDs the index says hold the value; the outer,
+# once an article, is a set lookup (two integers in: strings passed on every row cost as much).
+FACET_SET_FUNCTION = "litbase_facet_set"
+FACET_HAS_FUNCTION = "litbase_facet_has"
+
+
+def array_selection_sql(column: str, param: str, indexed: bool) -> str:
+    """The where clause selecting articles whose array ``column`` holds ``:param``."""
+    if column not in COUNTED_FACETS:
+        raise ValueError(f"{column} is not a counted facet")
+    if indexed:
+        return f"{FACET_HAS_FUNCTION}({FACET_SET_FUNCTION}('{column}', :{param}), pmid)"
+    return f':{param} in (select value from json_each("{column}"))'
+
+
+def register_facet_has(conn, facet_set, has) -> None:
+    """Add ``litbase_facet_set(facet, value)`` (a number naming a set of PMIDs) and
+    ``litbase_facet_has(set, pmid)``, answered by ``facet_set`` and ``has``."""
+    # Deterministic: SQLite computes a call with constant arguments once a statement.
+    conn.create_function(FACET_SET_FUNCTION, 2, facet_set, deterministic=True)
+    conn.create_function(FACET_HAS_FUNCTION, 2, has)
+
+
+# Read pages straight from the file's memory map (SQLite caps it at about 2 GB) instead of copying
+# each into a 2 MB page cache: a count over citations or the full-text index's blocks, which
+# Datasette's database page makes for every table on every request, takes a third as long.
+READ_MMAP_BYTES = 1 << 33
+
+
+def tune_reader(conn) -> None:
+    """Settings of a connection that serves pages."""
+    conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
 
 
 def selected_pmids(conn, sql: str, params) -> list[int]:
