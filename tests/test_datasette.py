@@ -12,7 +12,7 @@ from datasette.app import Datasette
 
 from litbase.cli import cli
 from litbase.publish.pages import metadata_for, render_cell_html
-from litbase.publish.serve import datasette_args, settings
+from litbase.publish.serve import DEFAULT_HOST, datasette_for, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "datasets" / "peer-support"
@@ -37,12 +37,7 @@ def fetch(db_path, *paths, public=False):
     """GET each path from a fresh in-process Datasette configured as `litbase serve` does."""
 
     async def run():
-        ds = Datasette(
-            [str(db_path)] if not public else [],
-            immutables=[str(db_path)] if public else [],
-            metadata=metadata_for([db_path.stem], public=public),
-            settings=settings(public),
-        )
+        ds = datasette_for([db_path], metadata_for([db_path.stem], public=public), public=public)
         await ds.invoke_startup()
         return [await ds.client.get(path) for path in paths]
 
@@ -253,14 +248,17 @@ def test_public_mode(db_path):
     assert table.status_code == 200
     assert (table.json()["filtered_table_rows_count"], len(table.json()["rows"])) == (51, 51)
     # Immutable (-i), local only, no CORS, no download, no arbitrary SQL, time and size limits.
-    assert datasette_args(["x.db"], "m.yml", public=True) == [
-        "-i", "x.db", "--host", "127.0.0.1", "--port", "8001", "--metadata", "m.yml",
-        "--setting", "suggest_facets", "off", "--setting", "truncate_cells_html", "200",
-        "--setting", "default_facet_size", "10", "--setting", "sql_time_limit_ms", "1000",
-        "--setting", "facet_time_limit_ms", "200", "--setting", "max_returned_rows", "1000",
-        "--setting", "allow_download", "off", "--setting", "default_allow_sql", "off",
-        "--setting", "max_csv_mb", "20"]
-    assert datasette_args(["x.db"], "m.yml")[:5] == ["x.db", "--host", "127.0.0.1", "--port", "8001"]
+    public_site = datasette_for([db_path], {}, public=True)
+    assert [(d.name, d.is_mutable) for d in public_site.databases.values() if d.name != "_internal"] == [
+        ("litbase", False)]
+    assert (DEFAULT_HOST, public_site.cors) == ("127.0.0.1", False)
+    assert {name: public_site.setting(name) for name in settings(True)} == {
+        "suggest_facets": False, "truncate_cells_html": 200, "default_facet_size": 10,
+        "sql_time_limit_ms": 1000, "facet_time_limit_ms": 200, "max_returned_rows": 1000,
+        "allow_download": False, "default_allow_sql": False, "max_csv_mb": 20}
+    site = datasette_for([db_path], {})
+    assert [d.is_mutable for d in site.databases.values() if d.name != "_internal"] == [True]
+    assert site.setting("sql_time_limit_ms") == 1000 and site.setting("allow_download") is True
 
 
 def test_render_cell_links():
