@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from datasette.app import Datasette
 
 from litbase.cli import cli
 from litbase.publish.pages import metadata_for, render_cell_html
 from litbase.publish.serve import DEFAULT_HOST, datasette_for, settings
+from litbase.store import search
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "datasets" / "peer-support"
@@ -290,3 +293,28 @@ def test_graph_measures_browse_with_titles_and_facets(db_path):
     pairs = rows(db_path, "/litbase/cocitations.json?_size=0&_facet=count")
     assert pairs["filtered_table_rows_count"] == 50 * 49 // 2  # every two references, once
     assert [(f["value"], f["count"]) for f in pairs["facet_results"]["count"]["results"]] == [(1, 1225)]
+
+
+def canned_plan(db_path, name, params) -> list[str]:
+    metadata = yaml.safe_load((ROOT / "litbase" / "publish" / "metadata.yml").read_text(encoding="utf-8"))
+    sql = metadata["databases"]["litbase"]["queries"][name]["sql"]
+    conn = sqlite3.connect(db_path)
+    search.register_functions(conn)
+    return [step[3] for step in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+def test_canned_queries_read_only_what_the_page_shows(db_path):
+    # most_central walks the pagerank index and stops at 100 rows, not every article sorted.
+    assert canned_plan(db_path, "most_central", {}) == [
+        "SCAN m USING INDEX idx_article_metrics_pagerank", "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)"]
+    # links_one_source_lacks reads citations in key order and groups as it reads, with no
+    # sort: Datasette's first thousand rows are all that is read (5 million links at 500,000 articles).
+    plan = canned_plan(db_path, "links_one_source_lacks", {"has": "pubmed", "lacks": "icite", "collection": ""})
+    assert "SCAN c USING INDEX sqlite_autoindex_citations_1" in plan
+    assert [step for step in plan if "TEMP B-TREE" in step] == []
+    assert "SEARCH r USING INDEX idx_citations_cited_citing (cited=?)" in plan
+    # co_cited counts on the citations indexes, then reads each co-cited article once.
+    plan = canned_plan(db_path, "co_cited", {"pmid": SEED})
+    assert plan.index("SCAN g") < plan.index("SEARCH a USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN")
+    assert plan[:3] == ["CO-ROUTINE g", "SEARCH mine USING COVERING INDEX idx_citations_cited_citing (cited=?)",
+                        "SEARCH other USING COVERING INDEX sqlite_autoindex_citations_1 (citing=?)"]

@@ -62,7 +62,8 @@ def can_render(columns, rows=None, table=None):
     if not (any(c in columns for c in ARTICLE_COLUMNS + LIST_COLUMNS)
             or COLLECTION_TABLES.get(table) in columns):
         return False
-    return rows is None or bool(items_from_rows(columns, rows, table))
+    # Asked once per format on every page of rows: the first article named is enough.
+    return rows is None or next(_named(columns, rows, table), None) is not None
 
 
 def _cell(value):
@@ -78,25 +79,28 @@ def _whole(value) -> int | None:
     return number if number > 0 else None
 
 
-def items_from_rows(columns, rows, table=None) -> list:
-    """What a page's rows name, in order, each once: PMIDs (int) from every article column,
-    and ("collection", name) for a row of a collection table."""
+def _named(columns, rows, table=None):
+    """Each article or collection the rows name, in order, as many times as named."""
     columns = list(columns or [])
     collection_column = COLLECTION_TABLES.get(table)
-    items: list = []
     for row in rows:
         values = row if isinstance(row, dict) else dict(zip(columns, row))
         for column in ARTICLE_COLUMNS:
             number = _whole(_cell(values.get(column)))
             if number:
-                items.append(number)
+                yield number
         for column in LIST_COLUMNS:
             for part in str(_cell(values.get(column)) or "").split(","):
                 if _whole(part):
-                    items.append(_whole(part))
+                    yield _whole(part)
         if collection_column and _cell(values.get(collection_column)):
-            items.append(("collection", _cell(values[collection_column])))
-    return list(dict.fromkeys(items))
+            yield ("collection", _cell(values[collection_column]))
+
+
+def items_from_rows(columns, rows, table=None) -> list:
+    """What a page's rows name, in order, each once: PMIDs (int) from every article column,
+    and ("collection", name) for a row of a collection table."""
+    return list(dict.fromkeys(_named(columns, rows, table)))
 
 
 def pmids_from_rows(columns, rows) -> list[int]:
