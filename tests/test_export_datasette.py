@@ -11,6 +11,8 @@ from datasette.app import Datasette
 
 from litbase.formats.registry import export
 from litbase.publish import renderers
+from litbase.publish.facets import CountedFacet
+from litbase.publish.pages import metadata_for
 from litbase.store.load import load_articles
 
 COUNT = 250  # more than Datasette's default page of 100 rows
@@ -114,3 +116,22 @@ def test_formats_without_cite_keys_write_the_same_file_without_reading_them(data
     with_keys = "".join(export(load_articles(db, pmids, cite_keys=True), format_name))
     assert "".join(export(load_articles(db, pmids, cite_keys=False), format_name)) == with_keys
     assert with_keys.count("980007") >= 1
+
+
+def test_a_table_export_skips_the_page_it_never_shows(datasette, monkeypatch):
+    # The table view would count the page's rows and its configured facets before
+    # handing them to the renderer, which re-reads the whole result set itself.
+    site = Datasette([datasette.databases["big"].path], metadata=metadata_for(["big"]))
+    counted = []
+    original = CountedFacet.facet_results
+
+    async def facet_results(self):
+        counted.append(self.database)
+        return await original(self)
+
+    monkeypatch.setattr(CountedFacet, "facet_results", facet_results)
+    export_page = get(site, "/big/articles.ris?year=2021&_size=5&_facet=year")
+    assert (export_page.status_code, export_page.text.count("TY  - JOUR")) == (200, COUNT // 2)
+    assert counted == []
+    table_page = get(site, "/big/articles?year=2021")
+    assert table_page.status_code == 200 and counted != []

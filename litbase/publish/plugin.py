@@ -152,4 +152,4 @@ def register_facet_classes():
 def asgi_wrapper(datasette):
     # Outermost first: an unreadable search is refused before the articles table's default columns apply.
     return lambda app: search_page.reject_unreadable_searches(default_columns_app(
-        cached_database_pages_app(app, datasette), datasette))
+        renderers.lean_table_exports_app(cached_database_pages_app(app, datasette), datasette), datasette))

@@ -10,8 +10,9 @@ whole result set, up to MAX_EXPORT articles (more is refused with a sentence
 naming ``litbase export``, which has no bound). In Datasette 0.65 a table,
 facet or search page is re-read through its own JSON API with ``_size=max``
 and only the columns that name articles (``_col``), following ``next`` until
-the end or the bound; a SQL or canned query page is re-run, reading at most
-one row past the bound. Records are loaded in batches and cite keys (the
+the end or the bound (and the export request itself asks Datasette for no
+facets, count or page rows: lean_table_exports_app); a SQL or canned query
+page is re-run, reading at most one row past the bound. Records are loaded in batches and cite keys (the
 disambiguation reads every article of the same year) only for the formats
 that write them. Renderers cannot return a streaming response in 0.65 (only
 a dict or a ``Response``), so the body is joined from the writer's chunks.
@@ -19,9 +20,11 @@ a dict or a ``Response``), so the body is joined from the writer's chunks.
 
 from __future__ import annotations
 
+import re
 import types
 import urllib.parse
 
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import BadRequest, NotFound, Response
 
 from litbase.formats.registry import FORMATS, export
@@ -191,6 +194,32 @@ def make_renderer(format_name: str):
                         headers={"content-disposition": f'attachment; filename="{filename}"'})
 
     return render
+
+
+# /DB/TABLE.bib and the like: a table's (or view's) export.
+TABLE_EXPORT = re.compile(r"/(?P<database>[^/]+)/(?P<table>[^/]+)\.(?P<extension>" + "|".join(RENDERERS) + ")")
+# What Datasette's table view would compute for the page before handing it to the
+# renderer, which re-reads the whole result itself (table_pmids drops these again).
+LEAN_PAGE = [("_nofacet", "1"), ("_nocount", "1"), ("_size", "1")]
+
+
+def lean_table_exports_app(app, datasette):
+    """ASGI wrapper: a table export skips the page's facets, count and rows, which it never uses."""
+
+    async def wrapped(scope, receive, send):
+        found = (TABLE_EXPORT.fullmatch(scope.get("path", ""))
+                 if scope.get("type") == "http" and scope.get("method") in ("GET", "HEAD") else None)
+        db = datasette.databases.get(tilde_decode(found["database"])) if found else None
+        if db is not None:
+            table = tilde_decode(found["table"])
+            if await db.table_exists(table) or table in await db.view_names():
+                query = scope.get("query_string", b"").decode("latin-1")
+                kept = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True)
+                        if k not in dict(LEAN_PAGE)]
+                scope = {**scope, "query_string": urllib.parse.urlencode(kept + LEAN_PAGE).encode("latin-1")}
+        await app(scope, receive, send)
+
+    return wrapped
 
 
 def output_renderers() -> list[dict]:
