@@ -227,9 +227,12 @@ def measure(sizes: list[int], n: int, anchor: bool, dbs: list[Path] = (), only: 
         if only:
             kinds = {kind: path for kind, path in kinds.items() if any(word in kind for word in only)}
         print(f"litbase serve, {counts[0]:,} articles", file=sys.stderr, flush=True)
-        entry = {"articles": counts[0], "citations": counts[1], "db": db,
-                 "litbase": serve_and_measure([sys.executable, "-m", "litbase", "serve", str(db)], kinds, n,
-                                               concurrent=not only)}
+        # litbase serve's default number of worker processes on this machine, written down.
+        from litbase.publish.serve import DEFAULT_WORKERS
+
+        command = [sys.executable, "-m", "litbase", "serve", str(db), "--workers", str(DEFAULT_WORKERS)]
+        entry = {"articles": counts[0], "citations": counts[1], "db": db, "workers": DEFAULT_WORKERS,
+                 "litbase": serve_and_measure(command, kinds, n, concurrent=not only)}
         if anchor and not only and size <= 50_000:
             with tempfile.TemporaryDirectory() as folder:
                 metadata = Path(folder) / "metadata.yml"
@@ -295,7 +298,8 @@ def section(results: dict, n: int) -> str:
             if label not in entry:
                 continue
             c = entry[label]["concurrent"]
-            who = "litbase serve" if label == "litbase" else "Datasette defaults (anchor)"
+            who = (f"litbase serve ({entry.get('workers', 1)} worker processes)" if label == "litbase"
+                   else "Datasette defaults (anchor)")
             errors = f", {c['kinds']}" if c["errors"] else ""
             out.append(f"- {who}, {entry['articles']:,} articles, {CLIENTS} concurrent clients x {PER_CLIENT} "
                        f"pages of the mix: **{c['pages_per_s']:.1f} pages/s**, {c['errors']} errors{errors} "

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from datasette.app import Datasette
 
 from litbase.cli import cli
 from litbase.publish.pages import metadata_for, render_cell_html
-from litbase.publish.serve import datasette_args, settings
+from litbase.publish.serve import DEFAULT_HOST, datasette_for, settings
+from litbase.store import search
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "datasets" / "peer-support"
@@ -37,12 +40,7 @@ def fetch(db_path, *paths, public=False):
     """GET each path from a fresh in-process Datasette configured as `litbase serve` does."""
 
     async def run():
-        ds = Datasette(
-            [str(db_path)] if not public else [],
-            immutables=[str(db_path)] if public else [],
-            metadata=metadata_for([db_path.stem], public=public),
-            settings=settings(public),
-        )
+        ds = datasette_for([db_path], metadata_for([db_path.stem], public=public), public=public)
         await ds.invoke_startup()
         return [await ds.client.get(path) for path in paths]
 
@@ -253,14 +251,17 @@ def test_public_mode(db_path):
     assert table.status_code == 200
     assert (table.json()["filtered_table_rows_count"], len(table.json()["rows"])) == (51, 51)
     # Immutable (-i), local only, no CORS, no download, no arbitrary SQL, time and size limits.
-    assert datasette_args(["x.db"], "m.yml", public=True) == [
-        "-i", "x.db", "--host", "127.0.0.1", "--port", "8001", "--metadata", "m.yml",
-        "--setting", "suggest_facets", "off", "--setting", "truncate_cells_html", "200",
-        "--setting", "default_facet_size", "10", "--setting", "sql_time_limit_ms", "1000",
-        "--setting", "facet_time_limit_ms", "200", "--setting", "max_returned_rows", "1000",
-        "--setting", "allow_download", "off", "--setting", "default_allow_sql", "off",
-        "--setting", "max_csv_mb", "20"]
-    assert datasette_args(["x.db"], "m.yml")[:5] == ["x.db", "--host", "127.0.0.1", "--port", "8001"]
+    public_site = datasette_for([db_path], {}, public=True)
+    assert [(d.name, d.is_mutable) for d in public_site.databases.values() if d.name != "_internal"] == [
+        ("litbase", False)]
+    assert (DEFAULT_HOST, public_site.cors) == ("127.0.0.1", False)
+    assert {name: public_site.setting(name) for name in settings(True)} == {
+        "suggest_facets": False, "truncate_cells_html": 200, "default_facet_size": 10,
+        "sql_time_limit_ms": 1000, "facet_time_limit_ms": 200, "max_returned_rows": 1000,
+        "allow_download": False, "default_allow_sql": False, "max_csv_mb": 20}
+    site = datasette_for([db_path], {})
+    assert [d.is_mutable for d in site.databases.values() if d.name != "_internal"] == [True]
+    assert site.setting("sql_time_limit_ms") == 1000 and site.setting("allow_download") is True
 
 
 def test_render_cell_links():
@@ -292,3 +293,28 @@ def test_graph_measures_browse_with_titles_and_facets(db_path):
     pairs = rows(db_path, "/litbase/cocitations.json?_size=0&_facet=count")
     assert pairs["filtered_table_rows_count"] == 50 * 49 // 2  # every two references, once
     assert [(f["value"], f["count"]) for f in pairs["facet_results"]["count"]["results"]] == [(1, 1225)]
+
+
+def canned_plan(db_path, name, params) -> list[str]:
+    metadata = yaml.safe_load((ROOT / "litbase" / "publish" / "metadata.yml").read_text(encoding="utf-8"))
+    sql = metadata["databases"]["litbase"]["queries"][name]["sql"]
+    conn = sqlite3.connect(db_path)
+    search.register_functions(conn)
+    return [step[3] for step in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+def test_canned_queries_read_only_what_the_page_shows(db_path):
+    # most_central walks the pagerank index and stops at 100 rows, not every article sorted.
+    assert canned_plan(db_path, "most_central", {}) == [
+        "SCAN m USING INDEX idx_article_metrics_pagerank", "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)"]
+    # links_one_source_lacks reads citations in key order and groups as it reads, with no
+    # sort: Datasette's first thousand rows are all that is read (5 million links at 500,000 articles).
+    plan = canned_plan(db_path, "links_one_source_lacks", {"has": "pubmed", "lacks": "icite", "collection": ""})
+    assert "SCAN c USING INDEX sqlite_autoindex_citations_1" in plan
+    assert [step for step in plan if "TEMP B-TREE" in step] == []
+    assert "SEARCH r USING INDEX idx_citations_cited_citing (cited=?)" in plan
+    # co_cited counts on the citations indexes, then reads each co-cited article once.
+    plan = canned_plan(db_path, "co_cited", {"pmid": SEED})
+    assert plan.index("SCAN g") < plan.index("SEARCH a USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN")
+    assert plan[:3] == ["CO-ROUTINE g", "SEARCH mine USING COVERING INDEX idx_citations_cited_citing (cited=?)",
+                        "SEARCH other USING COVERING INDEX sqlite_autoindex_citations_1 (citing=?)"]

@@ -2,10 +2,18 @@
 
 import asyncio
 import json
+import sqlite3
+import types
 
 import pytest
 from bib_fixtures import base, build_db, person
 from datasette.app import Datasette
+
+from litbase.formats.registry import export
+from litbase.publish import renderers
+from litbase.publish.facets import CountedFacet
+from litbase.publish.pages import metadata_for
+from litbase.store.load import load_articles
 
 COUNT = 250  # more than Datasette's default page of 100 rows
 METADATA = {"databases": {"big": {"queries": {
@@ -85,3 +93,45 @@ def test_renderer_plugin_is_installed(datasette):
     # Datasette knows an output renderer per export format, and only litbase's
     # plugin registers them.
     assert {"bib", "ris", "csljson", "nbib"} <= set(datasette.renderers)
+
+
+def test_an_export_past_the_bound_is_refused_with_a_sentence(datasette, monkeypatch):
+    monkeypatch.setattr(renderers, "MAX_EXPORT", COUNT // 2)
+    refused = [get(datasette, path) for path in (
+        "/big/articles.ris", "/big.bib?sql=select+pmid+from+articles", "/big/articles_authors.nbib")]
+    assert [r.status_code for r in refused] == [400, 400, 400]
+    assert all(f"name more than {COUNT // 2:,} articles" in r.text and "litbase export" in r.text
+               for r in refused)
+    # Exactly at the bound is still one export.
+    at_bound = get(datasette, "/big/articles.ris?year=2021")
+    assert (at_bound.status_code, at_bound.text.count("TY  - JOUR")) == (200, COUNT // 2)
+
+
+@pytest.mark.parametrize("format_name", sorted(set(renderers.RENDERERS.values()) - renderers.CITE_KEY_FORMATS))
+def test_formats_without_cite_keys_write_the_same_file_without_reading_them(datasette, format_name):
+    # The renderers skip the cite-key index (every article of a year) for these formats.
+    conn = sqlite3.connect(datasette.databases["big"].path)
+    db = types.SimpleNamespace(conn=conn)
+    pmids = [980000 + i for i in range(0, COUNT, 7)]
+    with_keys = "".join(export(load_articles(db, pmids, cite_keys=True), format_name))
+    assert "".join(export(load_articles(db, pmids, cite_keys=False), format_name)) == with_keys
+    assert with_keys.count("980007") >= 1
+
+
+def test_a_table_export_skips_the_page_it_never_shows(datasette, monkeypatch):
+    # The table view would count the page's rows and its configured facets before
+    # handing them to the renderer, which re-reads the whole result set itself.
+    site = Datasette([datasette.databases["big"].path], metadata=metadata_for(["big"]))
+    counted = []
+    original = CountedFacet.facet_results
+
+    async def facet_results(self):
+        counted.append(self.database)
+        return await original(self)
+
+    monkeypatch.setattr(CountedFacet, "facet_results", facet_results)
+    export_page = get(site, "/big/articles.ris?year=2021&_size=5&_facet=year")
+    assert (export_page.status_code, export_page.text.count("TY  - JOUR")) == (200, COUNT // 2)
+    assert counted == []
+    table_page = get(site, "/big/articles?year=2021")
+    assert table_page.status_code == 200 and counted != []

@@ -19,7 +19,7 @@ from litbase.cli import cli
 from litbase.imports.build import build
 from litbase.publish.auth import ReviewersError, add_reviewer
 from litbase.publish.pages import metadata_for
-from litbase.publish.serve import with_reviewers
+from litbase.publish.serve import SECRET_VARIABLE, datasette_from_environment, share_with_workers, with_reviewers
 from litbase.store.schema import open_db
 from litbase.model.screening import Decision
 from litbase.store.screening import current_decisions, decision_history, mark_compared, record_decisions
@@ -176,6 +176,35 @@ def test_a_post_without_the_csrf_token_is_refused(site):
     assert (missing.status_code, wrong.status_code) == (403, 403)
     assert "form-urlencoded POST field did not match cookie" in missing.text
     assert stored(path) == []
+
+
+def test_every_worker_process_accepts_a_sign_in_made_in_another(built, tmp_path, monkeypatch):
+    # `litbase serve --workers 2`: each worker builds its Datasette from what serve shares
+    # through the environment; a reviewer signs in on one and screens on the other.
+    path = tmp_path / "kb.db"
+    shutil.copy(built[0], path)
+    monkeypatch.delenv(SECRET_VARIABLE, raising=False)
+    environ = {}
+    share_with_workers([path], reviewers_metadata(built[1], monkeypatch), False, tmp_path, environ)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    first, second = datasette_from_environment(), datasette_from_environment()
+    monkeypatch.setenv(SECRET_VARIABLE, "another run's secret")
+    stranger = datasette_from_environment()
+
+    async def scenario():
+        cookies = await sign_in(first, "ana")
+        page = await second.client.get(PAGE, cookies=cookies)
+        done = await decide(second, cookies, SEED, "include")
+        refused = await decide(stranger, cookies, FIRST, "include")
+        return page, done, refused
+
+    page, done, refused = run(scenario())
+    assert page.status_code == 200 and "ana: 0 of 51 decided" in page.text
+    assert done.status_code == 302
+    # A cookie signed with another secret is neither a sign-in nor a CSRF token there.
+    assert refused.status_code == 403
+    assert stored(path) == [(SEED, "ana", "title_abstract", "include", None, None)]
 
 
 def test_a_public_site_stays_read_only(built, tmp_path, monkeypatch):

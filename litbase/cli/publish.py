@@ -12,7 +12,7 @@ from litbase.store.dataset import DatasetError
 from litbase.store.schema import open_db
 from litbase.store.dataset import snapshot as snapshot_database
 from litbase.publish.auth import ReviewersError
-from litbase.publish.serve import DEFAULT_HOST, DEFAULT_PORT
+from litbase.publish.serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_WORKERS
 from litbase.publish.serve import serve as serve_datasette
 
 DEFAULT_DATASET = "datasets/peer-support"
@@ -64,7 +64,10 @@ def snapshot(db_path, folder):
               help="Read-only and immutable, SQL time limits, no arbitrary SQL, no database download")
 @click.option("--reviewers", type=click.Path(dir_okay=False),
               help="File of reviewers who may sign in and screen (litbase reviewers add); not with --public")
-def serve(db_path, host, port, public, reviewers):
+# No default shown: it depends on the machine (the README's help text must not).
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Server processes answering at once  [default: one per CPU, at most 4]")
+def serve(db_path, host, port, public, reviewers, workers):
     """Browse a database in Datasette with litbase's metadata and plugin.
 
         litbase serve litbase.db
@@ -75,6 +78,7 @@ def serve(db_path, host, port, public, reviewers):
         # search index's columns) before Datasette opens it; --public never writes.
         open_db(db_path)
     try:
-        serve_datasette([db_path], host=host, port=port, public=public, reviewers=reviewers)
+        serve_datasette([db_path], host=host, port=port, public=public, reviewers=reviewers,
+                        workers=workers or DEFAULT_WORKERS)
     except ReviewersError as error:
         raise click.ClickException(str(error))

@@ -27,19 +27,24 @@ def ascii_fold(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.encode("ascii", "ignore").decode().lower())
 
 
-def key_base(first_author: str | None, year, title: str | None) -> str:
-    """The undisambiguated key from the first author's family (or group) name."""
+def key_name(first_author: str | None) -> str:
+    """The key's first part: the first author's family (or group) name, folded; "anon" without one."""
     name = ""
     if first_author:
         # A group author keys by its first word: "COVID Study Group" -> covid.
         name = ascii_fold(first_author.split()[0]) if first_author.split() else ""
+    return name or "anon"
+
+
+def key_base(first_author: str | None, year, title: str | None) -> str:
+    """The undisambiguated key from the first author's family (or group) name."""
     word = ""
     for token in re.split(r"[\s\-/:]+", title or ""):
         folded = ascii_fold(token)
         if folded and folded not in _SKIP:
             word = folded
             break
-    return f"{name or 'anon'}{year or 'nd'}{word or 'untitled'}"
+    return f"{key_name(first_author)}{year or 'nd'}{word or 'untitled'}"
 
 
 def first_author_name(article: dict) -> str | None:

@@ -15,6 +15,7 @@ from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 
 from litbase.publish import coverage_page, facets, feed, renderers, report_page, screening_page, search_page, views
 from litbase.publish.facets import CountedFacet
+from litbase.publish.page_cache import cached_database_pages_app
 from litbase.publish.table_columns import default_columns_app
 from litbase.publish import pages as helpers
 from litbase.publish.article_page import article_page, page_rows
@@ -158,5 +159,6 @@ def register_facet_classes():
 @hookimpl
 def asgi_wrapper(datasette):
     # Outermost first: an unreadable search is refused before the articles table's default columns apply.
-    return lambda app: search_page.reject_unreadable_searches(
-        default_columns_app(facets.array_selection_app(app, datasette), datasette))
+    return lambda app: search_page.reject_unreadable_searches(default_columns_app(
+        renderers.lean_table_exports_app(cached_database_pages_app(
+            facets.array_selection_app(app, datasette), datasette), datasette), datasette))

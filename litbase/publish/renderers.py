@@ -6,20 +6,26 @@ members are exported). A page whose rows name no stored article answers 404
 with a sentence saying so, never an empty file.
 
 A renderer is handed one page of rows, but a bibliography should hold the
-whole result set. In Datasette 0.65 a table, facet or search page is
-re-read through its own JSON API with ``_size=max``, following ``next``
-until the end (what its CSV ``_stream=on`` does internally); a SQL or canned
-query page is re-run with ``truncate=False``. Renderers cannot return a
-streaming response in 0.65 (only a dict or a ``Response``), so the body is
-joined from the writer's chunks.
+whole result set, up to MAX_EXPORT articles (more is refused with a sentence
+naming ``litbase export``, which has no bound). In Datasette 0.65 a table,
+facet or search page is re-read through its own JSON API with ``_size=max``
+and only the columns that name articles (``_col``), following ``next`` until
+the end or the bound (and the export request itself asks Datasette for no
+facets, count or page rows: lean_table_exports_app); a SQL or canned query
+page is re-run, reading at most one row past the bound. Records are loaded in batches and cite keys (the
+disambiguation reads every article of the same year) only for the formats
+that write them. Renderers cannot return a streaming response in 0.65 (only
+a dict or a ``Response``), so the body is joined from the writer's chunks.
 """
 
 from __future__ import annotations
 
+import re
 import types
 import urllib.parse
 
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils import tilde_decode
+from datasette.utils.asgi import BadRequest, NotFound, Response
 
 from litbase.formats.registry import FORMATS, export
 from litbase.publish.views import read
@@ -28,6 +34,15 @@ from litbase.store.load import collection_pmids, load_articles
 
 # Link label (the URL extension) -> litbase format.
 RENDERERS = {"bib": "bibtex", "ris": "ris", "csljson": "csljson", "nbib": "medline"}
+# The formats that write a cite key (BibTeX's entry key, CSL-JSON's id); RIS and
+# MEDLINE do not, and skip the per-year disambiguation it needs.
+CITE_KEY_FORMATS = {"bibtex", "csljson"}
+# The most articles one web export holds; `litbase export` writes any number.
+MAX_EXPORT = 20_000
+
+
+class TooManyToExport(ValueError):
+    """The selection names more than MAX_EXPORT articles."""
 # Page arguments that would cut or reshape the re-read result set.
 _DROPPED = {"_next", "_size", "_labels", "_shape", "_facet", "_facet_array", "_facet_date",
             "_col", "_nocol", "_extra", "_nofacet", "_nocount"}
@@ -50,7 +65,8 @@ def can_render(columns, rows=None, table=None):
     if not (any(c in columns for c in ARTICLE_COLUMNS + LIST_COLUMNS)
             or COLLECTION_TABLES.get(table) in columns):
         return False
-    return rows is None or bool(items_from_rows(columns, rows, table))
+    # Asked once per format on every page of rows: the first article named is enough.
+    return rows is None or next(_named(columns, rows, table), None) is not None
 
 
 def _cell(value):
@@ -66,39 +82,54 @@ def _whole(value) -> int | None:
     return number if number > 0 else None
 
 
-def items_from_rows(columns, rows, table=None) -> list:
-    """What a page's rows name, in order, each once: PMIDs (int) from every article column,
-    and ("collection", name) for a row of a collection table."""
+def _named(columns, rows, table=None):
+    """Each article or collection the rows name, in order, as many times as named."""
     columns = list(columns or [])
     collection_column = COLLECTION_TABLES.get(table)
-    items: list = []
     for row in rows:
         values = row if isinstance(row, dict) else dict(zip(columns, row))
         for column in ARTICLE_COLUMNS:
             number = _whole(_cell(values.get(column)))
             if number:
-                items.append(number)
+                yield number
         for column in LIST_COLUMNS:
             for part in str(_cell(values.get(column)) or "").split(","):
                 if _whole(part):
-                    items.append(_whole(part))
+                    yield _whole(part)
         if collection_column and _cell(values.get(collection_column)):
-            items.append(("collection", _cell(values[collection_column])))
-    return list(dict.fromkeys(items))
+            yield ("collection", _cell(values[collection_column]))
+
+
+def items_from_rows(columns, rows, table=None) -> list:
+    """What a page's rows name, in order, each once: PMIDs (int) from every article column,
+    and ("collection", name) for a row of a collection table."""
+    return list(dict.fromkeys(_named(columns, rows, table)))
 
 
 def pmids_from_rows(columns, rows) -> list[int]:
     return [item for item in items_from_rows(columns, rows) if isinstance(item, int)]
 
 
+def _bounded(items: list, what: str) -> list:
+    if len(items) > MAX_EXPORT:
+        raise TooManyToExport(
+            f"The rows of {what} name more than {MAX_EXPORT:,} articles, more than one export from the"
+            f" site holds: narrow the selection (a facet, a search), or write them all with litbase export.")
+    return items
+
+
 async def table_pmids(datasette, request, database: str, table: str) -> list:
-    """What a table page's whole result set names (filters, facets, search kept)."""
+    """What a table page's whole result set names (filters, facets, search kept), at most MAX_EXPORT + 1."""
     args = [(k, v) for k, v in urllib.parse.parse_qsl(request.query_string, keep_blank_values=True)
             if k not in _DROPPED]
+    # Only the columns that name articles travel (the primary key always comes too).
+    columns = await datasette.get_database(database).table_columns(table)
+    wanted = [c for c in columns if c in ARTICLE_COLUMNS + LIST_COLUMNS or c == COLLECTION_TABLES.get(table)]
+    args += [("_col", column) for column in wanted]
     args += [("_size", "max"), ("_shape", "objects"), ("_nofacet", "1"), ("_nocount", "1")]
     path = datasette.urls.table(database, table, format="json")
     headers = {"cookie": request.headers["cookie"]} if request.headers.get("cookie") else {}
-    rows, next_token = [], None
+    items, next_token = {}, None
     while True:
         query = args + ([("_next", next_token)] if next_token else [])
         response = await datasette.client.get(path + "?" + urllib.parse.urlencode(query),
@@ -106,15 +137,16 @@ async def table_pmids(datasette, request, database: str, table: str) -> list:
         data = response.json()
         if response.status_code != 200:
             raise ValueError(data.get("error") or f"HTTP {response.status_code} from {path}")
-        rows += data["rows"]
+        items.update(dict.fromkeys(items_from_rows([], data["rows"], table)))
         next_token = data.get("next")
-        if not next_token:
-            return items_from_rows([], rows, table)
+        if not next_token or len(items) > MAX_EXPORT:
+            return list(items)
 
 
 async def query_pmids(datasette, database: str, sql: str, params: dict) -> list:
-    """Every article a SQL (or canned) query's rows name, past Datasette's page limit."""
-    columns, rows = await read(datasette, datasette.get_database(database), site.query_rows, sql, params or {})
+    """Every article a SQL (or canned) query's rows name, past Datasette's page limit, at most MAX_EXPORT + 1."""
+    columns, rows = await read(datasette, datasette.get_database(database), site.query_rows, sql,
+                               params or {}, MAX_EXPORT + 1)
     return items_from_rows(columns, rows)
 
 
@@ -123,6 +155,13 @@ def make_renderer(format_name: str):
 
     async def render(datasette, request, database, table, sql, view_name, data, columns, rows,
                      query_name=None):
+        try:
+            return await _render(datasette, request, database, table, sql, view_name, data, columns, rows,
+                                 query_name)
+        except TooManyToExport as error:
+            raise BadRequest(str(error))
+
+    async def _render(datasette, request, database, table, sql, view_name, data, columns, rows, query_name):
         if view_name == "table" and table:
             items = await table_pmids(datasette, request, database, table)
         elif view_name == "database" and sql:
@@ -130,6 +169,7 @@ def make_renderer(format_name: str):
                                       (data.get("query") or {}).get("params"))
         else:
             items = items_from_rows(columns, rows, table)
+        items = _bounded(items, table or query_name or database)
 
         def write(conn):
             # load_articles only reads db.conn; wrapping Datasette's read-only
@@ -138,7 +178,8 @@ def make_renderer(format_name: str):
             chosen: list = []
             for item in items:
                 chosen += collection_pmids(db, item[1]) if isinstance(item, tuple) else [item]
-            loaded = list(load_articles(db, list(dict.fromkeys(chosen))))
+            chosen = _bounded(list(dict.fromkeys(chosen)), table or query_name or database)
+            loaded = list(load_articles(db, chosen, cite_keys=format_name in CITE_KEY_FORMATS))
             return len(loaded), "".join(export(loaded, format_name)) if loaded else ""
 
         count, body = await datasette.get_database(database).execute_fn(write)
@@ -153,6 +194,32 @@ def make_renderer(format_name: str):
                         headers={"content-disposition": f'attachment; filename="{filename}"'})
 
     return render
+
+
+# /DB/TABLE.bib and the like: a table's (or view's) export.
+TABLE_EXPORT = re.compile(r"/(?P<database>[^/]+)/(?P<table>[^/]+)\.(?P<extension>" + "|".join(RENDERERS) + ")")
+# What Datasette's table view would compute for the page before handing it to the
+# renderer, which re-reads the whole result itself (table_pmids drops these again).
+LEAN_PAGE = [("_nofacet", "1"), ("_nocount", "1"), ("_size", "1")]
+
+
+def lean_table_exports_app(app, datasette):
+    """ASGI wrapper: a table export skips the page's facets, count and rows, which it never uses."""
+
+    async def wrapped(scope, receive, send):
+        found = (TABLE_EXPORT.fullmatch(scope.get("path", ""))
+                 if scope.get("type") == "http" and scope.get("method") in ("GET", "HEAD") else None)
+        db = datasette.databases.get(tilde_decode(found["database"])) if found else None
+        if db is not None:
+            table = tilde_decode(found["table"])
+            if await db.table_exists(table) or table in await db.view_names():
+                query = scope.get("query_string", b"").decode("latin-1")
+                kept = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True)
+                        if k not in dict(LEAN_PAGE)]
+                scope = {**scope, "query_string": urllib.parse.urlencode(kept + LEAN_PAGE).encode("latin-1")}
+        await app(scope, receive, send)
+
+    return wrapped
 
 
 def output_renderers() -> list[dict]:

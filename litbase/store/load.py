@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
-from litbase.model.citekeys import disambiguate, key_base
+from litbase.model.citekeys import disambiguate, key_base, key_name
 from litbase.model.ids import chunks
 from litbase.store.sql import placeholders
 
@@ -116,29 +116,42 @@ def _split(value: str | None) -> list[str]:
 class CiteKeyIndex:
     """Cite keys disambiguated against every stored article of the same year.
 
-    Loaded a year at a time and kept, so a large export asks once per year.
+    Two keys can only collide when their year and first author's name part
+    (``key_name``) are the same, so a year is read once and grouped by name
+    part (cheap), and the title word and the disambiguation are computed only
+    for the groups of the articles asked about: a large year costs one read,
+    not a key for each of its articles.
     """
 
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
         self.keys: dict[int, str] = {}
-        self.years: set = set()
+        self.groups: dict = {}  # year -> {name part: [(pmid, title, first author)]}
+        self.name_of: dict[int, str] = {}  # pmid -> name part, for the years read
 
     def _load_year(self, year) -> None:
         rows = self.db.conn.execute(
-            "SELECT a.pmid, a.year, a.title, coalesce(aa.last_name, aa.collective_name,"
+            "SELECT a.pmid, a.title, coalesce(aa.last_name, aa.collective_name,"
             " au.last_name, au.collective_name)"
             " FROM articles a LEFT JOIN articles_authors aa ON aa.pmid = a.pmid AND aa.position = 1"
             " LEFT JOIN authors au ON au.id = aa.author_id WHERE a.year IS ?",
             [year],
         )
-        bases = {pmid: key_base(name, y, title) for pmid, y, title, name in rows}
-        self.keys.update(disambiguate(bases))
-        self.years.add(year)
+        groups: dict[str, list] = {}
+        names: dict = {}
+        for pmid, title, author in rows:
+            if author not in names:
+                names[author] = key_name(author)
+            groups.setdefault(names[author], []).append((pmid, title, author))
+            self.name_of[pmid] = names[author]
+        self.groups[year] = groups
 
     def __call__(self, pmid: int, year) -> str | None:
-        if year not in self.years:
+        if year not in self.groups:
             self._load_year(year)
+        if pmid not in self.keys and pmid in self.name_of:
+            group = self.groups[year].pop(self.name_of[pmid], [])
+            self.keys.update(disambiguate({p: key_base(author, year, title) for p, title, author in group}))
         return self.keys.get(pmid)
 
 

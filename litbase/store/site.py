@@ -104,11 +104,13 @@ def links_from(conn, pmids: list[int]) -> list[tuple[int, int]]:
     ]
 
 
-def query_rows(conn, sql: str, params: dict) -> tuple[list[str], list]:
-    """Columns and every row of a page's own SQL (a canned or ``?sql=`` query), to export it whole.
+def query_rows(conn, sql: str, params: dict, limit: int | None = None) -> tuple[list[str], list]:
+    """Columns and every row (at most ``limit``) of a page's own SQL (a canned or ``?sql=`` query),
+    to export it whole.
 
     The SQL is the page's, already allowed by Datasette; Datasette's read
     connection is read-only, so it cannot write.
     """
     cursor = conn.execute(sql, params)
-    return [d[0] for d in cursor.description or ()], cursor.fetchall()
+    rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+    return [d[0] for d in cursor.description or ()], rows
