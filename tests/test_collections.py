@@ -139,8 +139,8 @@ def test_feed_plugin_is_installed(db_path):
                                    "/-/changes/nosuchdb.atom")
     litbase_plugins = [p for p in plugins.json() if p["name"].startswith("litbase")]
     assert [(p["name"], sorted(p["hooks"])) for p in litbase_plugins] == [
-        ("litbase", ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "forbidden", "menu_links",
-                     "permission_allowed", "prepare_connection", "prepare_jinja2_environment",
+        ("litbase", ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "filters_from_request",
+                     "forbidden", "menu_links", "permission_allowed", "prepare_connection", "prepare_jinja2_environment",
                      "register_facet_classes", "register_output_renderer", "register_routes",
                      "render_cell"])]
     assert feed.status_code == 200
