@@ -50,7 +50,7 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
     bar = CrawlProgress(enabled=progress)
     client = _client(db, api_key, email, bar)
     if mirror_path:
-        client = open_mirror(mirror_path)
+        client = open_mirror(mirror_path, db)
         say_lacks(client)
     try:
         # NCBI reports a bad query inside HTTP 200: the line says so, and that the query is to check.
