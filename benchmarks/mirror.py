@@ -344,7 +344,6 @@ def earlier_links_and_fetch() -> list[str]:
 def section(r: dict) -> str:
     one, two, s = r["build1"], r["build2"], r["stages"]
     per = {f["file"]: f for f in one["files"]}
-    big = per["pubmed20n0014"]
     lines = [
         f"Command: `{r.get('command', 'nice python benchmarks/mirror.py')}` (one run; each step in its own"
         f" process). The machine is shared: load average {r['load'][0]:.1f} at the start, {r['load'][1]:.1f} at"
