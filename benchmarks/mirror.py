@@ -365,6 +365,11 @@ def section(r: dict) -> str:
                       " parse."]
     lines += [
         "",
+        "Per file with 2 workers (the two tasks side by side): " + ", ".join(
+            f"{f['file']} {f['seconds']:.2f} s wall / {f['cpu_seconds']:.2f} s CPU, worker peak {f['worker_peak_mb']:.0f} MB"
+            for f in two["files"]) + f". Throughput, whole build: {two['articles'] / one['wall']:,.0f} records/s"
+        f" with 1 worker, {two['articles'] / two['wall']:,.0f} with 2.",
+        "",
         f"Both files, whole build (cluster start, both tasks, catalogue): 1 worker {one['wall']:.1f} s, 2 workers"
         f" {two['wall']:.1f} s (speed-up {one['wall'] / two['wall']:.2f}x on 2 shared cores). Catalogue alone"
         f" (which record is current, views): {two['catalog']:.2f} s for {two['articles']:,} records."
