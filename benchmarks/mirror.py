@@ -344,7 +344,6 @@ def earlier_links_and_fetch() -> list[str]:
 def section(r: dict) -> str:
     one, two, s = r["build1"], r["build2"], r["stages"]
     per = {f["file"]: f for f in one["files"]}
-    big = per["pubmed20n0014"]
     lines = [
         f"Command: `{r.get('command', 'nice python benchmarks/mirror.py')}` (one run; each step in its own"
         f" process). The machine is shared: load average {r['load'][0]:.1f} at the start, {r['load'][1]:.1f} at"
@@ -365,6 +364,11 @@ def section(r: dict) -> str:
                       f" record JSON and the Parquet adds {min(own['convert']) / min(own['parse']) - 1:.0%} to the"
                       " parse."]
     lines += [
+        "",
+        "Per file with 2 workers (the two tasks side by side): " + ", ".join(
+            f"{f['file']} {f['seconds']:.2f} s wall / {f['cpu_seconds']:.2f} s CPU, worker peak {f['worker_peak_mb']:.0f} MB"
+            for f in two["files"]) + f". Throughput, whole build: {two['articles'] / one['wall']:,.0f} records/s"
+        f" with 1 worker, {two['articles'] / two['wall']:,.0f} with 2.",
         "",
         f"Both files, whole build (cluster start, both tasks, catalogue): 1 worker {one['wall']:.1f} s, 2 workers"
         f" {two['wall']:.1f} s (speed-up {one['wall'] / two['wall']:.2f}x on 2 shared cores). Catalogue alone"

@@ -10,6 +10,7 @@ data and a fetch through either must store the same rows.
 from __future__ import annotations
 
 import gzip
+import json
 import sqlite3
 from pathlib import Path
 
@@ -166,6 +167,16 @@ def test_fetch_through_the_mirror_stores_the_same_rows_and_sends_no_request(tmp_
     a, b = dump(tmp_path / "online.db"), dump(tmp_path / "mirror.db")
     assert differences(a, b) == []
     assert len(a["articles"]) > 20 and len(a["citations"]) > 40
+    # What the mirror answered is in the fetch log, where the online fetch logged its requests.
+    with sqlite3.connect(tmp_path / "mirror.db") as conn:
+        logged = conn.execute("SELECT endpoint, method, status, bytes, attempt, outcome, error, count(*) FROM fetches"
+                              " GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1").fetchall()
+        params = [json.loads(p) for (p,) in conn.execute("SELECT params FROM fetches ORDER BY id")]
+    # Depth 2: the records of three levels, the links of two; never an HTTP status or body.
+    assert logged == [("mirror/efetch", "MIRROR", None, None, 1, "ok", None, 3),
+                      ("mirror/elink", "MIRROR", None, None, 1, "ok", None, 2)]
+    assert params[:2] == [{"db": "pubmed", "id": str(SEED), "mirror": str(mirror)},
+                          {"dbfrom": "pubmed", "id": str(SEED), "mirror": str(mirror)}]
 
 
 def test_fetch_through_the_mirror_names_what_it_does_not_hold(tmp_path, mirror):
@@ -189,9 +200,15 @@ def test_search_through_the_mirror_matches_the_online_search(tmp_path, server, m
     assert online.exit_code == local.exit_code == 0, local.output
     assert f"The mirror {mirror} reports 70 hits; collection 'search-synthetic-article-ti' holds 70" in local.output
     assert differences(dump(tmp_path / "online.db"), dump(tmp_path / "mirror.db")) == []
+    with sqlite3.connect(tmp_path / "mirror.db") as conn:
+        assert conn.execute("SELECT endpoint, outcome, json_extract(params, '$.term') FROM fetches"
+                            " WHERE endpoint = 'mirror/esearch'").fetchall() == [("mirror/esearch", "ok", term)]
     bad = CliRunner().invoke(cli, ["search", str(tmp_path / "m.db"), "(heart", "--mirror", str(mirror)])
     assert bad.exit_code == 1
     assert "Error: cannot read the search '(heart': The parenthesis is never closed (at character 1)" in bad.output
+    # A question the mirror could not answer is logged as an error, as a failed request is.
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        assert conn.execute("SELECT endpoint, outcome FROM fetches").fetchall() == [("mirror/esearch", "error")]
 
 
 def test_related_through_the_mirror_counts_cocitation_and_coupling_as_online(tmp_path, server, mirror):

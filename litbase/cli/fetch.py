@@ -89,7 +89,7 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
     run_id = start_run(db, "fetch", command_line(click.get_current_context()), plan.collection_name(), __version__)
     if mirror_path:
         # The mirror answers for PubMed and holds iCite's links: no other source is asked.
-        client, source_clients, plan.sources = open_mirror(mirror_path), {}, ("pubmed",)
+        client, source_clients, plan.sources = open_mirror(mirror_path, db), {}, ("pubmed",)
         say_lacks(client)
     try:
         with reports_source_errors(check="the PMIDs", before=bar.close):

@@ -48,7 +48,7 @@ def related_command(db_path, pmid, limit, as_json, mirror_path):
         from litbase.grow.crawl import fetch_neighbourhood, fetch_records
 
         # The neighbourhood comes from the mirror first, so co-citation and coupling are whole.
-        client = open_mirror(mirror_path)
+        client = open_mirror(mirror_path, db)
         say_lacks(client)
         fetch_neighbourhood(db, client, pmid)
     if pmid not in stored_pmids(db, [pmid]):

@@ -24,14 +24,15 @@ def needs_extra():
         raise click.ClickException(f"{EXTRA} ({error.name} is missing)") from None
 
 
-def open_mirror(path):
-    """A MirrorClient for --mirror DIR, or one line saying why not."""
+def open_mirror(path, db=None):
+    """A MirrorClient for --mirror DIR, or one line saying why not; with ``db``, its answers go into ``fetches``."""
     needs_extra()
     from litbase.mirror.catalog import MirrorMissing
     from litbase.mirror.client import MirrorClient
+    from litbase.store.articles import record_fetch
 
     try:
-        return MirrorClient(path)
+        return MirrorClient(path, on_answer=None if db is None else lambda answer: record_fetch(db, answer))
     except MirrorMissing as error:
         raise click.ClickException(str(error)) from None
 

@@ -53,7 +53,7 @@ def search_command(db_path, term, collection, max_results, progress, api_key, em
     bar = CrawlProgress(enabled=progress)
     client = _client(db, api_key, email, bar)
     if mirror_path:
-        client = open_mirror(mirror_path)
+        client = open_mirror(mirror_path, db)
         say_lacks(client)
     run_id = start_run(db, "search", command_line(click.get_current_context()), collection, __version__)
     try:

@@ -8,11 +8,21 @@ lists them), ``search_pmids`` the PMIDs a query finds. Nothing is asked of
 NCBI. What the mirror cannot say is said: it has no similar-article lists
 (``similar`` is always empty), and a PMID newer than its last file, or
 deleted, is missing with a reason that names the mirror.
+
+Each answer is reported to ``on_answer`` as the HTTP client reports a
+request (``litbase.sources.http``), so the ``fetches`` log says what the
+mirror answered, where a fetch would have asked: endpoint ``mirror/efetch``,
+``mirror/elink`` or ``mirror/esearch``, method ``MIRROR``, the mirror's folder
+among the parameters, no HTTP status.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 from litbase.mirror.catalog import connect
@@ -28,11 +38,30 @@ LACKS_SIMILAR = ("the mirror has no PubMed similar-article lists (elink pubmed_p
                  " similar articles need the online path")
 
 
+def _logged(endpoint: str, params: Callable[..., dict]):
+    """Count and report each answer of the method, as a request to ``endpoint`` with these parameters."""
+    def wrap(method):
+        @functools.wraps(method)
+        def answer(self, *args):
+            started_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+            began = time.perf_counter()
+            try:
+                result = method(self, *args)
+            except Exception as error:
+                self._answered(endpoint, params(*args), started_at, began, error)
+                raise
+            self._answered(endpoint, params(*args), started_at, began)
+            return result
+        return answer
+    return wrap
+
+
 class MirrorClient:
     """Read-only answers from a mirror folder, in the shapes litbase's parsers produce."""
 
-    def __init__(self, mirror):
+    def __init__(self, mirror, on_answer: Callable[[dict], None] | None = None):
         self.path = Path(mirror)
+        self.on_answer = on_answer
         self.con = connect(self.path, read_only=True)
         self.questions = 0  # calls answered, the mirror's counterpart of requests sent
         last = self.con.execute("SELECT file FROM files ORDER BY rank DESC LIMIT 1").fetchall()
@@ -56,9 +85,18 @@ class MirrorClient:
                         " has citing articles and only deposited reference lists are known")
         return said
 
+    def _answered(self, endpoint: str, params: dict, started_at: str, began: float, error=None) -> None:
+        self.questions += 1
+        if self.on_answer is not None:
+            self.on_answer({
+                "endpoint": f"mirror/{endpoint}", "method": "MIRROR", "params": {**params, "mirror": str(self.path)},
+                "status": None, "bytes": None, "seconds": round(time.perf_counter() - began, 4), "attempt": 1,
+                "outcome": "ok" if error is None else "error",
+                "error": None if error is None else f"{type(error).__name__}: {error}", "started_at": started_at})
+
+    @_logged("efetch", lambda pmids: {"db": "pubmed", "id": ",".join(str(p) for p in pmids)})
     def pubmed_records(self, pmids: list[int]) -> list[dict]:
         """The current record of each PMID the mirror holds, in the order asked."""
-        self.questions += 1
         asked = [int(p) for p in pmids]
         found = {pmid: json.loads(record) for pmid, record in self.con.execute(
             f"SELECT pmid, record FROM articles WHERE pmid {_in(asked)}", asked).fetchall()}
@@ -76,9 +114,9 @@ class MirrorClient:
                 records.append(record)
         return records
 
+    @_logged("elink", lambda pmids: {"dbfrom": "pubmed", "id": ",".join(str(p) for p in pmids)})
     def linksets(self, pmids: list[int]) -> list[dict]:
         """parse_elink's shape for each PMID: refs and cited_by from the citation links, no similar."""
-        self.questions += 1
         asked = list(dict.fromkeys(int(p) for p in pmids))
         known = {p for (p,) in self.con.execute(
             f"SELECT pmid FROM live WHERE present AND pmid {_in(asked)}", asked).fetchall()}
@@ -96,9 +134,9 @@ class MirrorClient:
                  "similar": [], "other": {},
                  "error": None if pmid in known else self.missing_reason} for pmid in asked]
 
+    @_logged("esearch", lambda term: {"db": "pubmed", "term": term})
     def search_pmids(self, term: str) -> list[int]:
         """Every PMID of a current record the query finds, newest PMID first."""
-        self.questions += 1
         condition, params = to_condition(term)
         return [pmid for (pmid,) in self.con.execute(
             f"SELECT a.pmid FROM articles a WHERE {condition} ORDER BY a.pmid DESC", params).fetchall()]
