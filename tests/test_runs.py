@@ -88,3 +88,13 @@ def test_the_report_log_lists_a_search_run(server, tmp_path):
     [run] = build_report(sqlite_utils.Database(db).conn, "search-peer-support")["log"]["runs"]
     assert (run["command"], run["outcome"], run["counts"]["records_stored"]) == ("search", "ok", 3)
     assert [(r["endpoint"], r["requests"]) for r in run["requests"]] == [("efetch", 1), ("esearch", 1)]
+
+
+def test_a_file_refused_whole_is_a_refused_run(tmp_path):
+    db = tmp_path / "lit.db"
+    broken = tmp_path / "broken.bib"
+    broken.write_text("@article{a,\n  title = {Unclosed\n")
+    result = CliRunner().invoke(cli, ["import", str(db), str(broken)])
+    assert result.exit_code == 1
+    assert runs(db) == [("import", f"litbase import {db} {broken}", None, "0.1.0", 1, "refused",
+                         {"file": "broken.bib", "records_stored": 0})]

@@ -177,7 +177,12 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
         for path in paths:
             # One run a file: each file makes its own collection (named after it by default).
             run_id = start_run(db, "import", line, collection, __version__)
-            left_something, report = _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead)
+            try:
+                left_something, report = _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead)
+            except click.ClickException:
+                # The file was refused whole: the log says it was tried and stored nothing.
+                finish_run(db, run_id, {"file": Path(path).name, "records_stored": 0}, "refused")
+                raise
             finish_run(db, run_id, {"file": Path(path).name, **run_counts(report)},
                        "incomplete" if left_something else "ok", collection=report.get("collection"))
             incomplete |= left_something
