@@ -64,7 +64,7 @@ def test_round_trip(bib_db, tmp_path, format_name):
     path.write_text("".join(export(original, format_name)), encoding="utf-8", newline="")
     db = open_db(tmp_path / "copy.db")
     report = import_file(db, path)
-    assert report == {"format": format_name, "records": 5, "stored": 5, "merged": 0,
+    assert report == {"format": format_name, "records": 5, "collection": "export", "stored": 5, "merged": 0,
                       "unmatched": 0, "same_record": 0, "matched_by_doi": 0, "skipped": [],
                       "warnings": []}
     copy = list(load_articles(db, PMIDS))
