@@ -308,6 +308,9 @@ def section(results: dict, n: int) -> str:
     out.append(f"- The concurrent mix is every page above but {', '.join(NOT_IN_MIX)} (the known limits, "
                "docs/publishing.md); the anchor's mix is its own three pages.")
     anchor = next((results[s][0] for s in sizes if "datasette" in results[s][0]), None)
+    if not anchor:
+        out += ["", "Anchor (Datasette 0.65's defaults on the 50,000 base) not measured in this run "
+                "(`--no-anchor`): with its facets timing out, its concurrent mix alone takes over ten minutes."]
     if anchor:
         out += ["", "Anchor, same run, same 50,000-article base: Datasette 0.65 with its default settings "
                 "and Datasette's own facets (suggest_facets on):", ""]

@@ -28,16 +28,16 @@ running its SQL again.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sqlite3
 from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
-from datasette.filters import FilterArguments
-
 from datasette.database import QueryInterrupted
 from datasette.facets import Facet
+from datasette.filters import FilterArguments
 from datasette.utils import path_with_added_args, path_with_removed_args, sqlite_timelimit
 
 from litbase.graph.facets import FacetIndex
@@ -57,8 +57,11 @@ _VERIFIED: dict[str, tuple[tuple, str | None]] = {}
 _MEMBERS: dict[str, dict[str, dict[str, frozenset]]] = {}
 MEMBER_SETS_KEPT = 8  # a set is about 60 bytes an article: kept for the few latest selections
 # Numbers naming (path, facet, value) for litbase_facet_has: a new number when the index changes.
+# Forgotten after SET_NUMBERS_KEPT distinct selections (a statement still running on a forgotten
+# number fails once; the page asked again gets a new one).
 _SET_NUMBERS: dict[tuple, int] = {}
-_SET_KEYS: list[tuple[str, str, str]] = []
+_SET_KEYS: dict[int, tuple[str, str, str]] = {}
+_NEXT_NUMBER = itertools.count()
 SET_NUMBERS_KEPT = 10_000
 # The table the facet index describes, and how a selection of one of its array facets is named
 # once renamed (a name starting with _ and without __: Datasette leaves it to the hooks).
@@ -68,7 +71,7 @@ ARRAY_FACETS = [column for column, kind in site_counts.COUNTED_FACETS.items() if
 COLUMN_FACETS = [column for column, kind in site_counts.COUNTED_FACETS.items() if kind == "column"]
 TABLE_PATH = re.compile(r"/(?P<database>[^/]+)/" + INDEXED_TABLE + r"(?:\.[A-Za-z0-9_]+)?")
 # Arguments that do not change which articles a table page selects: with only these beside the
-# array selections, the page's facets are counted from the index's masks.
+# facet selections, the page's facets are counted from the index's masks.
 PRESENTATION_ARGS = {"_size", "_col", "_nocol", "_columns", "_sort", "_sort_desc", "_labels", "_nolabels",
                      "_shape", "_facet", "_facet_array", "_facet_date", "_facet_counted", "_facet_size",
                      "_nofacet", "_nocount", "_nosuggest", "_trace", "_json", "_json_infinity",
@@ -170,8 +173,9 @@ def set_number(path: str, facet: str, value: str) -> int:
     if number is None:
         if len(_SET_NUMBERS) >= SET_NUMBERS_KEPT:
             _SET_NUMBERS.clear()
-        number = _SET_NUMBERS[key] = len(_SET_KEYS)
-        _SET_KEYS.append((path, facet, value))
+            _SET_KEYS.clear()
+        number = _SET_NUMBERS[key] = next(_NEXT_NUMBER)
+        _SET_KEYS[number] = (path, facet, value)
     return number
 
 
