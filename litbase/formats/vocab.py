@@ -117,7 +117,7 @@ BIBTEX_SPELLINGS = {
     "\u00a0": "{~}", "\u2009": r"{\,}", "\u202f": r"{\nobreak\,}", "\u200a": r"{\hspace{1pt}}",
     "\u2002": r"{\enskip}", "\u2003": r"{\quad}", "\u2004": r"{\hspace{0.33em}}",
     "\u2005": r"{\hspace{0.25em}}", "\u2006": r"{\hspace{0.167em}}", "\u2008": r"{\;}",
-    "\u2010": "{-}", "\u2011": r"{\nobreakdash-}", "\u2012": r"{\hbox{-}}",
+    "\u2010": "{-}", "\u2012": r"{\hbox{-}}",
     "\u2212": r"{\ensuremath{-}}", "\u00b7": r"{\textperiodcentered}", "\u02d9": r"{\.{}}",
     "\u22c5": r"{\ensuremath{\cdot}}",
     # pylatexenc writes the Hungarian double acute of u as an acute (\'u).

@@ -103,6 +103,17 @@ _LONE_BRACES = {"{": r"$\lbrace$", "}": r"$\rbrace$"}
 # TeX sets "--" as an en dash and `` '' as curly quotes: ASCII doubles written with {}
 # between them ("obstetricians--in", "2```", "SPIE--the") keep each character.
 _LIGATURES = "-`'"
+# Commands pdflatex with the T1 font encoding does not know, and a .bib cannot load
+# the package: Cyrillic (T2A), amsmath's \nobreakdash, \textnrleg. pylatexenc writes
+# them; the macro keeps such a character, LaTeX prints what is left, else "?".
+_NOT_IN_LATEX = re.compile(r"\\(?:CYR[A-Z]+|cyr[a-z]+|nobreakdash|textnrleg)(?![A-Za-z])")
+# amssymb's relations and script letters, as the nearest of LaTeX's own.
+_AMS_IN_LATEX = {"leqslant": r"\leq", "geqslant": r"\geq", "leqq": r"\leq", "geqq": r"\geq",
+                 "lesssim": r"<\sim", "gtrsim": r">\sim", "smallsetminus": r"\setminus",
+                 "mathscr": r"\mathcal"}
+_AMS = re.compile(r"\\(%s)(?![A-Za-z])" % "|".join(_AMS_IN_LATEX))
+# A math letter pylatexenc writes bare ({\varepsilon} for U+025B): outside math, an error.
+_MATH_LETTER = re.compile(r"(?<!ensuremath)\{(\\var(?:epsilon|theta|phi|pi|rho|sigma))\}")
 # Line breaks other than \n (U+2028, U+0085, \v, \f, \r) and a tab: whitespace to
 # BibTeX, which folds it; spelled with the macro they come back as they were.
 _FOLDED_ASCII = frozenset("\t\r\v\f\x1c\x1d\x1e\x1f")
@@ -141,9 +152,15 @@ def spelling(cluster: str) -> str:
     known = BIBTEX_SPELLINGS.get(cluster)
     if known:
         return known
-    latex = _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(cluster))
-    if cluster not in _FOLDED_ASCII and decode(latex) == cluster:
+    latex = _MATH_LETTER.sub(r"{\\ensuremath{\1}}",
+                             _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(cluster)))
+    printable = _NOT_IN_LATEX.search(latex) is None and _AMS.search(latex) is None
+    if printable and cluster not in _FOLDED_ASCII and decode(latex) == cluster:
         return latex
+    if not printable:
+        latex = _AMS.sub(lambda m: _AMS_IN_LATEX[m.group(1)], latex)
+        left = _NOT_IN_LATEX.sub("", latex)  # {\nobreakdash-} prints as {-}
+        latex = latex if left == latex else left if "\\" not in left and left.strip("{} ") else "?"
     if cluster.isspace() and not latex.strip():
         latex = " "  # printed as the space it is; the macro keeps which one
     points = " ".join("%04X" % ord(c) for c in cluster)
