@@ -6,7 +6,8 @@ and reported, and every other entry is read. Its line numbers are zero-based.
 Field values are taken raw and resolved here as BibTeX does: ``@string``
 macros (case-insensitive, also inside other strings), ``#`` concatenation,
 the month macros; ``crossref`` fills fields the entry lacks from its parent.
-``@preamble`` and ``@comment`` hold no record.
+``@preamble`` and ``@comment`` hold no record. litbase's writer's
+``{\\litbaseU{FB01}fi}`` is read as the code points it names (vocab).
 """
 
 from __future__ import annotations

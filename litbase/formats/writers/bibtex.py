@@ -1,17 +1,23 @@
 """BibTeX writer: one entry per article, plain ASCII with LaTeX escapes.
 
 ASCII with LaTeX escapes is what both classic BibTeX (which is not Unicode
-aware) and biblatex read; characters LaTeX has no name for (CJK) stay UTF-8,
-which biber and bibtexu read. ``unicode=True`` keeps all non-ASCII text as
-UTF-8 for biblatex/biber users who prefer it. Brace balance is an invariant:
+aware) and biblatex read, and what pdflatex sets without a package the .bib
+cannot load. ``unicode=True`` keeps all non-ASCII text as UTF-8 for
+biblatex/biber users who prefer it. Brace balance is an invariant:
 BibTeX counts every brace, escaped or not, so literal braces are written as
 ``\\{ \\}`` only when they pair up within the field, else as the math
 delimiters ``$\\lbrace$``/``$\\rbrace$`` (which LaTeX, pybtex and pandoc all
 read; pandoc drops ``\\textbraceright``).
 
-A character with no LaTeX name is written as its compatibility decomposition
-when that has one ("℡" as "TEL", "ﬁ" as "fi"), since pdflatex stops at an
-unmapped UTF-8 character; letters without one (CJK) stay UTF-8 as above.
+Every character comes back through litbase's reader as exactly itself. One
+whose LaTeX name reads back as another character (U+2206 INCREMENT as Greek
+Delta, U+2033 as a curly quote), or that has none (U+FB01 "ﬁ", full-width
+"％", CJK), or whose name needs a package (Cyrillic's T2A, amssymb), goes out as
+``{\\litbaseU{FB01}fi}``: the macro holds the code points and prints nothing,
+and what follows it is what pdflatex prints (the compatibility decomposition,
+LaTeX's nearest symbol, else "?"). The file ends with the ``@preamble`` that
+defines the macro with ``\\providecommand``; pandoc drops the unknown macro and
+prints the rest. Classic BibTeX cannot hold these characters any other way.
 
 Only fields of biblatex's data model are written, so biber validates the
 file without warnings: the PMID as ``eprint`` with ``eprinttype = {pubmed}``
