@@ -85,9 +85,9 @@ def test_latex_escape_rules():
 def test_characters_without_an_exact_latex_spelling_carry_their_code_points():
     """PMIDs 32830646 (U+FB01), 32738206 (V + U+0307), 33188909 (U+2206 INCREMENT, not
     Greek Delta), 33826177 (U+FF05: a bare % would end the line as a comment)."""
-    assert latex_escape("ﬁ") == r"{\litbaseU{FB01}{fi}}"
+    assert latex_escape("ﬁ") == r"{\litbaseU{FB01}fi}"  # pandoc drops {fi} after the macro
     assert latex_escape("V\u0307O2") == r"{\litbaseU{0056 0307}V{\ensuremath{\dot{}}}}O2"
-    assert latex_escape("∆NS1") == r"{\litbaseU{2206}{\ensuremath{\Delta}}}NS1"
+    assert latex_escape("∆NS1") == r"{\litbaseU{2206}\ensuremath{\Delta}}NS1"
     assert latex_escape("95％ CI") == r"95{\litbaseU{FF05}\%} CI"
     assert latex_escape("ΔNS1") == r"{\ensuremath{\Delta}}NS1"  # its own spelling reads back
     assert latex_escape("SPIE--the ''x''") == "SPIE-{}-the '{}'x'{}'"

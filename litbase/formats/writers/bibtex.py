@@ -169,6 +169,10 @@ def spelling(cluster: str) -> str:
         latex = latex if left == latex else left if "\\" not in left and left.strip("{} ") else "?"
     if cluster.isspace() and not latex.strip():
         latex = " "  # printed as the space it is; the macro keeps which one
+    if latex.startswith("{") and latex.endswith("}") and braces_pair(latex[1:-1]):
+        # pandoc takes the braced groups after an unknown macro for its arguments and
+        # drops them: {\litbaseU{FB01}{fi}} printed nothing there, {\litbaseU{FB01}fi} "fi".
+        latex = latex[1:-1]
     points = " ".join("%04X" % ord(c) for c in cluster)
     return "{\\%s{%s}%s}" % (BIBTEX_CHAR_MACRO, points, latex)
 
