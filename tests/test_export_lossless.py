@@ -200,6 +200,19 @@ def test_pandoc_reads_csljson_and_bibtex(tmp_path):
     assert from_bib["container-title"] == "The New England journal of medicine"
 
 
+@pytest.mark.skipif(not PANDOC, reason="pandoc is not installed")
+def test_pandoc_prints_what_follows_the_character_macro(tmp_path):
+    """U+FB01 (PMID 32830646) goes out as {\\litbaseU{FB01}fi}, U+FF05 (PMID 33826177) as
+    {\\litbaseU{FF05}\\%}: pandoc drops the macro it does not know, with any braced
+    group after it, and prints the rest."""
+    text = written("bibtex", [dict(ODD, title="Did not fulﬁl 95％ of them")])
+    assert "{\\litbaseU{FB01}fi}" in text and text.endswith(
+        '@preamble{"\\providecommand{\\litbaseU}[1]{}"}\n')
+    (tmp_path / "refs.bib").write_text(text)
+    [item] = pandoc_json(tmp_path / "refs.bib", "bibtex")
+    assert item["title"] == "Did not fulfil 95% of them"
+
+
 ISO_ONLY = base(990170, title=None, journal={"iso_abbreviation": "Int J Aging Hum Dev"},
                 year=1990, volume="30", issue="1", pages="37-53", doi=None)
 

@@ -159,3 +159,18 @@ def test_bibtex_ascii_doubles_are_not_tex_ligatures():
     dash, "``" not a curly quote."""
     abstract = "on-call shift for obstetricians--in the interests; isorhamnetin-3-O-[2```,3```-O-"
     assert back(record(32382405, abstract=abstract), "bibtex")["abstract"] == abstract
+
+
+def test_bibtex_names_without_fore_name_and_with_commas_come_back():
+    """PMIDs 33131696 ("Qing Ju Han", last name only), 34087107 ("The Lancet"),
+    33792515 (suffix ", MSN, MS, MPH"): one BibTeX word, braced commas."""
+    authors = [{"last_name": "Qing Ju Han"}, {"last_name": "The Lancet"},
+               {"last_name": "Davis", "fore_name": "Kristina", "suffix": ", MSN, MS, MPH"},
+               {"last_name": "Tom and Jerry", "fore_name": "Ann"}]
+    text = "".join(export([record(33131696, authors=authors)], "bibtex"))
+    assert ("  author = {Qing{ }Ju{ }Han and The{ }Lancet and Davis, {,} MSN{,} MS{,} MPH, "
+            "Kristina and Tom {and} Jerry, Ann},") in text
+    names = [{k: a[k] for k in ("last_name", "fore_name", "suffix", "collective_name")}
+             for a in back(record(33131696, authors=authors), "bibtex")["authors"]]
+    assert names == [{"last_name": a["last_name"], "fore_name": a.get("fore_name"),
+                      "suffix": a.get("suffix"), "collective_name": None} for a in authors]
