@@ -168,8 +168,9 @@ def test_bibtex_names_without_fore_name_and_with_commas_come_back():
                {"last_name": "Davis", "fore_name": "Kristina", "suffix": ", MSN, MS, MPH"},
                {"last_name": "Tom and Jerry", "fore_name": "Ann"}]
     text = "".join(export([record(33131696, authors=authors)], "bibtex"))
-    assert ("  author = {Qing{ }Ju{ }Han and The{ }Lancet and Davis, {,} MSN{,} MS{,} MPH, "
-            "Kristina and Tom {and} Jerry, Ann},") in text
+    comma = r"{\litbaseU{002C}\quotesinglbase}"  # biber drops a name with a comma, even braced
+    assert ("  author = {Qing{ }Ju{ }Han and The{ }Lancet and Davis, %s MSN%s MS%s MPH, "
+            "Kristina and Tom {and} Jerry, Ann}," % (comma, comma, comma)) in text
     names = [{k: a[k] for k in ("last_name", "fore_name", "suffix", "collective_name")}
              for a in back(record(33131696, authors=authors), "bibtex")["authors"]]
     assert names == [{"last_name": a["last_name"], "fore_name": a.get("fore_name"),

@@ -222,9 +222,17 @@ def bibtex_name(author: dict, unicode: bool = False) -> str:
     return ", ".join(parts)
 
 
-# A comma splits a name into last, suffix and fore name, a word "and" splits the
-# list into names: inside a part of one name, both are braced (a suffix ", MSN, MS").
+# A comma splits a name into last, suffix and fore name, a word "and" splits the list
+# into names. Inside a part of one name (a suffix ", MSN, MS") "and" is braced; a
+# comma, braced or not, is one too many for biber, which drops the entry: it goes out
+# as the macro, printed as U+201A, which looks the same.
 _NAME_BREAKS = re.compile(r",|(?<!\S)and(?!\S)", re.I)
+_NAME_COMMA = "{\\%s{002C}\\quotesinglbase}" % BIBTEX_CHAR_MACRO
+
+
+def _name_part(text: str, unicode: bool) -> str:
+    return _NAME_BREAKS.sub(lambda m: _NAME_COMMA if m.group() == "," else "{" + m.group() + "}",
+                            latex_escape(text, unicode))
 
 
 def _one_word(latex: str) -> str:
@@ -234,10 +242,6 @@ def _one_word(latex: str) -> str:
         depth += {"{": 1, "}": -1}.get(char, 0)
         out.append("{ }" if char == " " and depth == 0 else char)
     return "".join(out)
-
-
-def _name_part(text: str, unicode: bool) -> str:
-    return _NAME_BREAKS.sub(lambda m: "{" + m.group() + "}", latex_escape(text, unicode))
 
 
 def subject_terms(article: dict) -> list[str]:
