@@ -76,7 +76,21 @@ def test_latex_escape_rules():
     assert latex_escape("García Jiří") == r"Garc{\'i}a Ji{\v{r}}{\'i}"
     assert latex_escape("Øyvind Müller") == r"{\O}yvind M{\"u}ller"
     assert latex_escape("Øyvind Müller", unicode=True) == "Øyvind Müller"
-    assert latex_escape("中文 100%") == r"中文 100\%"
+    # No LaTeX name and no decomposition: pdflatex would stop at the UTF-8, so the
+    # macro carries the code point and LaTeX prints "?" (unicode=True keeps UTF-8).
+    assert latex_escape("中文 100%") == r"{\litbaseU{4E2D}?}{\litbaseU{6587}?} 100\%"
+    assert latex_escape("中文 100%", unicode=True) == r"中文 100\%"
+
+
+def test_characters_without_an_exact_latex_spelling_carry_their_code_points():
+    """PMIDs 32830646 (U+FB01), 32738206 (V + U+0307), 33188909 (U+2206 INCREMENT, not
+    Greek Delta), 33826177 (U+FF05: a bare % would end the line as a comment)."""
+    assert latex_escape("ﬁ") == r"{\litbaseU{FB01}fi}"  # pandoc drops {fi} after the macro
+    assert latex_escape("V\u0307O2") == r"{\litbaseU{0056 0307}V{\ensuremath{\dot{}}}}O2"
+    assert latex_escape("∆NS1") == r"{\litbaseU{2206}\ensuremath{\Delta}}NS1"
+    assert latex_escape("95％ CI") == r"95{\litbaseU{FF05}\%} CI"
+    assert latex_escape("ΔNS1") == r"{\ensuremath{\Delta}}NS1"  # its own spelling reads back
+    assert latex_escape("SPIE--the ''x''") == "SPIE-{}-the '{}'x'{}'"
 
 
 def test_cite_keys_stable_and_disambiguated(bib_db):

@@ -99,8 +99,9 @@ def test_bibtex_read_by_pybtex_and_split_as_zotero_does():
     # to U+201A; latexcodec leaves the macro as it is.
     tags = re.split(r"\s*[,;]\s*", codecs.decode(fields["keywords"], "ulatex"))
     assert [t.replace("{\\quotesinglbase }", ",") for t in tags] == TERMS
-    # The separators went out as newlines, which BibTeX readers fold to spaces.
-    assert fields["title"] == "{Line separated title here}"
+    # The separators carry their code points for litbase's reader; LaTeX prints a space.
+    assert fields["title"] == ("{Line{\\litbaseU{2028} }separated{\\litbaseU{2029} }title"
+                               "{\\litbaseU{0085} }here}")
 
 
 def test_medline_read_by_bio_medline():
@@ -197,6 +198,19 @@ def test_pandoc_reads_csljson_and_bibtex(tmp_path):
     assert from_bib["page"] == "233-241"
     assert from_bib["note"] == RETRACTION + " PMCID: PMC9990150."
     assert from_bib["container-title"] == "The New England journal of medicine"
+
+
+@pytest.mark.skipif(not PANDOC, reason="pandoc is not installed")
+def test_pandoc_prints_what_follows_the_character_macro(tmp_path):
+    """U+FB01 (PMID 32830646) goes out as {\\litbaseU{FB01}fi}, U+FF05 (PMID 33826177) as
+    {\\litbaseU{FF05}\\%}: pandoc drops the macro it does not know, with any braced
+    group after it, and prints the rest."""
+    text = written("bibtex", [dict(ODD, title="Did not fulﬁl 95％ of them")])
+    assert "{\\litbaseU{FB01}fi}" in text and text.endswith(
+        '@preamble{"\\providecommand{\\litbaseU}[1]{}"}\n')
+    (tmp_path / "refs.bib").write_text(text)
+    [item] = pandoc_json(tmp_path / "refs.bib", "bibtex")
+    assert item["title"] == "Did not fulfil 95% of them"
 
 
 ISO_ONLY = base(990170, title=None, journal={"iso_abbreviation": "Int J Aging Hum Dev"},

@@ -136,11 +136,12 @@ def test_bibtex_reader_folds_a_no_break_space_beside_other_space():
 def test_bibtex_spaces_and_dashes_pylatexenc_would_change():
     """PMIDs 31988167 (U+2005 "8\u2005weeks"), 33079240 (U+2011 "COVID\u201119"),
     32043980 (U+00B7 "0\u00b771"), 33027686 (U+2212 in a keyword), 30574989 (U+02D9 "DMABN\u02d9+"),
-    32818559 (U+22C5 "mL\u22c5kg-1"): each has a spelling of its own (vocab.BIBTEX_SPELLINGS)."""
+    32818559 (U+22C5 "mL\u22c5kg-1"): each has a spelling of its own (vocab.BIBTEX_SPELLINGS),
+    U+2011 the macro: amsmath's \\nobreakdash- is not LaTeX's own."""
     title = ("8\u2005weeks; COVID\u201119; [HR] 0\u00b771; Interview\u2212Revised; DMABN\u02d9+; "
              "mL\u22c5kg-1; 16\u00a0weeks")
     text = "".join(export([record(31988167, title=title)], "bibtex"))
-    assert "\\hspace{0.25em}" in text and "\\nobreakdash-" in text
+    assert "\\hspace{0.25em}" in text and "{\\litbaseU{2011}-}" in text
     assert back(record(31988167, title=title), "bibtex")["title"] == title
 
 
@@ -158,3 +159,19 @@ def test_bibtex_ascii_doubles_are_not_tex_ligatures():
     dash, "``" not a curly quote."""
     abstract = "on-call shift for obstetricians--in the interests; isorhamnetin-3-O-[2```,3```-O-"
     assert back(record(32382405, abstract=abstract), "bibtex")["abstract"] == abstract
+
+
+def test_bibtex_names_without_fore_name_and_with_commas_come_back():
+    """PMIDs 33131696 ("Qing Ju Han", last name only), 34087107 ("The Lancet"),
+    33792515 (suffix ", MSN, MS, MPH"): one BibTeX word, braced commas."""
+    authors = [{"last_name": "Qing Ju Han"}, {"last_name": "The Lancet"},
+               {"last_name": "Davis", "fore_name": "Kristina", "suffix": ", MSN, MS, MPH"},
+               {"last_name": "Tom and Jerry", "fore_name": "Ann"}]
+    text = "".join(export([record(33131696, authors=authors)], "bibtex"))
+    comma = r"{\litbaseU{002C}\quotesinglbase}"  # biber drops a name with a comma, even braced
+    assert ("  author = {Qing{ }Ju{ }Han and The{ }Lancet and Davis, %s MSN%s MS%s MPH, "
+            "Kristina and Tom {and} Jerry, Ann}," % (comma, comma, comma)) in text
+    names = [{k: a[k] for k in ("last_name", "fore_name", "suffix", "collective_name")}
+             for a in back(record(33131696, authors=authors), "bibtex")["authors"]]
+    assert names == [{"last_name": a["last_name"], "fore_name": a.get("fore_name"),
+                      "suffix": a.get("suffix"), "collective_name": None} for a in authors]

@@ -117,7 +117,17 @@ BIBTEX_SPELLINGS = {
     "\u00a0": "{~}", "\u2009": r"{\,}", "\u202f": r"{\nobreak\,}", "\u200a": r"{\hspace{1pt}}",
     "\u2002": r"{\enskip}", "\u2003": r"{\quad}", "\u2004": r"{\hspace{0.33em}}",
     "\u2005": r"{\hspace{0.25em}}", "\u2006": r"{\hspace{0.167em}}", "\u2008": r"{\;}",
-    "\u2010": "{-}", "\u2011": r"{\nobreakdash-}", "\u2012": r"{\hbox{-}}",
+    "\u2010": "{-}", "\u2012": r"{\hbox{-}}",
     "\u2212": r"{\ensuremath{-}}", "\u00b7": r"{\textperiodcentered}", "\u02d9": r"{\.{}}",
     "\u22c5": r"{\ensuremath{\cdot}}",
+    # pylatexenc writes the Hungarian double acute of u as an acute (\'u).
+    "\u0171": r"{\H{u}}", "\u0170": r"{\H{U}}",
 }
+
+# A character no LaTeX spelling of which reads back as exactly that character (the
+# ligature U+FB01, U+2206 INCREMENT beside Greek Delta, full-width punctuation, a
+# letter with a combining mark) goes out in BibTeX as {\litbaseU{FB01}fi}: the macro
+# carries the code points and prints nothing, the LaTeX after it is what LaTeX
+# prints. The file's @preamble defines the macro with \providecommand.
+BIBTEX_CHAR_MACRO = "litbaseU"
+BIBTEX_PREAMBLE = '@preamble{"\\providecommand{\\%s}[1]{}"}\n' % BIBTEX_CHAR_MACRO

@@ -6,7 +6,8 @@ and reported, and every other entry is read. Its line numbers are zero-based.
 Field values are taken raw and resolved here as BibTeX does: ``@string``
 macros (case-insensitive, also inside other strings), ``#`` concatenation,
 the month macros; ``crossref`` fills fields the entry lacks from its parent.
-``@preamble`` and ``@comment`` hold no record.
+``@preamble`` and ``@comment`` hold no record. litbase's writer's
+``{\\litbaseU{FB01}fi}`` is read as the code points it names (vocab).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pylatexenc.latex2text import (
     get_default_latex_context_db,
 )
 
-from litbase.formats.vocab import BIBTEX_SPELLINGS, BIBTEX_TYPES, UNTITLED, language_code
+from litbase.formats.vocab import BIBTEX_CHAR_MACRO, BIBTEX_SPELLINGS, BIBTEX_TYPES, UNTITLED, language_code
 from litbase.formats.reading import (
     Problem,
     Records,
@@ -94,6 +95,25 @@ def decode(value: str | None, lines: bool = False) -> str | None:
     """LaTeX to plain Unicode text; None for an empty field."""
     if value is None:
         return None
+    held: list[str] = []
+    return _restore(_decode_held(value, lines, held), held) or None
+
+
+def decode_terms(value: str | None) -> list[str]:
+    """A keyword list, split where the text separates terms: a term's own characters
+    (a no-break space at its edge, written {~}) are held until it is split off."""
+    if value is None:
+        return []
+    held: list[str] = []
+    return [_restore(term, held) for term in split_terms(_decode_held(value, False, held))]
+
+
+def _decode_held(value: str, lines: bool, held: list[str]) -> str:
+    """The text, each character litbase's writer spelled exactly held as a placeholder."""
+    value = _hold_macros(value, held)
+    # litbase's writer's spellings of spaces and dashes (vocab), held through
+    # pylatexenc and the whitespace folding.
+    value = _SPELLED.sub(lambda m: _hold(_SPELLED_CHAR[m.group()], held), value)
     value = _NOOPSORT.sub("", value)
     # An accent with nothing to sit on ("tilde operator: \~") is the character itself.
     value = re.sub(r"\\~(?=$|[\s,.;:)])", r"\\textasciitilde{}", value)
@@ -102,34 +122,52 @@ def decode(value: str | None, lines: bool = False) -> str | None:
     value = re.sub(r"(?<!\\)&", r"\\&", value)
     value = _TEXT_SCRIPT.sub(lambda m: _script(
         _SUPERSCRIPT if m.group(1) == "super" else _SUBSCRIPT, m.group(2)), value)
-    value = re.sub(r"\$([^$]*)\$", _math, value)
-    # litbase's writer's spellings of spaces and dashes (vocab), held as private-use
-    # placeholders through pylatexenc and the whitespace folding.
-    value = _SPELLED.sub(lambda m: chr(_PLACEHOLDER + _SPELLINGS.index(m.group())), value)
+    value = _INLINE_MATH.sub(_math, value)
     # ``lines``: each line break is one (an abstract's sections, as litbase writes them).
     parts = re.split(r"[ \t\r]*\n\s*" if lines else r"\n[ \t\r]*\n", _LATEX.latex_to_text(value))
     text = "\n".join(p for p in (_FOLD.sub(_folded, part).strip(" ") for part in parts) if p)
-    if not lines:
-        text = " ".join(text.split("\n"))
-    text = _PLACEHELD.sub(lambda m: _SPELLED_CHARS[ord(m.group()) - _PLACEHOLDER], text)
-    return text or None
+    return text if lines else " ".join(text.split("\n"))
 
 
+# $...$ whose dollars are not escaped (\$ is the character itself).
+_INLINE_MATH = re.compile(r"(?<!\\)\$((?:[^$\\]|\\.)*)(?<!\\)\$", re.S)
 # Whitespace is line structure, folded to one space; a no-break or thin space standing
 # alone between words ("16~weeks") is text, kept. Beside other whitespace it folds too.
 _FOLD = re.compile(r"\s+")
 _KEPT_SPACES = frozenset("\u00a0\u2009\u202f")
-_SPELLED_CHARS = list(BIBTEX_SPELLINGS)
-_SPELLINGS = [BIBTEX_SPELLINGS[c] for c in _SPELLED_CHARS]
-_SPELLED = re.compile("|".join(re.escape(s) for s in sorted(_SPELLINGS, key=len, reverse=True)))
-_PLACEHOLDER = 0xE000
-_PLACEHELD = re.compile(f"[{chr(_PLACEHOLDER)}-{chr(_PLACEHOLDER + len(_SPELLINGS) - 1)}]")
+_SPELLED_CHAR = {spelled: char for char, spelled in BIBTEX_SPELLINGS.items()}
+_SPELLED = re.compile("|".join(re.escape(s) for s in sorted(_SPELLED_CHAR, key=len, reverse=True)))
+_PLACEHOLDER = 0xF0000  # supplementary private use, which no PubMed text holds
+_HELD = re.compile("[\U000f0000-\U000ffffd]")
+_MACRO = re.compile(r"(\{)?\\" + BIBTEX_CHAR_MACRO + r"\s*\{([0-9A-Fa-f ]*)\}")
 
 
 def _folded(run: re.Match) -> str:
     return run.group() if set(run.group()) <= _KEPT_SPACES else " "
 
 
+def _hold(chars: str, held: list[str]) -> str:
+    held.append(chars)
+    return chr(_PLACEHOLDER + len(held) - 1)
+
+
+def _restore(text: str, held: list[str]) -> str:
+    return _HELD.sub(lambda m: held[ord(m.group()) - _PLACEHOLDER], text)
+
+
+def _hold_macros(value: str, held: list[str]) -> str:
+    r"""{\litbaseU{FB01}fi} -> the code points it names; what LaTeX prints after it goes."""
+    out, position = [], 0
+    for match in _MACRO.finditer(value):
+        if match.start() < position:
+            continue  # inside a group already taken
+        try:
+            chars = "".join(chr(int(point, 16)) for point in match.group(2).split())
+        except (ValueError, OverflowError):
+            continue  # not code points: left to pylatexenc, as any unknown macro
+        out.append(value[position:match.start()] + _hold(chars, held))
+        position = _closing(value, match.start()) + 1 if match.group(1) else match.end()
+    return "".join(out) + value[position:]
 
 
 def verbatim(value: str | None) -> str | None:
@@ -318,7 +356,7 @@ def _article(item, line: int, path: str, warn) -> dict:
     # litbase writes a ";" inside a term braced, {;}: it does not separate terms.
     held = (fields.get("keywords") or "").replace("{;}", "\ue0ff") or None
     article["keywords"] = [term.replace("\u201a", ",").replace("\ue0ff", ";")
-                           for term in split_terms(decode(held))]
+                           for term in decode_terms(held)]
     article["abstract"] = decode(fields.get("abstract"), lines=True)
     article["source_line"] = line
     return number_authors(article)

@@ -1,17 +1,23 @@
 """BibTeX writer: one entry per article, plain ASCII with LaTeX escapes.
 
 ASCII with LaTeX escapes is what both classic BibTeX (which is not Unicode
-aware) and biblatex read; characters LaTeX has no name for (CJK) stay UTF-8,
-which biber and bibtexu read. ``unicode=True`` keeps all non-ASCII text as
-UTF-8 for biblatex/biber users who prefer it. Brace balance is an invariant:
+aware) and biblatex read, and what pdflatex sets without a package the .bib
+cannot load. ``unicode=True`` keeps all non-ASCII text as UTF-8 for
+biblatex/biber users who prefer it. Brace balance is an invariant:
 BibTeX counts every brace, escaped or not, so literal braces are written as
 ``\\{ \\}`` only when they pair up within the field, else as the math
 delimiters ``$\\lbrace$``/``$\\rbrace$`` (which LaTeX, pybtex and pandoc all
 read; pandoc drops ``\\textbraceright``).
 
-A character with no LaTeX name is written as its compatibility decomposition
-when that has one ("℡" as "TEL", "ﬁ" as "fi"), since pdflatex stops at an
-unmapped UTF-8 character; letters without one (CJK) stay UTF-8 as above.
+Every character comes back through litbase's reader as exactly itself. One
+whose LaTeX name reads back as another character (U+2206 INCREMENT as Greek
+Delta, U+2033 as a curly quote), or that has none (U+FB01 "ﬁ", full-width
+"％", CJK), or whose name needs a package (Cyrillic's T2A, amssymb), goes out as
+``{\\litbaseU{FB01}fi}``: the macro holds the code points and prints nothing,
+and what follows it is what pdflatex prints (the compatibility decomposition,
+LaTeX's nearest symbol, else "?"). The file ends with the ``@preamble`` that
+defines the macro with ``\\providecommand``; pandoc drops the unknown macro and
+prints the rest. Classic BibTeX cannot hold these characters any other way.
 
 Only fields of biblatex's data model are written, so biber validates the
 file without warnings: the PMID as ``eprint`` with ``eprinttype = {pubmed}``
@@ -29,36 +35,51 @@ do: Zotero removes them before it splits.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
-from litbase.formats.vocab import BIBTEX_SPELLINGS, BIBTEX_TYPE_OF, MONTHS, UNTITLED, language_name, work_kind
+from litbase.formats.readers.bibtex import decode
+from litbase.formats.vocab import (
+    BIBTEX_CHAR_MACRO,
+    BIBTEX_PREAMBLE,
+    BIBTEX_SPELLINGS,
+    BIBTEX_TYPE_OF,
+    MONTHS,
+    UNTITLED,
+    language_name,
+    work_kind,
+)
 from litbase.formats.writers.notes import caution_note
 from litbase.formats.writers.pages import expand_pages
 from litbase.model.citekeys import UniqueKeys
 
 KEYWORD_COMMA = "\u201a"
-KEYWORD_SEMICOLON = "\ue0ff"  # private use: held through the escaping, then written {;}
 
 
-_DECOMPOSING: set[str] = set()
+def _approximate(char: str, u2lobj=None) -> str:
+    """ASCII LaTeX that prints like a character pylatexenc has no name for.
 
-
-def _decomposed(char: str, u2lobj=None) -> str:
-    """An unmapped character as its compatibility decomposition, if that is mapped."""
+    Its compatibility decomposition ("ﬁ" as "fi", "％" as an escaped "%"), each part on its own
+    (pylatexenc recomposes what it is given: Vietnamese "ẩ" came straight back,
+    without end); a combining mark with no name is left out, anything else is "?".
+    """
     decomposed = unicodedata.normalize("NFKD", char)
-    if decomposed == char or u2lobj is None or char in _DECOMPOSING:
-        return char
-    # pylatexenc recomposes what it is given: Vietnamese "ẩ" (a, circumflex,
-    # hook above: no LaTeX name for the hook) came straight back here, without end.
-    _DECOMPOSING.add(char)
-    try:
-        return u2lobj.unicode_to_latex(decomposed)
-    finally:
-        _DECOMPOSING.discard(char)
+    if decomposed == char:
+        if char.isspace():
+            return " "
+        # A mark with no name, or a format character (zero-width space), prints nothing.
+        return "" if unicodedata.category(char) in ("Mn", "Me", "Cf") else "?"
+    return "".join(_ascii_latex(part) for part in decomposed)
+
+
+def _ascii_latex(char: str) -> str:
+    if char.isascii():
+        return _SPECIALS.get(char) or _LONE_BRACES.get(char) or char
+    return _ENCODER.unicode_to_latex(char)
 
 
 _ENCODER = UnicodeToLatexEncoder(
@@ -66,7 +87,7 @@ _ENCODER = UnicodeToLatexEncoder(
     # {\"u} rather than \"u: BibTeX treats a braced group opening with a
     # backslash as one letter when sorting and changing case.
     replacement_latex_protection="braces-all",
-    unknown_char_policy=_decomposed,
+    unknown_char_policy=_approximate,
     unknown_char_warning=False,
 )
 
@@ -82,6 +103,26 @@ _SPECIALS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
+_PAIRED_BRACES = {"{": r"\{", "}": r"\}"}
+# The math delimiters, which LaTeX, pybtex and pandoc all read (pandoc drops \textbraceright).
+_LONE_BRACES = {"{": r"$\lbrace$", "}": r"$\rbrace$"}
+# TeX sets "--" as an en dash and `` '' as curly quotes: ASCII doubles written with {}
+# between them ("obstetricians--in", "2```", "SPIE--the") keep each character.
+_LIGATURES = "-`'"
+# Commands pdflatex with the T1 font encoding does not know, and a .bib cannot load
+# the package: Cyrillic (T2A), amsmath's \nobreakdash, \textnrleg. pylatexenc writes
+# them; the macro keeps such a character, LaTeX prints what is left, else "?".
+_NOT_IN_LATEX = re.compile(r"\\(?:CYR[A-Z]+|cyr[a-z]+|nobreakdash|textnrleg)(?![A-Za-z])")
+# amssymb's relations and script letters, as the nearest of LaTeX's own.
+_AMS_IN_LATEX = {"leqslant": r"\leq", "geqslant": r"\geq", "leqq": r"\leq", "geqq": r"\geq",
+                 "lesssim": r"<\sim", "gtrsim": r">\sim", "smallsetminus": r"\setminus",
+                 "mathscr": r"\mathcal"}
+_AMS = re.compile(r"\\(%s)(?![A-Za-z])" % "|".join(_AMS_IN_LATEX))
+# A math letter pylatexenc writes bare ({\varepsilon} for U+025B): outside math, an error.
+_MATH_LETTER = re.compile(r"(?<!ensuremath)\{(\\var(?:epsilon|theta|phi|pi|rho|sigma))\}")
+# Line breaks other than \n (U+2028, U+0085, \v, \f, \r) and a tab: whitespace to
+# BibTeX, which folds it; spelled with the macro they come back as they were.
+_FOLDED_ASCII = frozenset("\t\r\v\f\x1c\x1d\x1e\x1f")
 
 
 def braces_pair(text: str) -> bool:
@@ -93,22 +134,71 @@ def braces_pair(text: str) -> bool:
     return depth == 0
 
 
+def _clusters(text: str) -> Iterator[str]:
+    """Each character with the combining marks that follow it ("V" + U+0307)."""
+    cluster = ""
+    for char in text:
+        if cluster and unicodedata.combining(char):
+            cluster += char
+            continue
+        if cluster:
+            yield cluster
+        cluster = char
+    if cluster:
+        yield cluster
+
+
+@functools.lru_cache(maxsize=None)
+def spelling(cluster: str) -> str:
+    """ASCII LaTeX for a character (and its combining marks) that reads back as exactly it.
+
+    The table of vocab, else pylatexenc's name when litbase's reader turns it back
+    into the same code points, else the macro with the code points (vocab).
+    """
+    known = BIBTEX_SPELLINGS.get(cluster)
+    if known:
+        return known
+    latex = _MATH_LETTER.sub(r"{\\ensuremath{\1}}",
+                             _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(cluster)))
+    printable = _NOT_IN_LATEX.search(latex) is None and _AMS.search(latex) is None
+    if printable and cluster not in _FOLDED_ASCII and decode(latex) == cluster:
+        return latex
+    if not printable:
+        latex = _AMS.sub(lambda m: _AMS_IN_LATEX[m.group(1)], latex)
+        left = _NOT_IN_LATEX.sub("", latex)  # {\nobreakdash-} prints as {-}
+        latex = latex if left == latex else left if "\\" not in left and left.strip("{} ") else "?"
+    if cluster.isspace() and not latex.strip():
+        latex = " "  # printed as the space it is; the macro keeps which one
+    if latex.startswith("{") and latex.endswith("}") and braces_pair(latex[1:-1]):
+        # pandoc takes the braced groups after an unknown macro for its arguments and
+        # drops them: {\litbaseU{FB01}{fi}} printed nothing there, {\litbaseU{FB01}fi} "fi".
+        latex = latex[1:-1]
+    points = " ".join("%04X" % ord(c) for c in cluster)
+    return "{\\%s{%s}%s}" % (BIBTEX_CHAR_MACRO, points, latex)
+
+
 def latex_escape(text: str, unicode: bool = False) -> str:
-    """Text as a BibTeX field value: specials escaped, braces balanced."""
-    # Line breaks other than \n (U+2028, U+2029, U+0085, \v, \f...) are
-    # nothing pdflatex can set; as \n they are whitespace BibTeX folds.
-    text = "\n".join(text.splitlines())
-    paired = braces_pair(text)
-    braces = {"{": r"\{", "}": r"\}"} if paired else {
-        "{": r"$\lbrace$", "}": r"$\rbrace$"}
-    escaped = "".join(_SPECIALS.get(c) or braces.get(c) or c for c in text)
+    """Text as a BibTeX field value: specials escaped, braces balanced, ASCII in full.
+
+    ASCII text reads back through litbase's reader as exactly ``text``.
+    """
     if unicode:
-        return escaped
-    # Spaces and dashes pylatexenc writes as others; these spellings read back (vocab).
-    escaped = "".join(BIBTEX_SPELLINGS.get(c, c) for c in escaped)
-    # pylatexenc accents a dotless i (\'\i), which pandoc renders as ı plus
-    # a combining accent; the plain letter gives the precomposed í.
-    return _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(escaped))
+        # Line breaks other than \n (U+2028, U+2029, U+0085...) are
+        # nothing pdflatex can set; as \n they are whitespace BibTeX folds.
+        text = "\n".join(text.splitlines())
+    braces = _PAIRED_BRACES if braces_pair(text) else _LONE_BRACES
+    out, position = [], 0
+    for cluster in _clusters(text):
+        position += len(cluster)
+        if cluster in _SPECIALS or cluster in braces:
+            out.append(_SPECIALS.get(cluster) or braces[cluster])
+        elif (cluster.isascii() and cluster not in _FOLDED_ASCII) or unicode:
+            out.append(cluster)
+        else:
+            out.append(spelling(cluster))
+        if cluster in _LIGATURES and text[position:position + 1] == cluster:
+            out.append("{}")
+    return "".join(out)
 
 
 def raw_value(text: str) -> str:
@@ -120,11 +210,38 @@ def bibtex_name(author: dict, unicode: bool = False) -> str:
     if author.get("collective_name"):
         # Braces make a group one "last name", and protect any "and" in it.
         return "{" + latex_escape(author["collective_name"], unicode) + "}"
-    last = latex_escape(author.get("last_name") or "", unicode)
-    given = latex_escape(author.get("fore_name") or author.get("initials") or "", unicode)
-    suffix = latex_escape(author.get("suffix") or "", unicode)
+    last = _name_part(author.get("last_name") or "", unicode)
+    given = _name_part(author.get("fore_name") or author.get("initials") or "", unicode)
+    suffix = _name_part(author.get("suffix") or "", unicode)
+    if not given and not suffix:
+        # A last name of several words and no fore name ("Qing Ju Han", "The Lancet"):
+        # as one word BibTeX keeps it whole, where "Qing Ju Han" would be fore name
+        # "Qing Ju"; not braced whole, which is how a group author is written.
+        return _one_word(last)
     parts = [last] + ([suffix] if suffix else []) + ([given] if given else [])
     return ", ".join(parts)
+
+
+# A comma splits a name into last, suffix and fore name, a word "and" splits the list
+# into names. Inside a part of one name (a suffix ", MSN, MS") "and" is braced; a
+# comma, braced or not, is one too many for biber, which drops the entry: it goes out
+# as the macro, printed as U+201A, which looks the same.
+_NAME_BREAKS = re.compile(r",|(?<!\S)and(?!\S)", re.I)
+_NAME_COMMA = "{\\%s{002C}\\quotesinglbase}" % BIBTEX_CHAR_MACRO
+
+
+def _name_part(text: str, unicode: bool) -> str:
+    return _NAME_BREAKS.sub(lambda m: _NAME_COMMA if m.group() == "," else "{" + m.group() + "}",
+                            latex_escape(text, unicode))
+
+
+def _one_word(latex: str) -> str:
+    """Spaces outside any brace group braced: {\\"u} stays as it is."""
+    depth, out = 0, []
+    for char in latex:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        out.append("{ }" if char == " " and depth == 0 else char)
+    return "".join(out)
 
 
 def subject_terms(article: dict) -> list[str]:
@@ -172,7 +289,7 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
         if article.get(key):
             fields.append((name, esc(article[key])))
     if article.get("pages"):
-        fields.append(("pages", esc(expand_pages(article["pages"]).replace("-", "--"))))
+        fields.append(("pages", "{" + _range(expand_pages(article["pages"]), unicode) + "}"))
     elif article.get("article_number"):
         # Styles print pages, not eid: an e-number goes in both.
         fields.append(("pages", esc(article["article_number"])))
@@ -196,21 +313,19 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
     terms = subject_terms(article)
     if terms:
         # A ";" inside a term is braced ({;}): readers split a list holding ";" there.
-        fields.append(("keywords", esc(", ".join(
-            t.replace(",", KEYWORD_COMMA).replace(";", KEYWORD_SEMICOLON) for t in terms)).replace(
-                KEYWORD_SEMICOLON, "{;}")))
+        fields.append(("keywords", "{" + ", ".join("{;}".join(
+            latex_escape(piece.replace(",", KEYWORD_COMMA), unicode) for piece in term.split(";"))
+            for term in terms) + "}"))
     if article.get("abstract"):
         fields.append(("abstract", esc(article["abstract"])))
     if article.get("pmid"):
         fields.append(("url", "{https://pubmed.ncbi.nlm.nih.gov/%d/}" % article["pmid"]))
-    return [(name, _LIGATURE.sub(r"\1{}", value) if name in _PROSE else value)
-            for name, value in fields]
+    return fields
 
 
-# TeX sets "--" as an en dash and `` '' as curly quotes: in prose written with ASCII
-# doubles ("obstetricians--in", "2```"), {} between them keeps each character.
-_PROSE = ("title", "abstract", "keywords")
-_LIGATURE = re.compile(r"(?<![{\\])([-`'])(?=\1)")
+def _range(text: str, unicode: bool) -> str:
+    """A page range's hyphens as TeX's en dash (--), the text between them escaped."""
+    return "--".join(latex_escape(part, unicode) for part in text.split("-"))
 
 
 # biblatex's data model demands an author and a title of @article, @book and
@@ -245,8 +360,8 @@ def misc_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]:
         fields["title"] = "{" + latex_escape(UNTITLED[work_kind(article)], unicode) + "}"
     where = published_in(article)
     if where:
-        fields["howpublished"] = "{" + latex_escape(where.replace("-", "--") if article.get("pages")
-                                                    else where, unicode) + "}"
+        fields["howpublished"] = "{" + (_range(where, unicode) if article.get("pages")
+                                        else latex_escape(where, unicode)) + "}"
     return [(name, fields[name]) for name in MISC_FIELDS if name in fields]
 
 
@@ -262,6 +377,12 @@ def bibtex_entry(article: dict, key: str, unicode: bool = False) -> str:
 
 def write_bibtex(articles: Iterable[dict], unicode: bool = False) -> Iterator[str]:
     """Yield one BibTeX entry per article, separated by blank lines."""
-    keys = UniqueKeys()
+    keys, spelled = UniqueKeys(), False
     for index, article in enumerate(articles):
-        yield ("\n" if index else "") + bibtex_entry(article, keys(article), unicode)
+        entry = bibtex_entry(article, keys(article), unicode)
+        spelled = spelled or f"{{\\{BIBTEX_CHAR_MACRO}{{" in entry
+        yield ("\n" if index else "") + entry
+    if spelled:
+        # After the entries, where a generator knows whether any used the macro;
+        # BibTeX and biber read every @preamble of the file before they print.
+        yield "\n" + BIBTEX_PREAMBLE
