@@ -74,6 +74,14 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> N
 
 
 @pytest.mark.slow
+def seed_stored(db_path) -> bool:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return conn.execute("select 1 from articles where pmid = ?", [SEEDS[0]]).fetchone() is not None
+    finally:
+        conn.close()
+
+
 def test_reads_during_a_fetch_never_fail(served):
     db_path, base = served
     with FakeEutilsServer(CORPUS) as fake:
@@ -85,7 +93,8 @@ def test_reads_during_a_fetch_never_fail(served):
             [sys.executable, "-m", "litbase", "fetch", str(db_path), *map(str, SEEDS), "--depth", "2",
              "--no-progress", "--sources", "pubmed"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        while not fake.requests and fetch.poll() is None:
+        # The reads start once the first seed is stored: before, its article page is rightly a 404.
+        while not seed_stored(db_path) and fetch.poll() is None:
             time.sleep(0.01)
         writing_from = time.monotonic()
         reads, lock = [], threading.Lock()
