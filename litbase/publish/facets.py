@@ -41,6 +41,7 @@ from datasette.filters import FilterArguments
 from datasette.utils import path_with_added_args, path_with_removed_args, sqlite_timelimit
 
 from litbase.graph.facets import FacetIndex
+from litbase.publish.pages import query_rewriting_app
 from litbase.store import site_counts
 
 # Facet indexes loaded in this process, by database file: (inputs, FacetIndex).
@@ -231,16 +232,7 @@ def renamed_selections(path: str, query_string: str, databases) -> str:
 
 def array_selection_app(app, datasette):
     """ASGI wrapper: array facet selections of the indexed table reach Datasette renamed."""
-
-    async def wrapped(scope, receive, send):
-        if scope.get("type") == "http":
-            query = scope.get("query_string", b"").decode("latin-1")
-            changed = renamed_selections(scope.get("path", ""), query, datasette.databases)
-            if changed != query:
-                scope = {**scope, "query_string": changed.encode("latin-1")}
-        await app(scope, receive, send)
-
-    return wrapped
+    return query_rewriting_app(app, lambda path, query: renamed_selections(path, query, datasette.databases))
 
 
 async def selection_filters(request, database, table, datasette):

@@ -163,3 +163,20 @@ def citation_line(article: dict) -> str:
     where = f"{volume}{issue}" + (f":{pages}" if pages else "")
     text = ". ".join(p for p in (journal, date) if p)
     return f"{text};{where}" if where else text
+
+
+def query_rewriting_app(app, rewrite, methods=None):
+    """ASGI wrapper that hands Datasette ``rewrite(path, query_string)`` instead of the request's query.
+
+    ``methods``: only requests of these methods are rewritten (None: every HTTP request).
+    """
+
+    async def wrapped(scope, receive, send):
+        if scope.get("type") == "http" and (methods is None or scope.get("method") in methods):
+            query = scope.get("query_string", b"").decode("latin-1")
+            changed = rewrite(scope.get("path", ""), query)
+            if changed != query:
+                scope = {**scope, "query_string": changed.encode("latin-1")}
+        await app(scope, receive, send)
+
+    return wrapped

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode
 
+from litbase.publish.pages import query_rewriting_app
+
 DEFAULT_COLUMNS = {
     "articles": ["title", "authors", "journal_iso", "year", "cited_by_count", "references_status"],
 }
@@ -34,13 +36,5 @@ def with_default_columns(path: str, query_string: str, databases) -> str:
 
 def default_columns_app(app, datasette):
     """ASGI wrapper: table pages open with their default columns."""
-
-    async def wrapped(scope, receive, send):
-        if scope.get("type") == "http" and scope.get("method") in ("GET", "HEAD"):
-            query = scope.get("query_string", b"").decode("latin-1")
-            changed = with_default_columns(scope.get("path", ""), query, datasette.databases)
-            if changed != query:
-                scope = {**scope, "query_string": changed.encode("latin-1")}
-        await app(scope, receive, send)
-
-    return wrapped
+    return query_rewriting_app(app, lambda path, query: with_default_columns(path, query, datasette.databases),
+                               methods=("GET", "HEAD"))
