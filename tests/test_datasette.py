@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 
 from litbase.cli import cli
+from litbase.publish import facets
 from litbase.publish.pages import metadata_for, render_cell_html
 from litbase.publish.serve import DEFAULT_HOST, datasette_for, settings
 from litbase.store import search
@@ -300,6 +301,7 @@ def canned_plan(db_path, name, params) -> list[str]:
     sql = metadata["databases"]["litbase"]["queries"][name]["sql"]
     conn = sqlite3.connect(db_path)
     search.register_functions(conn)
+    facets.register_functions(conn, str(db_path))
     return [step[3] for step in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
 
 

@@ -181,8 +181,8 @@ def set_number(path: str, facet: str, value: str) -> int:
 
 
 def register_functions(conn, path: str) -> None:
-    """``litbase_facet_set(facet, value)`` and ``litbase_facet_has(set, pmid)`` on a read
-    connection of the database at ``path``."""
+    """``litbase_facet_set(facet, value)``, ``litbase_facet_has(set, pmid)`` and
+    ``litbase_site_current()`` on a read connection of the database at ``path``."""
     sets: dict[int, frozenset] = {}  # this connection's latest sets, by number
 
     def has(number, pmid):
@@ -194,6 +194,7 @@ def register_functions(conn, path: str) -> None:
         return pmid in found
 
     site_counts.register_facet_has(conn, lambda facet, value: set_number(path, facet, value), has)
+    site_counts.register_site_current(conn, lambda: valid_inputs(conn) is not None)
 
 
 def array_selections(pairs) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from litbase.publish.auth import ReviewersError, read_reviewers
 from litbase.publish.pages import database_name, metadata_for
+from litbase.publish.warm_up import warmed_app
 
 DEFAULT_HOST = "127.0.0.1"  # never all interfaces unless asked: Datasette runs read-only SQL for anyone
 DEFAULT_PORT = 8001
@@ -113,8 +114,10 @@ def datasette_from_environment():
 
 
 def app_from_environment():
-    """A worker's ASGI app (uvicorn's factory)."""
-    return datasette_from_environment().app()
+    """A worker's ASGI app (uvicorn's factory), which answers its first pages before accepting
+    connections (litbase.publish.warm_up)."""
+    datasette = datasette_from_environment()
+    return warmed_app(datasette.app(), datasette)
 
 
 def serve(db_paths, host=DEFAULT_HOST, port=DEFAULT_PORT, public=False, reviewers=None,

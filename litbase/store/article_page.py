@@ -112,7 +112,7 @@ select p.other as pmid, p.count, a.title, a.journal_iso, a.year, {marks}
 from cocited_top p
 left join articles a on a.pmid = p.other
 {missing_join} m on m.pmid = p.other
-where p.pmid = :pmid
+where p.pmid = :pmid and p.rank < :shown
 order by p.rank
 """
 COUPLED_SQL = """
@@ -164,7 +164,7 @@ def article_page_rows(conn, pmid: int, counted_ahead: bool = False) -> dict | No
         "citing_works": dict_rows(conn.execute(CITING_WORKS_SQL, params)),
         "similar": rows(SIMILAR_SQL),
         "similar_count": conn.execute(SIMILAR_COUNT_SQL, params).fetchone()[0],
-        "co_cited": (counted_ahead and table_exists(conn, "cocited_top") and rows(CO_CITED_AHEAD_SQL))
+        "co_cited": (counted_ahead and table_exists(conn, "cocited_top") and rows(CO_CITED_AHEAD_SQL, PAIRS_SHOWN))
         or rows(CO_CITED_SQL, PAIRS_SHOWN),
         "coupled": rows(COUPLED_SQL, PAIRS_SHOWN),
         "notice_articles": notice_articles(conn, article.get("related_notices")),

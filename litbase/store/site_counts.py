@@ -15,8 +15,9 @@ here once, when the data changes (``litbase graph``, ``build``, ``fetch``,
 - ``overview_network`` and ``overview_network_links``: the best-linked
   articles (seeds first), ranked as the overview drawing ranks them, and the
   links between them;
-- ``cocited_top``: the article page's co-cited list (the first 20 articles
-  cited together with it) of every article cited by 500 articles or more.
+- ``cocited_top``: the co-cited list of every article cited by 500 articles
+  or more, as the ``co_cited`` canned query lists it (its first 500 rows,
+  with the citing articles of each pair); the article page shows the first 20.
 
 ``inputs`` (counts and PMID sums of articles and citations) tells a reader
 whether the tables still describe the data; a page that finds them stale
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import json
 
-from litbase.store.article_page import CO_CITED_COUNTS_SQL, PAIRS_SHOWN
 from litbase.store.rows import table_exists
 
 # Facet columns counted ahead: one value per article ("column") or a JSON array ("array").
@@ -55,13 +55,35 @@ DDL = [
     "CREATE TABLE IF NOT EXISTS overview_network_links (citing INTEGER, cited INTEGER,"
     " PRIMARY KEY (citing, cited))",
     "CREATE TABLE IF NOT EXISTS cocited_top (pmid INTEGER, rank INTEGER, other INTEGER, count INTEGER,"
-    " PRIMARY KEY (pmid, rank))",
+    " cited_together_by TEXT, PRIMARY KEY (pmid, rank))",
 ]
+# Columns a site table gained after bases were built with it: added when the tables are recomputed.
+ADDED_COLUMNS = {"cocited_top": {"cited_together_by": "TEXT"}}
 SITE_TABLES = {"facet_index", "site_facts", "overview_network", "overview_network_links", "cocited_top"}
 # The article page's co-cited list of an article cited by this many articles or more is counted
 # here: counted on request it reads every reference list of every citing article (a landmark of
 # 8,700 citing articles at 500,000: 260,000 links, a quarter of a second); below it, tens of ms.
 COCITED_AHEAD_CITERS = 500
+# The rows of a landmark kept ahead: as many as the co_cited canned query lists.
+COCITED_AHEAD_ROWS = 500
+# Each article cited together with :pmid (by the same citing article), how often and by which
+# citing articles, each (co-cited, citing) pair once, counted on the citations indexes alone. The
+# co_cited canned query (metadata.yml) holds this text: it counts so when nothing is kept ahead.
+CO_CITED_COUNTED_SQL = """select cited as pmid, count(*) as times_cited_together,
+    group_concat(citing) as cited_together_by
+  from (select distinct other.cited, other.citing
+        from citations mine
+        join citations other on other.citing = mine.citing and other.cited != mine.cited
+        where mine.cited = :pmid)"""
+# The rows kept for a landmark, in the canned query's order (most often first, then newest).
+LANDMARK_CO_CITED_SQL = f"""
+with counted as ({CO_CITED_COUNTED_SQL}
+  group by cited)
+select g.pmid, g.times_cited_together, g.cited_together_by from counted g
+left join articles a on a.pmid = g.pmid
+order by g.times_cited_together desc, a.year desc, g.pmid
+limit :shown
+"""
 # Articles cited by at least :citers articles (the index on cited, citing: no table read).
 LANDMARKS_SQL = """
 select cited from citations
@@ -110,6 +132,11 @@ LIVE_FACET_SQL = {
 def ensure_site_tables(conn) -> None:
     for statement in DDL:
         conn.execute(statement)
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for column, kind in columns.items():
+            if column not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 def current_inputs(conn) -> str:
@@ -179,9 +206,10 @@ def replace_site_tables(conn, index: dict[str, dict], inputs: str, computed_at: 
     }
     conn.executemany("INSERT INTO site_facts (name, value) VALUES (?, ?)", facts.items())
     for (pmid,) in conn.execute(LANDMARKS_SQL, {"citers": COCITED_AHEAD_CITERS}).fetchall():
-        pairs = conn.execute(CO_CITED_COUNTS_SQL, {"pmid": pmid, "shown": PAIRS_SHOWN}).fetchall()
-        conn.executemany("INSERT INTO cocited_top (pmid, rank, other, count) VALUES (?, ?, ?, ?)",
-                         [(pmid, rank, other, count) for rank, (other, count) in enumerate(pairs)])
+        pairs = conn.execute(LANDMARK_CO_CITED_SQL, {"pmid": pmid, "shown": COCITED_AHEAD_ROWS}).fetchall()
+        conn.executemany(
+            "INSERT INTO cocited_top (pmid, rank, other, count, cited_together_by) VALUES (?, ?, ?, ?, ?)",
+            [(pmid, rank, *row) for rank, row in enumerate(pairs)])
 
 
 def refresh_planner_statistics(conn) -> None:
@@ -235,6 +263,17 @@ def array_selection_sql(column: str, param: str, indexed: bool) -> str:
     if indexed:
         return f"{FACET_HAS_FUNCTION}({FACET_SET_FUNCTION}('{column}', :{param}), pmid)"
     return f':{param} in (select value from json_each("{column}"))'
+
+
+# ``litbase_site_current()``: 1 while the site tables describe the data as it is (their ``inputs``
+# fingerprint holds), so a canned query reads ``cocited_top`` only then.
+SITE_CURRENT_FUNCTION = "litbase_site_current"
+
+
+def register_site_current(conn, current) -> None:
+    """Add ``litbase_site_current()``, answered by ``current()`` (true or false)."""
+    # Deterministic: computed once a statement, before the rows are read.
+    conn.create_function(SITE_CURRENT_FUNCTION, 0, lambda: 1 if current() else 0, deterministic=True)
 
 
 def register_facet_has(conn, facet_set, has) -> None:
