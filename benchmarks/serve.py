@@ -69,6 +69,9 @@ def pages(db: Path) -> dict[str, str]:
                           " limit 1").fetchone()[0]
     journal = conn.execute("select journal_iso from articles where journal_iso is not null group by"
                            " journal_iso order by count(*) desc limit 1").fetchone()[0]
+    # The article with most similar articles (the bases hold none: then the most cited one).
+    similar = (conn.execute("select pmid from similar_articles group by pmid order by count(*) desc, pmid"
+                            " limit 1").fetchone() or [pmid])[0]
     # The first 1,000 articles by PMID: an export of exactly 1,000 rows.
     last = conn.execute("select pmid from articles order by pmid limit 1 offset 999").fetchone()[0]
     conn.close()
@@ -94,6 +97,9 @@ def pages(db: Path) -> dict[str, str]:
         "canned: links_one_source_lacks": f"/{name}/links_one_source_lacks?has=pubmed&lacks=icite&collection=",
         "canned: most_central": f"/{name}/most_central",
         "canned: top_authors": f"/{name}/top_authors",
+        "canned: similar": f"/{name}/similar?pmid={similar}",
+        "canned: coupled": f"/{name}/coupled?pmid={citing}",
+        "canned: cites_retracted": f"/{name}/cites_retracted?collection=",
         "export 1,000 rows (RIS)": f"/{name}/articles.ris?pmid__lte={last}",
         "export 1,000 rows (CSV)": f"/{name}/articles.csv?pmid__lte={last}&_size=1000",
     }
@@ -110,19 +116,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(command: list[str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
+def start(command: list[str], port: int, workers: int = 0) -> tuple[subprocess.Popen, dict]:
+    """Start a server; once it answers, wait until each of its ``workers`` has warmed its pages
+    (litbase.publish.warm_up logs a line). The seconds until both are returned: the cost a
+    worker pays before its first visitor is the server's, not hidden by the warm-ups here."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    warmed, said = [], []
+
+    def read_log() -> None:
+        for line in process.stderr:
+            said.append(line)
+            if line.startswith("litbase: warmed"):
+                warmed.append(time.monotonic() - started)
+
+    threading.Thread(target=read_log, daemon=True).start()
+    deadline = started + 300
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=2).read()
-            return process
+            break
         except OSError:
             if process.poll() is not None:
-                raise SystemExit(f"{command[:3]} exited: {process.stderr.read().decode()[-500:]}")
+                time.sleep(0.5)
+                raise SystemExit(f"{command[:3]} exited: {''.join(said)[-500:]}")
             time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{command[:3]} did not start")
+    else:
+        process.kill()
+        raise SystemExit(f"{command[:3]} did not start")
+    startup = {"answered_s": time.monotonic() - started}
+    while len(warmed) < workers and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if workers:
+        startup["warm_s"] = max(warmed) if len(warmed) >= workers else None
+        startup["warm_lines"] = [line.strip() for line in said if line.startswith("litbase: warmed")]
+    return process, startup
 
 
 def get(port: int, path: str) -> tuple[float, int | str]:
@@ -207,11 +235,12 @@ def datasette_metadata(db: Path) -> dict:
     return metadata
 
 
-def serve_and_measure(command: list[str], kinds: dict[str, str], n: int, concurrent: bool = True) -> dict:
+def serve_and_measure(command: list[str], kinds: dict[str, str], n: int, concurrent: bool = True,
+                      workers: int = 0) -> dict:
     port = free_port()
-    process = start(command + ["--port", str(port)], port)
+    process, startup = start(command + ["--port", str(port)], port, workers)
     try:
-        return measure_server(port, kinds, n, concurrent)
+        return {**measure_server(port, kinds, n, concurrent), "startup": startup}
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -233,7 +262,7 @@ def measure(sizes: list[int], n: int, anchor: bool, dbs: list[Path] = (), only: 
 
         command = [sys.executable, "-m", "litbase", "serve", str(db), "--workers", str(DEFAULT_WORKERS)]
         entry = {"articles": counts[0], "citations": counts[1], "db": db, "workers": DEFAULT_WORKERS,
-                 "litbase": serve_and_measure(command, kinds, n, concurrent=not only)}
+                 "litbase": serve_and_measure(command, kinds, n, concurrent=not only, workers=DEFAULT_WORKERS)}
         if anchor and not only and size <= 50_000:
             with tempfile.TemporaryDirectory() as folder:
                 metadata = Path(folder) / "metadata.yml"
@@ -306,6 +335,13 @@ def section(results: dict, n: int) -> str:
                        f"pages of the mix: **{c['pages_per_s']:.1f} pages/s**, {c['errors']} errors{errors} "
                        f"({c['seconds']:.1f} s); load average {entry[label]['load_before']:.1f} before, "
                        f"{entry[label]['load_after']:.1f} after.")
+        startup = entry["litbase"].get("startup")
+        if startup:
+            warm = startup.get("warm_s")
+            out.append(f"- litbase serve, {entry['articles']:,} articles: answered {startup['answered_s']:.1f} s "
+                       f"after it was started, every worker warm after "
+                       f"{'(not reported)' if warm is None else f'{warm:.1f} s'} "
+                       f"({'; '.join(startup.get('warm_lines', []))}).")
     left_out = f" but {', '.join(NOT_IN_MIX)} (timed one at a time only)" if NOT_IN_MIX else ""
     out.append(f"- The concurrent mix is every page above{left_out}; the anchor's mix is its own three pages.")
     anchor = next((results[s][0] for s in sizes if "datasette" in results[s][0]), None)
