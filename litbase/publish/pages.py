@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import yaml
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 # The database section of metadata.yml is written under this name (the
 # default file, litbase.db) and copied to whatever name is served.
@@ -78,9 +78,11 @@ def unknown_title_html() -> Markup:
 
 def pmid_html(pmid: int, article_url: str) -> Markup:
     """A PMID linking to its row here, with a second link to PubMed."""
-    return Markup(
-        '<a href="{}">{}</a>&nbsp;<a class="litbase-ext" href="{}" title="PMID {} on PubMed">PubMed</a>'
-    ).format(article_url, pmid, pubmed_url(pmid), pmid)
+    # Built with escape() and an f-string, not Markup.format: a query page of 1,000 rows has
+    # 2,000 of these, and Markup.format escaping field by field took most of its rendering.
+    pmid = int(pmid)
+    return Markup(f'<a href="{escape(article_url)}">{pmid}</a>&nbsp;<a class="litbase-ext" '
+                  f'href="{pubmed_url(pmid)}" title="PMID {pmid} on PubMed">PubMed</a>')
 
 
 RETRACTED_CHIP = Markup(
