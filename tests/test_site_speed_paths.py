@@ -261,3 +261,34 @@ def test_an_array_selection_after_import_and_behind_the_tables_back(built):
                      " VALUES (99999991, 'Added by hand', 1901, ?, 'import')", [json.dumps(["Imaginary Things"])])
     assert facets.valid_inputs(conn) is None
     check_array_selection(built, "mesh_terms", "Imaginary Things", fast=False)  # stale index: SQLite's JSON
+
+
+def test_the_count_of_array_selections_is_read_from_the_index_and_stays_right_after_import(built, monkeypatch):
+    counted = []
+    original = facets.selection_count
+
+    def spy(conn, path, selections):
+        counted.append((selections, original(conn, path, selections)))
+        return counted[-1][1]
+
+    monkeypatch.setattr(facets, "selection_count", spy)
+    term, kind = "Humans", "Journal Article"
+    query = f"mesh_terms__arraycontains={quote(term)}&publication_types__arraycontains={quote(kind)}"
+
+    def expected():
+        conn = sqlite3.connect(built)
+        return len(set(holding(conn, "mesh_terms", term)) & set(holding(conn, "publication_types", kind)))
+
+    before = expected()
+    assert table_json(built, query)["filtered_table_rows_count"] == before
+    result = CliRunner().invoke(cli, ["import", str(built), str(MORE), str(INDEXED)])
+    assert result.exit_code == 0, result.output
+    after = expected()
+    assert after > before
+    assert table_json(built, query)["filtered_table_rows_count"] == after
+    # Both counts came from the index, not from SQLite: the spy saw them.
+    assert counted == [([("mesh_terms", term), ("publication_types", kind)], before),
+                       ([("mesh_terms", term), ("publication_types", kind)], after)]
+    # A value no article holds counts 0 without asking SQLite either.
+    assert table_json(built, "mesh_terms__arraycontains=Nothing+Such")["filtered_table_rows_count"] == 0
+    assert counted[-1] == ([("mesh_terms", "Nothing Such")], 0)

@@ -35,7 +35,7 @@ import sqlite3
 from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
-from datasette.database import QueryInterrupted
+from datasette.database import QueryInterrupted, Results
 from datasette.facets import Facet
 from datasette.filters import FilterArguments
 from datasette.utils import path_with_added_args, path_with_removed_args, sqlite_timelimit
@@ -68,6 +68,7 @@ SET_NUMBERS_KEPT = 10_000
 # once renamed (a name starting with _ and without __: Datasette leaves it to the hooks).
 INDEXED_TABLE = "articles"
 SELECTED = "_has_"
+SELECTION_PARAM = "litbase_has_"  # the SQL parameters of the selections: litbase_has_0, ...
 ARRAY_FACETS = [column for column, kind in site_counts.COUNTED_FACETS.items() if kind == "array"]
 COLUMN_FACETS = [column for column, kind in site_counts.COUNTED_FACETS.items() if kind == "column"]
 TABLE_PATH = re.compile(r"/(?P<database>[^/]+)/" + INDEXED_TABLE + r"(?:\.[A-Za-z0-9_]+)?")
@@ -247,11 +248,62 @@ async def selection_filters(request, database, table, datasette):
     index = await db.execute_fn(lambda conn: current_index(conn, db.path))
     clauses, params, described = [], {}, []
     for number, (facet, value) in enumerate(selections):
-        param = f"litbase_has_{number}"
+        param = f"{SELECTION_PARAM}{number}"
         clauses.append(site_counts.array_selection_sql(facet, param, index is not None and facet in index.facets))
         params[param] = value
         described.append(f'{facet} contains "{value}"')
     return FilterArguments(clauses, params, described)
+
+
+# Datasette's count of a table page (0.65: views/table.py), when its where clause is array facet
+# selections alone: counted from the index's masks instead of one Python call per article
+# (a quarter of a second for "Humans" at 500,000 articles).
+COUNT_PREFIX = f"select count(*) from {INDEXED_TABLE} where "
+SELECTION_CLAUSE = re.compile(site_counts.FACET_HAS_FUNCTION + r"\(" + site_counts.FACET_SET_FUNCTION
+                              + r"\('(?P<facet>\w+)', :(?P<param>" + SELECTION_PARAM + r"\d+)\), pmid\)")
+
+
+def counted_selections(sql: str, params) -> list[tuple[str, str]] | None:
+    """(facet, value) of each array selection when ``sql`` is Datasette's count of the indexed
+    table filtered by those alone (in the form selection_filters writes), else None."""
+    if not sql.startswith(COUNT_PREFIX) or not params:
+        return None
+    found = [(m["facet"], m["param"]) for m in SELECTION_CLAUSE.finditer(sql)]
+    expected = COUNT_PREFIX + " and ".join(
+        site_counts.array_selection_sql(facet, param, True) for facet, param in found) + " "
+    if not found or sql != expected or any(facet not in ARRAY_FACETS or param not in params
+                                           for facet, param in found):
+        return None
+    return [(facet, str(params[param])) for facet, param in found]
+
+
+def selection_count(conn, path: str, selections: list[tuple[str, str]]) -> int | None:
+    """How many articles hold every selected value, by the current index; None without one."""
+    index = current_index(conn, path)
+    if index is None or any(facet not in index.facets for facet, _ in selections):
+        return None
+    masks = [value_mask(index, facet, value) for facet, value in selections]
+    if any(mask is None for mask in masks):
+        return 0  # no stored value reads as it: litbase_facet_has matches no article either
+    return int(np.count_nonzero(np.logical_and.reduce(masks)))
+
+
+def count_from_index(db) -> None:
+    """Answer ``db``'s table-page counts of array facet selections from the facet index."""
+    if getattr(db, "litbase_counts", False) or db.is_memory or not db.path:
+        return
+    execute = db.execute
+
+    async def counting_execute(sql, params=None, *args, **kwargs):
+        selections = counted_selections(sql, params) if isinstance(sql, str) else None
+        if selections:
+            count = await db.execute_fn(lambda conn: selection_count(conn, db.path, selections))
+            if count is not None:
+                return Results([(count,)], False, [("count(*)", None, None, None, None, None, None)])
+        return await execute(sql, params, *args, **kwargs)
+
+    db.execute = counting_execute
+    db.litbase_counts = True
 
 
 def indexed_counts(conn, index: FacetIndex, sql: str, params, wanted: list[tuple[str, bool]],

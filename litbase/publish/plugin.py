@@ -73,6 +73,13 @@ def prepare_connection(conn, database, datasette):
 
 
 @hookimpl
+def startup(datasette):
+    # A table page's count of array facet selections is read from the facet index.
+    for db in datasette.databases.values():
+        facets.count_from_index(db)
+
+
+@hookimpl
 def filters_from_request(request, database, table, datasette):
     return facets.selection_filters(request, database, table, datasette)
 
