@@ -86,8 +86,10 @@ def filters_from_request(request, database, table, datasette):
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
+    if column not in helpers.PMID_COLUMNS:  # no article link to make
+        return helpers.render_cell_html(column, value, None)
     url = article_url(datasette, database)
-    if column not in helpers.PMID_COLUMNS or not isinstance(value, (int, dict)):
+    if not isinstance(value, (int, dict)):
         return helpers.render_cell_html(column, value, url)
 
     async def marked():

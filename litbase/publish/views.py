@@ -27,7 +27,9 @@ from litbase.store import site, site_counts
 
 def article_url(datasette, database):
     """pmid -> the article page's path in this database."""
-    return lambda pmid: datasette.urls.row(database, "articles", str(pmid))
+    # The table's path once, not datasette.urls.row per cell (a sixth of a 1,000-row query page).
+    table = datasette.urls.table(database, "articles")
+    return lambda pmid: f"{table}/{pmid}"
 
 
 async def static_file(request):
