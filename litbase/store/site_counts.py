@@ -270,6 +270,13 @@ def array_selection_sql(column: str, param: str, indexed: bool) -> str:
 SITE_CURRENT_FUNCTION = "litbase_site_current"
 
 
+def selections_count_sql(table: str, selections: list[tuple[str, str]]) -> str:
+    """The count Datasette 0.65 runs for a page of ``table`` filtered by these indexed array
+    selections alone ((column, parameter) each), as its table view writes it."""
+    return f"select count(*) from {table} where " + " and ".join(
+        array_selection_sql(column, param, True) for column, param in selections) + " "
+
+
 def register_site_current(conn, current) -> None:
     """Add ``litbase_site_current()``, answered by ``current()`` (true or false)."""
     # Deterministic: computed once a statement, before the rows are read.
