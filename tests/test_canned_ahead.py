@@ -83,3 +83,19 @@ def test_co_cited_counts_an_article_not_kept_ahead(landmark_db):
         "SELECT cited FROM citations GROUP BY cited HAVING count(DISTINCT citing) = 1 ORDER BY cited")
         if cited not in kept)
     assert canned(landmark_db, once) == co_cited_by_hand(conn, once) != []
+
+
+def test_a_base_kept_ahead_by_an_older_litbase_is_migrated_and_counts_on_request(tmp_path):
+    from litbase.store.schema import open_db
+
+    path = build_retraction_db(tmp_path / "litbase.db")
+    conn = sqlite3.connect(path)
+    with conn:  # cocited_top as litbase wrote it before it kept the citing articles
+        conn.execute("DROP TABLE cocited_top")
+        conn.execute("CREATE TABLE cocited_top (pmid INTEGER, rank INTEGER, other INTEGER, count INTEGER,"
+                     " PRIMARY KEY (pmid, rank))")
+        conn.execute("INSERT INTO cocited_top VALUES (?, 0, 32925571, 99)", [FIRST])
+    open_db(path).conn.close()  # what every command, and `litbase serve` without --public, opens with
+    assert [row[1] for row in conn.execute("PRAGMA table_info(cocited_top)")][-1] == "cited_together_by"
+    assert conn.execute("SELECT count(*) FROM cocited_top").fetchone()[0] == 0
+    assert canned(path, FIRST) == co_cited_by_hand(conn, FIRST)

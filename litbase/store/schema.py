@@ -14,6 +14,7 @@ import sqlite_utils
 
 from litbase.store.fts import ensure_fts_index
 from litbase.store.retractions import ensure_retraction_indexes
+from litbase.store.site_counts import ensure_site_tables
 
 # Column name -> type. ``articles`` is the one wide table every view reads.
 ARTICLE_COLUMNS = {
@@ -511,6 +512,8 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
         if stored and not stored[0].endswith(sql):
             db.conn.execute(f"DROP VIEW [{name}]")
         db.create_view(name, sql, ignore=True)
+    with db.conn:
+        ensure_site_tables(db.conn)
 
 
 def open_db(path) -> sqlite_utils.Database:

@@ -130,6 +130,8 @@ LIVE_FACET_SQL = {
 
 
 def ensure_site_tables(conn) -> None:
+    """Create the site tables, empty, or give them the columns they gained since (run by
+    ``open_db`` too, so a canned query may name them in any database litbase opened)."""
     for statement in DDL:
         conn.execute(statement)
     for table, columns in ADDED_COLUMNS.items():
@@ -137,6 +139,8 @@ def ensure_site_tables(conn) -> None:
         for column, kind in columns.items():
             if column not in present:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                # Rows of the older shape lack it: the pages count on request until the next refresh.
+                conn.execute(f"DELETE FROM {table}")
 
 
 def current_inputs(conn) -> str:
