@@ -251,7 +251,8 @@ def measure(sizes: list[int], n: int, anchor: bool, dbs: list[Path] = (), only: 
     for number, size in enumerate(sizes):
         db = dbs[number] if dbs else build_base(size, log=lambda line: print(line, file=sys.stderr, flush=True))
         conn = sqlite3.connect(db)
-        counts = [conn.execute(f"select count(*) from {t}").fetchone()[0] for t in ("articles", "citations")]
+        counts = [conn.execute(f"select count(*) from {t}").fetchone()[0]
+                  for t in ("articles", "citations", "similar_articles")]
         conn.close()
         kinds = pages(db)
         if only:
@@ -261,7 +262,8 @@ def measure(sizes: list[int], n: int, anchor: bool, dbs: list[Path] = (), only: 
         from litbase.publish.serve import DEFAULT_WORKERS
 
         command = [sys.executable, "-m", "litbase", "serve", str(db), "--workers", str(DEFAULT_WORKERS)]
-        entry = {"articles": counts[0], "citations": counts[1], "db": db, "workers": DEFAULT_WORKERS,
+        entry = {"articles": counts[0], "citations": counts[1], "similar_rows": counts[2], "db": db,
+                 "workers": DEFAULT_WORKERS,
                  "litbase": serve_and_measure(command, kinds, n, concurrent=not only, workers=DEFAULT_WORKERS)}
         if anchor and not only and size <= 50_000:
             with tempfile.TemporaryDirectory() as folder:
@@ -342,6 +344,9 @@ def section(results: dict, n: int) -> str:
                        f"after it was started, every worker warm after "
                        f"{'(not reported)' if warm is None else f'{warm:.1f} s'} "
                        f"({'; '.join(startup.get('warm_lines', []))}).")
+    if not any(results[size][0].get("similar_rows", 1) for size in sizes):
+        out.append("- The bases hold no similar-articles rows (`litbase fetch` stores PubMed's; these bases are "
+                   "imports): `canned: similar` times the query on an article with none.")
     left_out = f" but {', '.join(NOT_IN_MIX)} (timed one at a time only)" if NOT_IN_MIX else ""
     out.append(f"- The concurrent mix is every page above{left_out}; the anchor's mix is its own three pages.")
     anchor = next((results[s][0] for s in sizes if "datasette" in results[s][0]), None)
