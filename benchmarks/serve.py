@@ -102,6 +102,24 @@ def pages(db: Path) -> dict[str, str]:
         "canned: cites_retracted": f"/{name}/cites_retracted?collection=",
         "export 1,000 rows (RIS)": f"/{name}/articles.ris?pmid__lte={last}",
         "export 1,000 rows (CSV)": f"/{name}/articles.csv?pmid__lte={last}&_size=1000",
+        **export_pages(db, name, last),
+    }
+
+
+def export_pages(db: Path, name: str, last: int) -> dict[str, str]:
+    """The other export formats of the same 1,000 rows, and a canned query's export: the articles
+    citing the most cited article that has at most 1,000 citing articles (988 of 500,000)."""
+    conn = sqlite3.connect(db)
+    cited = conn.execute("select pmid from article_metrics where citations_received <= 1000"
+                         " order by citations_received desc, pmid limit 1").fetchone()[0]
+    conn.close()
+    table = f"/{name}/articles"
+    return {
+        "export 1,000 rows (BibTeX)": f"{table}.bib?pmid__lte={last}",
+        "export 1,000 rows (CSL-JSON)": f"{table}.csljson?pmid__lte={last}",
+        "export 1,000 rows (MEDLINE)": f"{table}.nbib?pmid__lte={last}",
+        "export 1,000 rows (Vancouver)": f"{table}.txt?pmid__lte={last}",
+        "export canned: cited_by (BibTeX)": f"/{name}/cited_by.bib?pmid={cited}",
     }
 
 

@@ -135,3 +135,19 @@ def test_a_table_export_skips_the_page_it_never_shows(datasette, monkeypatch):
     assert counted == []
     table_page = get(site, "/big/articles?year=2021")
     assert table_page.status_code == 200 and counted != []
+
+
+def test_txt_is_the_formatted_reference_list_in_the_style_asked(datasette):
+    conn = sqlite3.connect(datasette.databases["big"].path)
+    loaded = list(load_articles(types.SimpleNamespace(conn=conn), range(980001, 980000 + COUNT, 2)))
+    conn.close()
+    vancouver = get(datasette, "/big/articles.txt?year=2021")
+    assert vancouver.status_code == 200
+    assert vancouver.headers["content-type"] == "text/plain; charset=utf-8"
+    assert vancouver.text == "".join(export(loaded, "text", style="vancouver"))
+    assert vancouver.text.count("\n") == COUNT // 2
+    apa = get(datasette, "/big/articles.txt?year=2021&_style=apa")
+    assert apa.text == "".join(export(loaded, "text", style="apa")) != vancouver.text
+    unknown = get(datasette, "/big/articles.txt?_style=harvard")
+    assert unknown.status_code == 400
+    assert "_style=harvard is not a reference style litbase writes; choose one of vancouver, ama, apa." in unknown.text

@@ -3,7 +3,7 @@
 The same key names an entry in the .bib and the CSL-JSON ``id``, so a manuscript
 cites the same key whichever file it uses. Disambiguation is by PMID order
 among every article of the database sharing the base key (see
-``export_load.CiteKeyIndex``), so an article keeps its key whatever subset
+``store.cite_keys``), so an article keeps its key whatever subset
 is exported.
 """
 

@@ -1,4 +1,7 @@
-"""Datasette output renderers: .bib, .ris, .csljson and .nbib on every page whose rows name articles.
+"""Datasette output renderers: .bib, .ris, .csljson, .nbib and .txt on every page whose rows name articles.
+
+``.txt`` is the formatted reference list, Vancouver unless ``_style=ama`` or
+``_style=apa`` asks for another style (as ``litbase export --format text --style``).
 
 A row names articles by a PMID column (``pmid``, ``related_pmid``, ``citing``,
 ``cited``...), a list of PMIDs (``pmids``), or by being a collection (its
@@ -28,12 +31,13 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import BadRequest, NotFound, Response
 
 from litbase.formats.registry import FORMATS, export
+from litbase.formats.writers.text import STYLES
 from litbase.publish.views import read
 from litbase.store import site
 from litbase.store.load import collection_pmids, load_articles
 
 # Link label (the URL extension) -> litbase format.
-RENDERERS = {"bib": "bibtex", "ris": "ris", "csljson": "csljson", "nbib": "medline"}
+RENDERERS = {"bib": "bibtex", "ris": "ris", "csljson": "csljson", "nbib": "medline", "txt": "text"}
 # The formats that write a cite key (BibTeX's entry key, CSL-JSON's id); RIS and
 # MEDLINE do not, and skip the per-year disambiguation it needs.
 CITE_KEY_FORMATS = {"bibtex", "csljson"}
@@ -45,7 +49,7 @@ class TooManyToExport(ValueError):
     """The selection names more than MAX_EXPORT articles."""
 # Page arguments that would cut or reshape the re-read result set.
 _DROPPED = {"_next", "_size", "_labels", "_shape", "_facet", "_facet_array", "_facet_date",
-            "_col", "_nocol", "_extra", "_nofacet", "_nocount"}
+            "_col", "_nocol", "_extra", "_nofacet", "_nocount", "_style"}
 
 
 # Columns whose value names an article, in the order a row's articles are exported:
@@ -162,6 +166,12 @@ def make_renderer(format_name: str):
             raise BadRequest(str(error))
 
     async def _render(datasette, request, database, table, sql, view_name, data, columns, rows, query_name):
+        options = {}
+        if format_name == "text":
+            options["style"] = request.args.get("_style") or "vancouver"
+            if options["style"] not in STYLES:
+                raise BadRequest(f"_style={options['style']} is not a reference style litbase writes;"
+                                 f" choose one of {', '.join(STYLES)}.")
         if view_name == "table" and table:
             items = await table_pmids(datasette, request, database, table)
         elif view_name == "database" and sql:
@@ -180,7 +190,7 @@ def make_renderer(format_name: str):
                 chosen += collection_pmids(db, item[1]) if isinstance(item, tuple) else [item]
             chosen = _bounded(list(dict.fromkeys(chosen)), table or query_name or database)
             loaded = list(load_articles(db, chosen, cite_keys=format_name in CITE_KEY_FORMATS))
-            return len(loaded), "".join(export(loaded, format_name)) if loaded else ""
+            return len(loaded), "".join(export(loaded, format_name, **options)) if loaded else ""
 
         count, body = await datasette.get_database(database).execute_fn(write)
         if not count:

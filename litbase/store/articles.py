@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
+from litbase.model.citekeys import key_base
 from litbase.model.records import Article, Author, Reference
 from litbase.store.changes import record_changes
 from litbase.store.completeness import refresh_reference_status
@@ -102,6 +103,17 @@ REFERENCE_COLUMNS = ("citing", "source", "position", "citation", "cited_pmid", "
                      "is_self_reference", "retrieved_at")
 
 
+def stored_first_author(article: Article) -> str | None:
+    """The name a cite key starts with: the family (or group) name of the author stored at position 1."""
+    first = None
+    for position, author in enumerate(article.get("authors") or [], start=1):
+        if (author.get("position") or position) == 1:
+            first = author  # a second author at position 1 replaces the first, as its upsert does
+    if first is None:
+        return None
+    return first["last_name"] if first.get("last_name") is not None else first.get("collective_name")
+
+
 def article_row(article: Article, record_source: str, now: str, bylines: list[str] | None = None) -> dict:
     """Flatten a parsed article into an ``articles`` row (``bylines``: its authors' display names)."""
     journal = article.get("journal") or {}
@@ -145,6 +157,7 @@ def article_row(article: Article, record_source: str, now: str, bylines: list[st
         "record_source": record_source,
         "source_url": article.get("source_url"),
         "field_sources": _json(article.get("field_sources") or {}),
+        "cite_key_base": key_base(stored_first_author(article), article.get("year"), article.get("title")),
         "fetched_at": now,
         "updated_at": now,
     }
@@ -245,12 +258,16 @@ def save_article_rows(db: sqlite_utils.Database, rows: dict[str, TableRows]) -> 
     return pmids
 
 
+# A row with nothing but its PMID keys as an article without author, year or title.
+PLACEHOLDER_KEY_BASE = key_base(None, None, None)
+
+
 def save_placeholders(db: sqlite_utils.Database, pmids: Iterable[int], now: str) -> None:
     """An articles row with nothing but its PMID (record_source ``import``) for each PMID not stored
     yet, so a listed article is a member before its record is fetched; stored rows are left alone."""
     db.conn.executemany(
-        "INSERT OR IGNORE INTO articles (pmid, record_source, updated_at) VALUES (?, 'import', ?)",
-        [(p, now) for p in pmids])
+        "INSERT OR IGNORE INTO articles (pmid, record_source, updated_at, cite_key_base)"
+        " VALUES (?, 'import', ?, ?)", [(p, now, PLACEHOLDER_KEY_BASE) for p in pmids])
 
 
 def _replace_children(db, pmids: list[int]) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from litbase.store.cite_keys import fill_cite_key_bases, forget_cite_key_bases
 from litbase.store.schema import DERIVED_TABLES, ensure_db_shape
 from litbase.store.sql import placeholders
 from litbase.store.schema import TABLES as SCHEMA_TABLES
@@ -25,6 +26,8 @@ FORMAT_VERSION = 1
 
 # Every stored table but the derived ones, which `litbase build` recomputes.
 TABLES = {name: spec for name, spec in SCHEMA_TABLES.items() if name not in DERIVED_TABLES}
+# Derived columns are left out too: loading recomputes them.
+DERIVED_COLUMNS = {"articles": {"cite_key_base"}}
 
 # Text columns holding JSON: written as nested JSON so the files read (and
 # diff) as data rather than as escaped strings.
@@ -100,7 +103,8 @@ def snapshot(db: sqlite_utils.Database, folder) -> dict:
             for values in cursor:
                 # NULLs are left out: a column added to the schema later, or a
                 # table with no rows, then changes no committed file.
-                row = {c: v for c, v in zip(columns, values) if v is not None}
+                row = {c: v for c, v in zip(columns, values)
+                       if v is not None and c not in DERIVED_COLUMNS.get(name, ())}
                 lines.append(json.dumps(_encode(name, row), ensure_ascii=False) + "\n")
         path = folder / f"{name}.jsonl"
         if lines:
@@ -174,6 +178,10 @@ def load_dataset(db: sqlite_utils.Database, folder) -> dict:
                 rows = [r for r in rows if r["pmid"] not in protected]
             _upsert_rows(db, name, rows)
             loaded[name] = len(rows)
+            if name in ("articles", "articles_authors"):
+                # A title, year or byline written here changes the article's cite key.
+                forget_cite_key_bases(db, {r["pmid"] for r in rows})
+        fill_cite_key_bases(db)
     return loaded
 
 

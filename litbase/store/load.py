@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
-from litbase.model.citekeys import disambiguate, key_base, key_name
 from litbase.model.ids import chunks
+from litbase.store.cite_keys import cite_key_reader
 from litbase.store.sql import placeholders
 
 BATCH = 500
@@ -113,48 +113,6 @@ def _split(value: str | None) -> list[str]:
     return [part for part in (value or "").split("; ") if part]
 
 
-class CiteKeyIndex:
-    """Cite keys disambiguated against every stored article of the same year.
-
-    Two keys can only collide when their year and first author's name part
-    (``key_name``) are the same, so a year is read once and grouped by name
-    part (cheap), and the title word and the disambiguation are computed only
-    for the groups of the articles asked about: a large year costs one read,
-    not a key for each of its articles.
-    """
-
-    def __init__(self, db: sqlite_utils.Database):
-        self.db = db
-        self.keys: dict[int, str] = {}
-        self.groups: dict = {}  # year -> {name part: [(pmid, title, first author)]}
-        self.name_of: dict[int, str] = {}  # pmid -> name part, for the years read
-
-    def _load_year(self, year) -> None:
-        rows = self.db.conn.execute(
-            "SELECT a.pmid, a.title, coalesce(aa.last_name, aa.collective_name,"
-            " au.last_name, au.collective_name)"
-            " FROM articles a LEFT JOIN articles_authors aa ON aa.pmid = a.pmid AND aa.position = 1"
-            " LEFT JOIN authors au ON au.id = aa.author_id WHERE a.year IS ?",
-            [year],
-        )
-        groups: dict[str, list] = {}
-        names: dict = {}
-        for pmid, title, author in rows:
-            if author not in names:
-                names[author] = key_name(author)
-            groups.setdefault(names[author], []).append((pmid, title, author))
-            self.name_of[pmid] = names[author]
-        self.groups[year] = groups
-
-    def __call__(self, pmid: int, year) -> str | None:
-        if year not in self.groups:
-            self._load_year(year)
-        if pmid not in self.keys and pmid in self.name_of:
-            group = self.groups[year].pop(self.name_of[pmid], [])
-            self.keys.update(disambiguate({p: key_base(author, year, title) for p, title, author in group}))
-        return self.keys.get(pmid)
-
-
 def load_articles(db: sqlite_utils.Database, pmids: Iterable,
                   cite_keys: bool = True) -> Iterator[dict]:
     """Full Article dicts for these PMIDs, in the order given; unknown PMIDs are skipped.
@@ -163,11 +121,14 @@ def load_articles(db: sqlite_utils.Database, pmids: Iterable,
     as the Article its file gave, with ``pmid`` None (and no stored cite key: the
     writer makes one from its byline, year and title).
     """
-    keys = CiteKeyIndex(db) if cite_keys else None
+    keys = cite_key_reader(db) if cite_keys else None
     pmids = list(pmids)
     for start in range(0, len(pmids), BATCH):
         batch = pmids[start:start + BATCH]
-        loaded = _load_batch(db, [p for p in batch if not isinstance(p, str)])
+        stored = [p for p in batch if not isinstance(p, str)]
+        loaded = _load_batch(db, stored)
+        if keys:
+            keys.prepare(stored)
         loaded.update(_load_unmatched(db, [p for p in batch if isinstance(p, str)]))
         for pmid in batch:
             if pmid in loaded:

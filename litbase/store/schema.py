@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from litbase.store.cite_keys import fill_cite_key_bases
 from litbase.store.fts import ensure_fts_index
 from litbase.store.retractions import ensure_retraction_indexes
 from litbase.store.site_counts import ensure_site_tables
@@ -71,6 +72,7 @@ ARTICLE_COLUMNS = {
     "is_clinical": int,
     "icite_provisional": int,  # 1: the RCR of a recent article, still moving
     "cites_retracted": int,  # retracted articles stored here that it cites; NULL: none (store.retractions)
+    "cite_key_base": str,  # its cite key before a/b/c (store.cite_keys); NULL: not computed yet
 }
 
 REFERENCES_STATUS = {
@@ -430,7 +432,8 @@ DERIVED_TABLES.add("article_layout")
 # Columns joined on or filtered by, beyond each table's primary key.
 INDEXES = {
     "articles": [["year"], ["journal_id"], ["doi"], ["pmcid"], ["references_status"],
-                 ["journal_iso"]],  # journal_iso: a journal facet selection (issue 17)
+                 ["journal_iso"],  # journal_iso: a journal facet selection (issue 17)
+                 ["cite_key_base"]],  # the articles an exported one's key is told apart from
     "articles_authors": [["author_id"]],
     "articles_mesh_terms": [["mesh_id"]],
     # (cited, citing) covers "who cites X" without touching the table; the
@@ -502,6 +505,11 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
             for column, column_type in missing.items():
                 table.add_column(column, column_type)
     ensure_indexes(db)
+    if db.conn.in_transaction:
+        fill_cite_key_bases(db)
+    else:
+        with db.conn:
+            fill_cite_key_bases(db)
     for name, columns in FTS_CONFIG.items():
         ensure_fts_index(db, name, columns)
     for name, sql in VIEWS.items():

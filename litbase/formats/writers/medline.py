@@ -133,8 +133,12 @@ def medline_fields(article: dict) -> list[tuple[str, str]]:
 def medline_record(article: dict) -> str:
     lines = []
     for tag, value in medline_fields(article):
-        wrapped = textwrap.wrap(value, WIDTH - 6, break_long_words=False,
-                                break_on_hyphens=False) or [value]
+        # A folded value (single spaces, none at either end) that fits is its own one line,
+        # which is what textwrap gives it, without textwrap's cost (30 values a record);
+        # but textwrap drops a last word of other whitespace ("word \u00a0" -> "word ").
+        fits = len(value) <= WIDTH - 6 and not value[-1:].isspace()
+        wrapped = [value] if fits else textwrap.wrap(
+            value, WIDTH - 6, break_long_words=False, break_on_hyphens=False) or [value]
         lines.append(f"{tag:<4}- {wrapped[0]}")
         lines += ["      " + part for part in wrapped[1:]]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,122 @@
+"""The exports' quick paths write exactly what the plain ones wrote.
+
+The BibTeX writer copies runs of plain ASCII in one piece rather than one
+character at a time, CSL-JSON indents without json's pure-Python encoder,
+MEDLINE leaves a value that fits unwrapped and folding skips text with
+nothing to fold. These tests hold each to the plain rules (written out here
+as they were) on generated text full of specials, braces, ligature doubles,
+control characters, line breaks of every kind and combining marks.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import json
+import re
+import textwrap
+
+from litbase.formats import vocab
+from litbase.formats.writers import bibtex, medline
+from litbase.formats.writers.bibtex import braces_pair, latex_escape
+from litbase.formats.writers.csljson import indented
+
+
+def braces_pair_by_character(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def clusters(text: str):
+    cluster = ""
+    for char in text:
+        if cluster and unicodedata.combining(char):
+            cluster += char
+            continue
+        if cluster:
+            yield cluster
+        cluster = char
+    if cluster:
+        yield cluster
+
+
+def latex_escape_by_character(text: str, unicode: bool = False) -> str:
+    if unicode:
+        text = "\n".join(text.splitlines())
+    braces = bibtex._PAIRED_BRACES if braces_pair_by_character(text) else bibtex._LONE_BRACES
+    out, position = [], 0
+    for cluster in clusters(text):
+        position += len(cluster)
+        if cluster in bibtex._SPECIALS or cluster in braces:
+            out.append(bibtex._SPECIALS.get(cluster) or braces[cluster])
+        elif (cluster.isascii() and cluster not in bibtex._FOLDED_ASCII) or unicode:
+            out.append(cluster)
+        else:
+            out.append(bibtex.spelling(cluster))
+        if cluster in bibtex._LIGATURES and text[position:position + 1] == cluster:
+            out.append("{}")
+    return "".join(out)
+
+
+# Plain words, every special, braces, ligature characters, control characters, combining
+# marks (also first, and after ASCII), letters pylatexenc spells and one it does not.
+PIECES = st.sampled_from([
+    "Peer support", " ", "a", "V", "\\", "%", "&", "$", "#", "_", "~", "^", "{", "}", "-", "--", "`", "'",
+    "''", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x7f", "\n", "\u0307", "\u0301\u0308", "é", "Ø",
+    "\u2028", "中", "ﬁ", "∆", "％", "e\u0301", "1", ".",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PIECES, max_size=30).map("".join), st.booleans())
+def test_latex_escape_writes_what_it_wrote_character_by_character(text, unicode):
+    assert latex_escape(text, unicode) == latex_escape_by_character(text, unicode)
+    assert braces_pair(text) == braces_pair_by_character(text)
+
+
+def test_the_examples_that_name_each_rule():
+    for text in ("V\u0307O2", "a--b", "SPIE--the ''x''", "ab\u0307c", "\u0307start", "}{", "{a}b}",
+                 "100% of $5 #1 a_b ~x^2 \\ in résidents", "tab\there\x1c"):
+        assert latex_escape(text) == latex_escape_by_character(text)
+
+
+TEXT = st.lists(PIECES | st.sampled_from(["  ", "\u00a0", "\u2029", "\x85", "\t\n "]), max_size=40).map("".join)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4)
+    | st.dictionaries(st.integers(), inner, max_size=2),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON)
+def test_csl_json_indents_as_json_does(value):
+    plain = json.dumps(value, ensure_ascii=False, indent=2)
+    assert indented(value) == plain
+    assert indented(value, "  ") == "\n".join(("  " if n else "") + line for n, line in enumerate(plain.split("\n")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_folding_skips_only_text_with_nothing_to_fold(text):
+    assert vocab.fold(text) == re.sub(r"[\t\n\v\f\r \x1c-\x1f\x85\u2028\u2029]+", " ", text).strip(" ")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["word", "a", "hyphen-ated", "x" * 80, " ", "\u00a0", "\u2009", "\u3000", "\n"]), max_size=40).map("".join))
+def test_a_medline_value_that_fits_is_the_line_textwrap_gives(text):
+    article = {"pmid": 1, "title": text, "abstract": text}
+    lines = []
+    for tag, value in medline.medline_fields(article):
+        wrapped = textwrap.wrap(value, medline.WIDTH - 6, break_long_words=False,
+                                break_on_hyphens=False) or [value]
+        lines.append(f"{tag:<4}- {wrapped[0]}")
+        lines += ["      " + part for part in wrapped[1:]]
+    assert medline.medline_record(article) == "\n".join(lines) + "\n"
