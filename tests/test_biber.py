@@ -124,6 +124,7 @@ def test_biber_finds_no_warning_in_the_whole_real_file(tmp_path):
     assert kept == {
         ("20", "20 Suppl 1", "Suppl 1"): 40, ("56", "56 Suppl 1", "Suppl 1"): 1,
         ("30", "30 Suppl 1", "Suppl 1"): 1, (None, "VI", "VI, 1"): 8,
-        (None, "235-236", "235-236"): 12, (None, "100-101", "100-101"): 1, (None, "PP", "PP"): 1,
+        (None, "235-236", "235-236"): 12, (None, "100-101", "100-101"): 1, (None, "29-30", "29-30"): 1,
+        (None, "PP", "PP"): 1,
         (None, "ahead-of-print", "ahead-of-print, ahead-of-print"): 1,
     }  # and two @misc entries (PMIDs 34095789, 34096154), whose howpublished line holds it
