@@ -188,8 +188,9 @@ def test_volumes_that_are_not_numbers_keep_biber_quiet_and_come_back():
              3: (None, "Suppl 1")}
     articles = [record(pmid, volume=volume, issue=issue) for pmid, (volume, issue) in cases.items()]
     text = "".join(export(articles, "bibtex"))
+    entries = [entry for entry in text.split("\n\n") if entry.startswith("@article")]
     written = [(re.search(r"^  volume = \{(.*)\},$", entry, re.M),
-                re.search(r"^  number = \{(.*)\},$", entry, re.M)) for entry in text.split("\n\n") if entry.startswith("@article")]
+                re.search(r"^  number = \{(.*)\},$", entry, re.M)) for entry in entries]
     assert [tuple(m.group(1) if m else None for m in pair) for pair in written] == [
         ("20", r"{\litbaseVolume{20 Suppl 1}}Suppl 1"),
         (None, r"{\litbaseVolume{VI}}VI, 1"),
