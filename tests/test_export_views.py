@@ -25,6 +25,8 @@ def datasette(tmp_path_factory):
         db.conn.execute("INSERT INTO similar_articles (pmid, similar_pmid, score, rank)"
                         " VALUES (990101, 990105, 40, 1)")
         db.conn.execute("UPDATE articles SET is_retracted = 1 WHERE pmid = 990104")
+        db.conn.execute("INSERT INTO cocitations (a, b, count) VALUES (990101, 990104, 1)")
+        db.conn.execute("INSERT INTO bibliographic_coupling (a, b, count) VALUES (990102, 990103, 1)")
         db.conn.execute("INSERT INTO changes (pmid, what, related_pmid, detail, collection,"
                         " detected_at) VALUES (990103, 'new_citing', 990104, 'made up',"
                         " 'synthetic', '2026-01-01')")
@@ -99,8 +101,10 @@ def test_a_view_whose_rows_name_no_article_says_so(datasette):
     ("/lit/cites_retracted?collection=", [990102, 990103]),  # 990104 is retracted
     ("/lit/references?pmid=990102", [990101, 990104]),
     ("/lit/search?q=burnout", [990101, 990104]),  # both titles say it
+    ("/lit/cocitations?count__gte=1", [990101, 990104]),  # the pairs' a and b
+    ("/lit/bibliographic_coupling?count__gte=1", [990102, 990103]),
 ])
-def test_canned_queries_export_the_articles_their_rows_name(datasette, page, exported):
+def test_queries_and_pair_tables_export_the_articles_their_rows_name(datasette, page, exported):
     assert links(datasette, page) == ["bib", "csljson", "nbib", "ris"]
     path, query = page.split("?")
     response = get(datasette, f"{path}.bib?{query}")
