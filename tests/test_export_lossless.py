@@ -132,6 +132,12 @@ def test_csv_carries_seed_hop_direction_and_retraction():
     assert [rows[1][k] for k in ("seed_pmid", "hop", "direction", "retraction")] == [""] * 4
 
 
+# Volumes biblatex's data model does not take as they are (real ones, pubmed21n1298).
+LYMPHOMA = {"title": "Clinical lymphoma, myeloma & leukemia",
+            "iso_abbreviation": "Clin Lymphoma Myeloma Leuk", "issn": "2152-2669"}
+SUPPLEMENT = dict(ARTICLES[0], pmid=32862847, journal=LYMPHOMA, volume="20 Suppl 1", issue=None,
+                  pages="S1")
+ROMAN = dict(ARTICLES[0], pmid=34080989, journal=LYMPHOMA, volume="VI", issue="1", pages="1-8")
 PDFLATEX, BIBTEX, BIBER, PANDOC = (shutil.which(t) for t in (
     "pdflatex", "bibtex", "biber", "pandoc"))
 DOCUMENT = r"""\documentclass{article}
@@ -149,7 +155,7 @@ DOCUMENT = r"""\documentclass{article}
 @pytest.mark.parametrize("style", ["plain", "unsrt"])
 def test_bibtex_compiles_in_pdflatex(tmp_path, style):
     hard = dict(ARTICLES[0], pmid=990160, title="Tel ℡, H₂O ≥ 5 µg, α–β, “quoted” — naïve ﬁn")
-    (tmp_path / "refs.bib").write_text(written("bibtex", ARTICLES + [ODD, hard]))
+    (tmp_path / "refs.bib").write_text(written("bibtex", ARTICLES + [ODD, hard, SUPPLEMENT, ROMAN]))
     (tmp_path / "doc.tex").write_text(DOCUMENT % style)
 
     def run(*command):
@@ -165,11 +171,15 @@ def test_bibtex_compiles_in_pdflatex(tmp_path, style):
     assert [line for line in log.splitlines() if line.startswith("!")] == []
     bbl = (tmp_path / "doc.bbl").read_text()
     assert "233--241" in bbl and "Retracted publication" in bbl and "TEL" in bbl
+    # The volume's text is printed: the supplement after the volume, a Roman volume whole.
+    folded = " ".join(bbl.split())  # BibTeX breaks long lines
+    assert "leukemia}, 20({\\litbaseVolume{20 Suppl 1}}Suppl 1):S1, March 2021." in folded
+    assert "leukemia}, ({\\litbaseVolume{VI}}VI, 1):1--8, March 2021." in folded
 
 
 @pytest.mark.skipif(not BIBER, reason="biber is not installed")
 def test_biber_validates_against_biblatex_data_model(tmp_path):
-    (tmp_path / "refs.bib").write_text(written("bibtex", [ODD]))
+    (tmp_path / "refs.bib").write_text(written("bibtex", [ODD, SUPPLEMENT, ROMAN]))
     result = subprocess.run([BIBER, "--tool", "--validate-datamodel", "refs.bib"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
@@ -179,6 +189,11 @@ def test_biber_validates_against_biblatex_data_model(tmp_path):
     out = (tmp_path / "refs_bibertool.bib").read_text()
     keywords = re.search(r"KEYWORDS = \{(.*)\},", out).group(1)
     assert [k.replace("{\u201a}", ",") for k in keywords.split(",")] == TERMS
+    # biber keeps the volumes' text (it drops a volume that is not a number).
+    assert re.findall(r"(VOLUME|NUMBER) = \{(.*)\},", out) == [
+        ("NUMBER", "2"), ("VOLUME", "7"),
+        ("NUMBER", r"{\litbaseVolume{20 Suppl 1}}Suppl 1"), ("VOLUME", "20"),
+        ("NUMBER", r"{\litbaseVolume{VI}}VI, 1")]
 
 
 def pandoc_json(path, reader):
@@ -211,6 +226,13 @@ def test_pandoc_prints_what_follows_the_character_macro(tmp_path):
     (tmp_path / "refs.bib").write_text(text)
     [item] = pandoc_json(tmp_path / "refs.bib", "bibtex")
     assert item["title"] == "Did not fulfil 95% of them"
+
+
+@pytest.mark.skipif(not PANDOC, reason="pandoc is not installed")
+def test_pandoc_prints_the_text_of_a_volume_that_is_not_a_number(tmp_path):
+    (tmp_path / "refs.bib").write_text(written("bibtex", [SUPPLEMENT, ROMAN]))
+    items = pandoc_json(tmp_path / "refs.bib", "bibtex")
+    assert [(i.get("volume"), i.get("issue")) for i in items] == [("20", "Suppl 1"), (None, "VI, 1")]
 
 
 ISO_ONLY = base(990170, title=None, journal={"iso_abbreviation": "Int J Aging Hum Dev"},

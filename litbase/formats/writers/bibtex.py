@@ -45,11 +45,12 @@ from pylatexenc.latexencode import UnicodeToLatexEncoder
 from litbase.formats.readers.bibtex import decode
 from litbase.formats.vocab import (
     BIBTEX_CHAR_MACRO,
-    BIBTEX_PREAMBLE,
     BIBTEX_SPELLINGS,
     BIBTEX_TYPE_OF,
+    BIBTEX_VOLUME_MACRO,
     MONTHS,
     UNTITLED,
+    bibtex_preamble,
     language_name,
     work_kind,
 )
@@ -292,9 +293,7 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
         date = f"{year:04d}" + (f"-{month:02d}" if month else "") + (
             f"-{day:02d}" if month and day else "")
         fields.append(("date", "{" + date + "}"))
-    for name, key in (("volume", "volume"), ("number", "issue")):
-        if article.get(key):
-            fields.append((name, esc(article[key])))
+    fields += volume_and_number(article, unicode)
     if article.get("pages"):
         fields.append(("pages", "{" + _range(expand_pages(article["pages"]), unicode) + "}"))
     elif article.get("article_number"):
@@ -328,6 +327,34 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
     if article.get("pmid"):
         fields.append(("url", "{https://pubmed.ncbi.nlm.nih.gov/%d/}" % article["pmid"]))
     return fields
+
+
+def volume_and_number(article: dict, unicode: bool = False) -> list[tuple[str, str]]:
+    """The volume as biblatex's data model holds it (an integer), and the issue as number.
+
+    biber warns of a volume that is not a number, and drops it. PubMed writes some
+    ("20 Suppl 1", "235-236", "VI", "ahead-of-print"): the number before a space
+    stays the volume, the rest leads the number field, before the issue, so that
+    plain prints "20(Suppl 1)" and biblatex "20.Suppl 1"; a volume with no such
+    number is printed whole in the number field. Ahead of that text,
+    {\\litbaseVolume{20 Suppl 1}}, which prints nothing, keeps the volume as PubMed
+    wrote it for litbase's reader.
+    """
+    volume, issue = article.get("volume"), article.get("issue")
+    esc = lambda text: latex_escape(text, unicode)  # noqa: E731
+    if not volume or _INTEGER.fullmatch(volume):
+        return [(name, "{" + esc(value) + "}") for name, value in (("volume", volume), ("number", issue))
+                if value]
+    lead, _, rest = volume.partition(" ")
+    if not (_INTEGER.fullmatch(lead) and rest.strip()):
+        lead, rest = "", volume
+    printed = rest.strip() + (f", {issue}" if issue else "")
+    number = "{{\\%s{%s}}%s}" % (BIBTEX_VOLUME_MACRO, esc(volume), esc(printed))
+    return ([("volume", "{" + lead + "}")] if lead else []) + [("number", number)]
+
+
+# What biber's integer check (Perl's looks_like_number) and every style take as a volume.
+_INTEGER = re.compile(r"[0-9]+")
 
 
 def _range(text: str, unicode: bool) -> str:
@@ -384,12 +411,13 @@ def bibtex_entry(article: dict, key: str, unicode: bool = False) -> str:
 
 def write_bibtex(articles: Iterable[dict], unicode: bool = False) -> Iterator[str]:
     """Yield one BibTeX entry per article, separated by blank lines."""
-    keys, spelled = UniqueKeys(), False
+    keys, used = UniqueKeys(), {BIBTEX_CHAR_MACRO: False, BIBTEX_VOLUME_MACRO: False}
     for index, article in enumerate(articles):
         entry = bibtex_entry(article, keys(article), unicode)
-        spelled = spelled or f"{{\\{BIBTEX_CHAR_MACRO}{{" in entry
+        for macro in used:
+            used[macro] = used[macro] or f"{{\\{macro}{{" in entry
         yield ("\n" if index else "") + entry
-    if spelled:
-        # After the entries, where a generator knows whether any used the macro;
+    if any(used.values()):
+        # After the entries, where a generator knows whether any used the macros;
         # BibTeX and biber read every @preamble of the file before they print.
-        yield "\n" + BIBTEX_PREAMBLE
+        yield "\n" + bibtex_preamble([macro for macro, seen in used.items() if seen])
