@@ -5,6 +5,7 @@ fetch through the mirror beside the online fetch.
     python benchmarks/mirror.py --parts files            # the two real files, 1 and 2 workers (~2 min)
     python benchmarks/mirror.py --parts occ-small        # 10 million synthetic links: load and PageRank
     python benchmarks/mirror.py --parts occ              # 50 million (--links): load and PageRank
+    python benchmarks/mirror.py --parts occ-large        # 150 million (--large-links), the same
     python benchmarks/mirror.py --parts fetch            # depth 2 online and through the mirror
     python benchmarks/mirror.py --parts anchor --pubmed2db VENV/bin/python   # the anchor, beside us
 
@@ -387,6 +388,7 @@ def section(r: dict) -> str:
         *goal(r),
     ]
     lines += ["", *projection(r)]
+    sizes = [key for key in ("occ_small", "occ", "occ_large") if key in r]
     if "occ" in r and "occ_small" in r:
         lines += ["", "Open Citation Collection and whole-graph PageRank, on synthetic citation files (header"
                       " citing,referenced; PMIDs up to 36 million, each article citing older ones). Each size is"
@@ -394,18 +396,19 @@ def section(r: dict) -> str:
                   "| links | CSV | load into Parquet (two sorted copies): wall | its peak MB | articles ranked |"
                   " links to disk | PageRank iterations | their wall | rank peak MB | run |",
                   "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
-        for key in ("occ_small", "occ"):
+        for key in sizes:
             o, rank = r[key], r[key]["rank"]
             lines.append(f"| {o['load']['links']:,} | {o['csv_bytes'] / 1e9:.2f} GB | {o['load']['wall']:.1f} s |"
                          f" {o['load']['peak_mb']:,.0f} | {rank['nodes']:,} | {rank['load_seconds']:.1f} s |"
                          f" {rank['iterations']} | {rank['rank_seconds']:.1f} s | {rank['peak_mb']:,.0f} |"
                          f" {ran(r, key, short=True)} |")
-        small, large = r["occ_small"]["load"]["peak_mb"], r["occ"]["load"]["peak_mb"]
-        lines += ["", f"Memory of the load is flat: {r['occ']['load']['links'] // r['occ_small']['load']['links']}x"
-                      f" the links, {large / small:.2f}x the peak ({small:,.0f} and {large:,.0f} MB): DuckDB"
-                      " streams the CSV and sorts under its 1 GB limit (`--memory-limit`), spilling to the mirror's"
-                      " tmp/ folder. The rank's peak follows the largest PMID, not the links: about 40 bytes a PMID"
-                      " for its vectors, and the links it reads are mapped from disk a chunk at a time."]
+        peaks = ", ".join(f"{r[k]['load']['peak_mb']:,.0f} MB at {r[k]['load']['links'] // 1_000_000}M links"
+                          for k in sizes)
+        lines += ["", f"Peak memory of the load: {peaks}. It rises until DuckDB reaches its 1 GB limit"
+                      " (`--memory-limit`, plus the interpreter) and stays there whatever the file's size: DuckDB"
+                      " streams the CSV and sorts out of core, spilling to the mirror's tmp/ folder. The rank's"
+                      " peak follows the largest PMID, not the links: about 40 bytes a PMID for its vectors, while"
+                      " the links are mapped from disk a chunk at a time."]
     if "fetch" in r:
         f = r["fetch"]
         lines += [
@@ -432,9 +435,11 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=50_000_000)
     parser.add_argument("--small-links", type=int, default=10_000_000,
                         help="the links of --parts occ-small, a second size to show memory is flat")
+    parser.add_argument("--large-links", type=int, default=150_000_000,
+                        help="the links of --parts occ-large: a third size, past DuckDB's memory limit")
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--parts", default="files,occ,fetch",
-                        help="what to measure now, of files,anchor,occ-small,occ,fetch (the rest is taken from"
+                        help="what to measure now, of files,anchor,occ-small,occ,occ-large,fetch (the rest is taken from"
                              " the last run's results.json; each part keeps the command, time and load it ran at)")
     parser.add_argument("--pubmed2db", metavar="PYTHON", help="the interpreter of a virtualenv holding pubmed2db")
     parser.add_argument("--pubmed2db-commit", default="its default branch's head",
@@ -466,7 +471,7 @@ def main() -> None:
         if "files" in parts:
             results["build2"] = build(2, folder / "m2")
             print({k: v for k, v in results["build2"].items() if k != "files"}, file=sys.stderr)
-        elif parts & {"occ", "occ-small"}:
+        elif parts & {"occ", "occ-small", "occ-large"}:
             # The links need a mirror, not these files: a one-record mirror saves a build.
             one = folder / "one" / "pubmed26n0001.xml"
             one.parent.mkdir()
@@ -481,6 +486,9 @@ def main() -> None:
             print(results["occ_small"], file=sys.stderr)
         if "occ" in parts:
             results["occ"] = occ_and_rank(folder / "m2", args.links)
+        if "occ-large" in parts:
+            results["occ_large"] = occ_and_rank(folder / "m2", args.large_links)
+            print(results["occ_large"], file=sys.stderr)
             print(results["occ"], file=sys.stderr)
         shutil.rmtree(folder / "m2", ignore_errors=True)
         if "fetch" in parts:
@@ -488,7 +496,7 @@ def main() -> None:
             print(results["fetch"], file=sys.stderr)
     started["load"].append(os.getloadavg()[0])
     for part in parts - {""}:
-        results.setdefault("runs", {})["occ_small" if part == "occ-small" else part] = started
+        results.setdefault("runs", {})[part.replace("-", "_")] = started
     saved.write_text(json.dumps(results, indent=1))
     text = section(results)
     print(text)
