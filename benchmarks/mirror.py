@@ -2,8 +2,15 @@
 Citation Collection load and whole-graph PageRank on a synthetic 50-million-link file, and a depth-2
 fetch through the mirror beside the online fetch.
 
-    nice python benchmarks/mirror.py [--links 50000000] [--no-docs]
+    python benchmarks/mirror.py --parts files            # the two real files, 1 and 2 workers (~2 min)
+    python benchmarks/mirror.py --parts occ-small        # 10 million synthetic links: load and PageRank
+    python benchmarks/mirror.py --parts occ              # 50 million (--links): load and PageRank
+    python benchmarks/mirror.py --parts occ-large        # 150 million (--large-links), the same
+    python benchmarks/mirror.py --parts fetch            # depth 2 online and through the mirror
     python benchmarks/mirror.py --parts anchor --pubmed2db VENV/bin/python   # the anchor, beside us
+
+Each part keeps the command, time and load average it ran at, so parts can be measured in separate
+short runs on a quiet machine; --parts "" rewrites the docs from the saved figures.
 
 The anchor is pubmed2db (github.com/TranslatorSRI/pubmed2db) run from a checkout installed into its
 own virtualenv (``pip install -e CHECKOUT``, which brings pubmed-downloader); its code is not in this
@@ -46,14 +53,18 @@ CORES = (16, 64, 256)
 
 
 def child(code: str) -> tuple[dict, float, float]:
-    """Run Python code in a child process: (the JSON it prints, wall seconds, the child's peak MB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run Python code in a child process: (the JSON it prints, wall seconds, that child's own peak MB)."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest child so far; a smaller later child leaves it unchanged.
-    return json.loads(out.strip().splitlines()[-1]), seconds, max(peak, before) / 1024
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=err, text=True, cwd=ROOT)
+        # wait4 gives this child's own rusage: RUSAGE_CHILDREN's peak is the largest of every child so far.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        out.seek(0), err.seek(0)
+        if process.returncode:
+            raise subprocess.CalledProcessError(process.returncode, "child", out.read(), err.read())
+        return json.loads(out.read().strip().splitlines()[-1]), seconds, usage.ru_maxrss / 1024
 
 
 def stages(path: Path) -> dict:
@@ -330,25 +341,22 @@ def projection(r: dict) -> list[str]:
     return lines
 
 
-def earlier_links_and_fetch() -> list[str]:
-    """The Open Citation Collection and fetch figures the docs hold, when this run did not measure them."""
-    text = (ROOT / "docs" / "benchmarks.md").read_text()
-    mirror = text.split("\n## Mirror\n", 1)[1].split("\n## ", 1)[0]
-    start = mirror.index("Open Citation Collection, synthetic")
-    # From the figures to the machine line they were measured on; a header of an earlier reuse stays out.
-    kept = mirror[start:mirror.index("\nMachine: ", start)].strip()
-    return ["Not measured in this run (`--parts occ,fetch` measures them); the figures of the run before it,"
-            " on the same machine class:", "", *kept.splitlines()]
+def ran(r: dict, part: str, short: bool = False) -> str:
+    """When, by which command and at which load a part was measured (each part can be its own run)."""
+    run = r.get("runs", {}).get(part) or {"command": r.get("command", "python benchmarks/mirror.py"),
+                                         "load": r["load"], "when": "before runs were dated"}
+    load = f"load average {run['load'][0]:.2f} at the start, {run['load'][1]:.2f} at the end"
+    if short:
+        return f"{run['when']}, {load}"
+    return f"Command: `{run['command']}` ({run['when']}, with no other heavy work on the machine; {load})."
 
 
 def section(r: dict) -> str:
     one, two, s = r["build1"], r["build2"], r["stages"]
     per = {f["file"]: f for f in one["files"]}
     lines = [
-        f"Command: `{r.get('command', 'nice python benchmarks/mirror.py')}` (one run; each step in its own"
-        f" process). The machine is shared: load average {r['load'][0]:.1f} at the start, {r['load'][1]:.1f} at"
-        " the end, so CPU seconds (what a file costs one core) are the figures to project from; wall seconds are"
-        " what this run saw.",
+        f"{ran(r, 'files')} Each step runs in its own process. CPU seconds (what a file costs one core) are the"
+        " figures to project from; wall seconds are what the run saw.",
         "",
         "| file | records | inflate CPU | parse only CPU | convert (parse + Parquet) CPU | wall, 1 worker | worker peak MB |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -380,24 +388,33 @@ def section(r: dict) -> str:
         *goal(r),
     ]
     lines += ["", *projection(r)]
-    if "occ" in r and "fetch" in r:
-        o, rank = r["occ"], r["occ"]["rank"]
-        lines += [
-            "",
-            f"Open Citation Collection, synthetic ({o['load']['links']:,} links, {o['csv_bytes'] / 1e9:.2f} GB of CSV,"
-            " PMIDs up to 36 million): "
-            f"load into Parquet (two sorted copies) {o['load']['wall']:.1f} s, peak {o['load']['peak_mb']:.0f} MB"
-            f" (DuckDB memory limit 1 GB); counts and PageRank of {rank['nodes']:,} articles:"
-            f" {rank['seconds']:.1f} s ({rank['load_seconds']:.1f} s streaming the links to disk,"
-            f" {rank['rank_seconds']:.1f} s for {rank['iterations']} iterations), peak {rank['peak_mb']:.0f} MB.",
-        ]
-        if "occ_small" in r:
-            small = r["occ_small"]
-            lines.append(f"The same load at {small['load']['links']:,} links: {small['load']['wall']:.1f} s, peak"
-                         f" {small['load']['peak_mb']:.0f} MB: memory rises to DuckDB's limit (1 GB, plus the"
-                         " interpreter) and stays there; past it DuckDB spills to the mirror's tmp/ folder.")
+    sizes = [key for key in ("occ_small", "occ", "occ_large") if key in r]
+    if "occ" in r and "occ_small" in r:
+        lines += ["", "Open Citation Collection and whole-graph PageRank, on synthetic citation files (header"
+                      " citing,referenced; PMIDs up to 36 million, each article citing older ones). Each size is"
+                      " its own run:", "",
+                  "| links | CSV | load into Parquet (two sorted copies): wall | its peak MB | articles ranked |"
+                  " links to disk | PageRank iterations | their wall | rank peak MB | run |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for key in sizes:
+            o, rank = r[key], r[key]["rank"]
+            lines.append(f"| {o['load']['links']:,} | {o['csv_bytes'] / 1e9:.2f} GB | {o['load']['wall']:.1f} s |"
+                         f" {o['load']['peak_mb']:,.0f} | {rank['nodes']:,} | {rank['load_seconds']:.1f} s |"
+                         f" {rank['iterations']} | {rank['rank_seconds']:.1f} s | {rank['peak_mb']:,.0f} |"
+                         f" {ran(r, key, short=True)} |")
+        peaks = ", ".join(f"{r[k]['load']['peak_mb']:,.0f} MB at {r[k]['load']['links'] // 1_000_000}M links"
+                          for k in sizes)
+        lines += ["", f"Peak memory of the load: {peaks}. It rises until DuckDB reaches its 1 GB limit"
+                      " (`--memory-limit`, plus the interpreter) and stays there whatever the file's size: DuckDB"
+                      " streams the CSV and sorts out of core, spilling to the mirror's tmp/ folder. The rank's"
+                      " peak follows the largest PMID, not the links: about 40 bytes a PMID for its vectors, while"
+                      " the links are mapped from disk a chunk at a time."]
+    if "fetch" in r:
         f = r["fetch"]
         lines += [
+            "",
+            f"{ran(r, 'fetch')} The fetch corpus of benchmarks/fetch.py, served by tests/eutils_server.py at"
+            " NCBI's 3 requests a second, then written to a PubMed file and mirrored:",
             "",
             "| fetch seed, depth 2 | articles | citations | similar rows | requests to NCBI | wall |",
             "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -409,8 +426,6 @@ def section(r: dict) -> str:
             "The mirror holds no similar-article lists (elink's pubmed_pubmed), so those rows are absent and the"
             " fetch says so; every other row is the same (tests/test_mirror.py compares the two databases).",
         ]
-    else:
-        lines += ["", *earlier_links_and_fetch()]
     lines += ["", describe_machine()]
     return "\n".join(lines)
 
@@ -418,11 +433,14 @@ def section(r: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--links", type=int, default=50_000_000)
-    parser.add_argument("--small-links", type=int, default=10_000_000, help="a second load, to show memory is flat")
+    parser.add_argument("--small-links", type=int, default=10_000_000,
+                        help="the links of --parts occ-small, a second size to show memory is flat")
+    parser.add_argument("--large-links", type=int, default=150_000_000,
+                        help="the links of --parts occ-large: a third size, past DuckDB's memory limit")
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--parts", default="files,occ,fetch",
-                        help="what to measure now, of files,anchor,occ,fetch (the rest is taken from the last"
-                             " run's results.json)")
+                        help="what to measure now, of files,anchor,occ-small,occ,occ-large,fetch (the rest is taken from"
+                             " the last run's results.json; each part keeps the command, time and load it ran at)")
     parser.add_argument("--pubmed2db", metavar="PYTHON", help="the interpreter of a virtualenv holding pubmed2db")
     parser.add_argument("--pubmed2db-commit", default="its default branch's head",
                         help="which pubmed2db was run (a checkout exported without .git cannot tell)")
@@ -432,10 +450,8 @@ def main() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     saved = CACHE / "results.json"
     results = json.loads(saved.read_text()) if saved.exists() else {}
-    if parts - {""}:
-        # A run that measures something says so; one that measures nothing rewrites the docs from the saved run.
-        results["load"] = [os.getloadavg()[0]]
-        results["command"] = " ".join(["python benchmarks/mirror.py", *sys.argv[1:]])
+    started = {"command": " ".join(["python benchmarks/mirror.py", *sys.argv[1:]]),
+               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load": [os.getloadavg()[0]]}
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         folder = Path(tmp)
@@ -455,7 +471,7 @@ def main() -> None:
         if "files" in parts:
             results["build2"] = build(2, folder / "m2")
             print({k: v for k, v in results["build2"].items() if k != "files"}, file=sys.stderr)
-        elif "occ" in parts:
+        elif parts & {"occ", "occ-small", "occ-large"}:
             # The links need a mirror, not these files: a one-record mirror saves a build.
             one = folder / "one" / "pubmed26n0001.xml"
             one.parent.mkdir()
@@ -465,18 +481,22 @@ def main() -> None:
             from litbase.mirror.build import build_mirror
 
             build_mirror(folder / "m2", [one], workers=1)
+        if "occ-small" in parts:
+            results["occ_small"] = occ_and_rank(folder / "m2", args.small_links)
+            print(results["occ_small"], file=sys.stderr)
         if "occ" in parts:
-            if args.small_links:
-                results["occ_small"] = occ_and_rank(folder / "m2", args.small_links)
-                print(results["occ_small"], file=sys.stderr)
             results["occ"] = occ_and_rank(folder / "m2", args.links)
+        if "occ-large" in parts:
+            results["occ_large"] = occ_and_rank(folder / "m2", args.large_links)
+            print(results["occ_large"], file=sys.stderr)
             print(results["occ"], file=sys.stderr)
         shutil.rmtree(folder / "m2", ignore_errors=True)
         if "fetch" in parts:
             results["fetch"] = fetch_beside_online(folder)
             print(results["fetch"], file=sys.stderr)
-    if parts - {""}:
-        results["load"].append(os.getloadavg()[0])
+    started["load"].append(os.getloadavg()[0])
+    for part in parts - {""}:
+        results.setdefault("runs", {})[part.replace("-", "_")] = started
     saved.write_text(json.dumps(results, indent=1))
     text = section(results)
     print(text)

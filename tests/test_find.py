@@ -228,3 +228,65 @@ def test_an_older_index_served_before_any_command_says_how_to_rebuild_it(tmp_pat
     assert 'rebuilds it once, for example <code>litbase find old.db "peer support"</code>' in page.text
     # Words without a tag still work on the older index.
     assert [r["pmid"] for r in get(path, "/old/search.json?q=peer+support&_shape=array").json()] == [990101]
+
+
+def test_pmid_doi_and_subsets_find_the_facts_of_the_record(shipped):
+    # The shipped base: 13 articles have a PMC copy, only the seed an abstract, none a MEDLINE status.
+    assert pmids(shipped, f"{SEED}[pmid]") == [SEED]
+    assert pmids(shipped, f"{SEED} 22106247[uid]") == [22106247, SEED]  # the same tier: by PMID
+    assert pmids(shipped, f"{SEED},99999999[pmid]") == [SEED]
+    assert pmids(shipped, "10.1002/AET2.10728[doi]") == [SEED]
+    assert pmids(shipped, "10.1002/aet2.10728[aid]") == [SEED]
+    assert pmids(shipped, "hasabstract") == [SEED]
+    assert pmids(shipped, "peer support AND hasabstract") == [SEED]
+    # The seed has "peer support" in its title and abstract: its tier is above the others'.
+    assert pmids(shipped, "peer support AND pubmed pmc[sb]") == [SEED, 22106247, 29878948, 34249197]
+    assert pmids(shipped, "peer support AND free full text[sb]") == [SEED, 22106247, 29878948, 34249197]
+    assert pmids(shipped, "peer support NOT free full text[sb]") == [19632979, 22430901, 26226526, 27092397,
+                                                                    27355784, 29843841, 32232665]
+    assert pmids(shipped, "burnout[ti] OR 22106247[pmid]") == [19773573, 22106247, 25650824, 25755266,
+                                                               26692975, 27168899, 27692469]
+    assert pmids(shipped, "medline[sb]") == []
+
+
+def test_the_rows_and_reading_of_a_filtered_find(shipped):
+    rows = found(shipped, f"{SEED}[pmid] AND hasabstract")
+    assert rows == found(shipped, '"peer support"[tiab] AND residen*')[:1]  # the seed's row, as above
+    table = find(shipped, "peer support AND pubmed pmc[sb]")
+    assert table.stderr == ('4 articles for (peer[All Fields] AND support[All Fields]) AND'
+                            ' "pubmed pmc"[Filter]\n')
+    assert find(shipped, f"{SEED} 22106247[uid]").stderr == f"2 articles for {SEED}[UID] OR 22106247[UID]\n"
+
+
+def test_medline_status_and_a_retracted_publication(synthetic, tmp_path):
+    path = tmp_path / "status.db"
+    build_db(path, [base(990201, title="Indexed for MEDLINE", medline_status="MEDLINE"),
+                    base(990202, title="Not for MEDLINE", medline_status="PubMed-not-MEDLINE"),
+                    base(990203, title="In process", medline_status="In-Process")])
+    assert pmids(path, "medline[sb]") == [990201]
+    assert pmids(path, "pubmednotmedline[sb]") == [990202]
+    assert pmids(path, "10.5555/synth.990203[doi]") == [990203]
+    assert pmids(synthetic, "retracted publication[pt]") == [RETRACTED]
+    assert pmids(synthetic, "retracted publication[pt] AND pubmed pmc[sb]") == []
+    assert pmids(synthetic, "peer support AND pubmed pmc[sb]") == [990101]
+
+
+@pytest.mark.parametrize("query, message", [
+    ("burnout[ad]", "PubMed's field tag [ad] (Affiliation) is not searched here: the local index does not hold"
+                    " it (at character 8)"),
+    ("aim[sb]", 'The subset "aim" [sb] is not one litbase can answer from the records (it answers hasabstract,'
+                " pubmed pmc, free full text, medline, pubmednotmedline) (at character 1)"),
+    ("PMC8963728[pmid]", '"PMC8963728" is not a PMID: [pmid] takes the digits of one or more PMIDs'
+                         " (at character 1)"),
+    ("10.1/a b[doi]", '"10.1/a b" is not a DOI: a DOI has no spaces (at character 1)'),
+])
+def test_a_tag_or_subset_find_cannot_answer_is_one_line_and_exit_1(shipped, query, message):
+    result = find(shipped, query)
+    assert (result.exit_code, result.stderr) == (1, f"Error: cannot read the search {query!r}: {message}\n")
+
+
+def test_the_search_page_says_filters_are_finds(shipped):
+    response = get(shipped, f"/litbase/search.json?_shape=array&q={SEED}[pmid]")
+    assert response.status_code == 400
+    assert ("[pmid], [doi], [sb] and hasabstract are searched by `litbase find`, not by this page, which searches"
+            " the text index only") in response.text

@@ -84,6 +84,12 @@ def test_a_term_without_a_tag_searches_every_part():
     ("2015:2020[dp]", "a.year BETWEEN $1 AND $2", [2015, 2020]),
     ('"2019/03/01"[dp] : "2021"[dp]', "a.year BETWEEN $1 AND $2", [2019, 2021]),
     ("smith[au]", table("authors", "u", BYLINE, 1), ["smith", f"{W}smith{E}"]),
+    ("35392492[pmid]", "a.pmid = $1", [35392492]),
+    ("1 2[uid]", "(a.pmid = $1 OR a.pmid = $2)", [1, 2]),
+    ("10.1002/AET2.10728[doi]", "lower(a.doi) = $1", ["10.1002/aet2.10728"]),
+    ("hasabstract", "coalesce(a.abstract, '') <> ''", []),
+    ("free full text[sb]", "coalesce(a.pmcid, '') <> ''", []),
+    ("medline[sb]", "json_extract_string(a.record, '$.medline_status') = 'MEDLINE'", []),
 ])
 def test_each_form(query, sql, params):
     assert to_condition(query) == (sql, params)
@@ -100,7 +106,11 @@ def test_a_pattern_is_whole_words_and_a_truncated_last_word_is_a_prefix():
     ("AND a", "AND needs a term before it (at character 1)"),
     ("x[dp]", '"x" is not a date: write YYYY, YYYY/MM or YYYY/MM/DD (a range as 2019:2021) (at character 2)'),
     ("res*", 'A truncated term needs at least 4 characters before the *: "res*" (at character 1)'),
-    ("35392492[pmid]", "Unknown field tag [pmid] (at character 9)"),
+    ("a[ad]", "PubMed's field tag [ad] (Affiliation) is not searched here: the local index does not hold it"
+              " (at character 2)"),
+    ("aim[sb]", 'The subset "aim" [sb] is not one litbase can answer from the records (it answers hasabstract,'
+                " pubmed pmc, free full text, medline, pubmednotmedline) (at character 1)"),
+    ("pmid1[pmid]", '"pmid1" is not a PMID: [pmid] takes the digits of one or more PMIDs (at character 1)'),
     ("  ", "The search is empty: type a word, a phrase or a field-tagged term"),
 ])
 def test_what_it_cannot_read_is_named_as_the_shared_parser_names_it(query, message):
@@ -110,12 +120,14 @@ def test_what_it_cannot_read_is_named_as_the_shared_parser_names_it(query, messa
 
 
 def _record(pmid: int, title: str, year: int, journal: tuple[str, str], authors: list[str], mesh: str,
-            abstract: str = "", keywords: tuple[str, ...] = (), kind: str = "Journal Article") -> str:
+            abstract: str = "", keywords: tuple[str, ...] = (), kind: str = "Journal Article",
+            status: str = "MEDLINE", ids: tuple[tuple[str, str], ...] = ()) -> str:
     names = "".join(f"<Author><CollectiveName>{a}</CollectiveName></Author>" if " " in a.split(":")[0]
                     else f"<Author><LastName>{a.split(':')[0]}</LastName><Initials>{a.split(':')[1]}</Initials>"
                     f"</Author>" for a in authors)
     words = "".join(f"<Keyword>{k}</Keyword>" for k in keywords)
-    return (f'<PubmedArticle><MedlineCitation Status="MEDLINE"><PMID Version="1">{pmid}</PMID><Article>'
+    article_ids = "".join(f'<ArticleId IdType="{kind}">{value}</ArticleId>' for kind, value in ids)
+    return (f'<PubmedArticle><MedlineCitation Status="{status}"><PMID Version="1">{pmid}</PMID><Article>'
             f"<Journal><JournalIssue><PubDate><Year>{year}</Year></PubDate></JournalIssue><Title>{journal[0]}"
             f"</Title><ISOAbbreviation>{journal[1]}</ISOAbbreviation></Journal><ArticleTitle>{title}"
             f"</ArticleTitle>" + (f"<Abstract><AbstractText>{abstract}</AbstractText></Abstract>" if abstract else "")
@@ -123,18 +135,21 @@ def _record(pmid: int, title: str, year: int, journal: tuple[str, str], authors:
             f"</PublicationType></PublicationTypeList></Article><MeshHeadingList><MeshHeading>"
             f'<DescriptorName UI="D000001" MajorTopicYN="N">{mesh}</DescriptorName></MeshHeading>'
             f"</MeshHeadingList>" + (f"<KeywordList Owner=\"NOTNLM\">{words}</KeywordList>" if words else "")
-            + "</MedlineCitation></PubmedArticle>")
+            + f"</MedlineCitation><PubmedData><ArticleIdList>{article_ids}</ArticleIdList></PubmedData>"
+            "</PubmedArticle>")
 
 
 ACAD, EDUC = ("Academic medicine", "Acad Med"), ("Medical education", "Med Educ")
 RECORDS = [
     _record(1, "Peer support for residents: a pilot", 2019, ACAD, ["Smith:JA"], "Internship and Residency",
-            "Peer-support groups during residency.", ("Mentoring", "Wellbeing")),
+            "Peer-support groups during residency.", ("Mentoring", "Wellbeing"),
+            ids=(("pubmed", "1"), ("doi", "10.1000/Peer.1"), ("pmc", "PMC111"))),
     _record(2, "Burnout in residents", 2021, EDUC, ["Jones:B", "Residency Wellness Group"],
             "Burnout, Professional", "Residents reported burnout.", ("burnout",), kind="Review"),
-    _record(3, "Peer review of residentship programmes", 2022, ACAD, ["Smithson:J"], "Peer Review"),
+    _record(3, "Peer review of residentship programmes", 2022, ACAD, ["Smithson:J"], "Peer Review",
+            status="PubMed-not-MEDLINE", ids=(("doi", "10.1000/x3"),)),
     _record(4, "Support for applicants", 2020, EDUC, ["Smith:B"], "Mentors", "Supportive peers.",
-            ("peer support",)),
+            ("peer support",), status="In-Process", ids=(("pmc", "PMC444"),)),
 ]
 # query -> the PMIDs both paths find (what each query is there to tell apart, in the records above).
 SAME = {
@@ -155,6 +170,19 @@ SAME = {
     "peer[ti] NOT review[ti]": [1],
     "burnout OR peer AND residency": [1, 2],  # (burnout OR peer) AND residency
     "2021": [2],  # the year, as an untagged term
+    # Facts of the record, not words: [pmid], [doi], [sb].
+    "2[pmid]": [2],
+    "1 3[uid]": [1, 3],  # several PMIDs before one tag: any of them
+    "10.1000/PEER.1[doi]": [1],  # DOIs are case-insensitive
+    "10.1000/x3[aid]": [3],
+    "hasabstract": [1, 2, 4],
+    "peer support AND hasabstract": [1, 4],
+    "pubmed pmc[sb]": [1, 4],
+    "peer NOT free full text[sb]": [3],
+    "medline[sb]": [1, 2],
+    "pubmednotmedline[sb]": [3],
+    "burnout[ti] OR 3[pmid]": [2, 3],
+    "review[pt] OR 4[pmid] AND hasabstract": [2, 4],  # (review OR 4) AND hasabstract
 }
 
 

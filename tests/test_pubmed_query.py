@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from litbase.model.pubmed_query import Operation, QuerySyntaxError, Term, Years, details, parse
-from litbase.store.search import fts_expression
+from litbase.model.pubmed_query import Filter, Operation, QuerySyntaxError, Term, Years, details, parse
+from litbase.store.search import filtered_search_sql, fts_expression
 
 
 def test_implicit_and_between_words():
@@ -122,3 +122,47 @@ def test_what_cannot_be_read_says_what_and_where(query, message, position):
     assert (raised.value.message, raised.value.position) == (message, position)
     where = f" (at character {position + 1})" if position is not None else ""
     assert str(raised.value) == message + where
+
+
+def test_pmid_doi_and_subsets_are_facts_of_the_record():
+    assert parse("35392492[pmid]") == Filter("pmid", "35392492", "35392492")
+    assert parse("1 02[uid]") == Operation("OR", Filter("pmid", "1", "1"), Filter("pmid", "2", "02"))
+    assert parse("10.1002/AET2.10728[aid]") == Filter("doi", "10.1002/aet2.10728", "10.1002/AET2.10728")
+    assert parse("burnout hasabstract") == Operation("AND", Term(("burnout",)), Filter("sb", "hasabstract",
+                                                                                         "hasabstract"))
+    assert parse('"hasabstract"') == Term(("hasabstract",), quoted=True)  # quoted: the word itself
+    assert parse("Free Full Text[SB]") == Filter("sb", "pmc", "Free Full Text")
+    assert details(parse("burnout[ti] NOT medline[sb] OR 7[pmid]")) == (
+        "(burnout[Title] NOT medline[Filter]) OR 7[UID]")
+    assert details(parse("free full text[sb]")) == '"free full text"[Filter]'
+
+
+def test_a_filtered_tree_is_a_condition_each_indexed_part_one_match():
+    sql, params = filtered_search_sql(parse("(burnout OR stress) AND hasabstract NOT 7[pmid]"))
+    condition = ("((a.pmid in (select rowid from articles_fts where articles_fts match ?) AND"
+                 " coalesce(a.abstract, '') <> '') AND NOT a.pmid = ?)")
+    assert sql.split("from articles a\n", 1)[1] == (
+        f"where {condition}\norder by 4 * ({condition})\n  + 2 * ({condition})\n  + 1 * ({condition})"
+        " desc, a.pmid\nlimit 200")
+    assert params == ['("burnout" OR "stress")', 7, '({title} : "burnout" OR {title} : "stress")', 7,
+                      '({abstract} : "burnout" OR {abstract} : "stress")', 7,
+                      '({keywords mesh_terms} : "burnout" OR {keywords mesh_terms} : "stress")', 7]
+
+
+@pytest.mark.parametrize("query, message", [
+    ("x[la]", "PubMed's field tag [la] (Language) is not searched here: the local index does not hold it"),
+    ("aim[sb]", 'The subset "aim" [sb] is not one litbase can answer from the records (it answers hasabstract,'
+                " pubmed pmc, free full text, medline, pubmednotmedline)"),
+    ("12a[pmid]", '"12a" is not a PMID: [pmid] takes the digits of one or more PMIDs'),
+])
+def test_a_tag_or_subset_litbase_cannot_answer_says_so(query, message):
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse(query)
+    assert caught.value.message == message
+
+
+def test_the_site_search_leaves_filters_to_find():
+    with pytest.raises(QuerySyntaxError) as caught:
+        fts_expression("burnout AND 7[pmid]")
+    assert caught.value.message == ("[pmid], [doi], [sb] and hasabstract are searched by `litbase find`, not by"
+                                    " this page, which searches the text index only")

@@ -23,7 +23,9 @@ def find_command(db_path, query, as_json):
 
     AND, OR, NOT (left to right), (), "phrases", residen*, and the tags [ti], [tiab],
     [tw], [au], [mh], [ot], [ta]/[jour], [pt], [dp] (2020 or 2019:2021). The same
-    search as the site's /DB/search; `litbase search` asks PubMed itself."""
+    search as the site's /DB/search, which lacks only what find adds: [pmid]/[uid],
+    [doi]/[aid] and the subsets hasabstract, pubmed pmc[sb], free full text[sb]
+    (a PMC copy), medline[sb], pubmednotmedline[sb]. `litbase search` asks PubMed."""
     try:
         understood = details(parse(query))
         rows = search(open_db(db_path).conn, query)

@@ -5,8 +5,9 @@ find`` and the site's search page, so the same errors, word for word); this
 module compiles its tree as ``litbase.store.search`` compiles it to FTS5:
 the same fields search the same parts of a record (``FIELD_PARTS`` is that
 module's ``FIELD_COLUMNS``; a test holds them equal), AND, OR and NOT
-parenthesised left to right, truncation on the last word, and [dp] as a
-range of years.
+parenthesised left to right, truncation on the last word, [dp] as a
+range of years, and [pmid], [doi] and [sb] as the same facts of the record
+(``FILTER_SQL`` here, that module's ``FILTER_SQL`` there).
 
 FTS5 matches tokens (runs of letters and digits, case folded), not
 substrings: ``residents`` does not find "residentship" and ``peer support``
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from litbase.model.pubmed_query import Node, Operation, QuerySyntaxError, Term, Years, parse
+from litbase.model.pubmed_query import Filter, Node, Operation, QuerySyntaxError, Term, Years, parse
 
 __all__ = ["FIELD_PARTS", "QuerySyntaxError", "to_condition"]
 
@@ -63,6 +64,16 @@ TABLE_TEXT = {
     # An author's byline as the SQLite base stores it: a group's name, or "Smith JA".
     "authors": ("authors", "u", "lower(coalesce(u.collective_name, concat_ws(' ', u.last_name, u.initials)))"),
 }
+# A [pmid], [doi] or [sb] filter -> its condition on the article ``a`` ($ is the filter's value);
+# the medline status is in the record, as the parser gives it.
+FILTER_SQL = {
+    "pmid": "a.pmid = $",
+    "doi": "lower(a.doi) = $",
+    "hasabstract": "coalesce(a.abstract, '') <> ''",
+    "pmc": "coalesce(a.pmcid, '') <> ''",
+    "medline": "json_extract_string(a.record, '$.medline_status') = 'MEDLINE'",
+    "pubmednotmedline": "json_extract_string(a.record, '$.medline_status') = 'PubMed-not-MEDLINE'",
+}
 # FTS5's unicode61 tokens: letters and digits; anything else separates them.
 TOKEN = re.compile(r"[^\W_]+")
 NOT_TOKEN = r"[^\pL\pN]"
@@ -85,6 +96,12 @@ def _compile(node: Node, params: list) -> str:
     if isinstance(node, Years):
         params += [node.first, node.last]
         return f"a.year BETWEEN ${len(params) - 1} AND ${len(params)}"
+    if isinstance(node, Filter):
+        sql = FILTER_SQL[node.field if node.field != "sb" else node.value]
+        if not sql.endswith("$"):
+            return sql
+        params.append(int(node.value) if node.field == "pmid" else node.value)
+        return f"{sql}{len(params)}"
     tokens = TOKEN.findall(" ".join(node.words).lower())
     params += [max(tokens, key=len), pattern(tokens, node.truncated)]
     word, regex = f"${len(params) - 1}", f"${len(params)}"

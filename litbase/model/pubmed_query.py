@@ -14,9 +14,16 @@ What it reads, as PubMed does (https://pubmed.ncbi.nlm.nih.gov/help/):
   initials are truncated as PubMed does (Smith JA, Smith JB...);
 - publication dates: ``2020[dp]``, ``2019:2021[dp]``, ``2019/03/01:2020/06[dp]``,
   and ``"2019"[dp] : "2021"[dp]`` as PubMed's "Search details" write it (only
-  the year counts here).
+  the year counts here);
+- facts of a record rather than its words (a ``Filter``): ``31452104[pmid]``
+  (or [uid]; several PMIDs before one tag are any of them),
+  ``10.1000/xyz123[doi]`` (or [aid]: the DOI is the article identifier the
+  records hold), and the subsets ``hasabstract`` (as PubMed, with or without
+  [sb]), ``pubmed pmc[sb]``, ``free full text[sb]`` (what the records can
+  say of it: a copy in PMC), ``medline[sb]`` and ``pubmednotmedline[sb]``.
 
-Anything else is a ``QuerySyntaxError`` saying what is wrong and where.
+A tag or subset PubMed has and litbase cannot answer from the records says
+so; anything else is a ``QuerySyntaxError`` saying what is wrong and where.
 ``details`` writes a tree back the way PubMed's "Search details" does.
 """
 
@@ -30,7 +37,7 @@ FIELD_NAMES = {
     "all": "All Fields", "ti": "Title", "tiab": "Title/Abstract", "tw": "Text Word",
     "au": "Author", "mh": "MeSH Terms", "ot": "Other Term", "ta": "Journal",
     "pt": "Publication Type", "dp": "Publication Date",
-    "ab": "Abstract",
+    "ab": "Abstract", "pmid": "UID", "doi": "DOI", "sb": "Filter",
 }
 # Every spelling of a tag PubMed accepts for those fields (lower case, one space).
 TAGS = {
@@ -46,6 +53,28 @@ TAGS = {
     "pt": "pt", "publication type": "pt",
     "dp": "dp", "pdat": "dp", "publication date": "dp", "date - publication": "dp",
     "ab": "ab", "abstract": "ab",
+    "pmid": "pmid", "uid": "pmid",
+    "doi": "doi", "aid": "doi", "article identifier": "doi",
+    "sb": "sb", "subset": "sb", "filter": "sb",
+}
+# PubMed's subsets the records can answer -> the one fact each asks for. "free full text" is
+# PubMed's union of PMC and publishers' free articles; the records know only the PMC copy.
+SUBSETS = {
+    "hasabstract": "hasabstract", "has abstract": "hasabstract",
+    "pubmed pmc": "pmc", "pmc": "pmc", "free full text": "pmc",
+    "medline": "medline", "pubmednotmedline": "pubmednotmedline", "pubmed not medline": "pubmednotmedline",
+}
+# PubMed's other tags: named in the error, so that a PubMed user learns the tag exists but is not
+# searched here rather than that it is misspelt.
+PUBMED_ONLY_TAGS = {
+    "ad": "Affiliation", "affl": "Affiliation", "la": "Language", "gr": "Grant Number",
+    "edat": "Entrez Date", "crdt": "Create Date", "mhda": "MeSH Date", "lr": "Modification Date",
+    "1au": "First Author", "lastau": "Last Author", "fau": "Full Author Name", "cn": "Corporate Author",
+    "ir": "Investigator", "ip": "Issue", "vi": "Volume", "pg": "Pagination", "lid": "Location ID",
+    "sh": "MeSH Subheading", "nm": "Supplementary Concept", "rn": "EC/RN Number", "pl": "Place of Publication",
+    "ps": "Personal Name as Subject", "si": "Secondary Source ID", "tt": "Transliterated Title",
+    "jid": "NLM Unique ID", "is": "ISBN", "book": "Book", "pa": "Pharmacological Action",
+    "conflict of interest statement": "Conflict of Interest Statement",
 }
 OPERATORS = ("AND", "OR", "NOT")
 # PubMed's rule for wildcards: at least four characters before the first one.
@@ -88,13 +117,23 @@ class Years:
 
 
 @dataclass(frozen=True)
+class Filter:
+    """A fact of the record, not its words: ``field`` pmid (``value`` the PMID), doi (the
+    lower-cased DOI) or sb (``value`` a name of ``SUBSETS``' values)."""
+
+    field: str
+    value: str
+    as_typed: str
+
+
+@dataclass(frozen=True)
 class Operation:
     operator: str  # AND, OR or NOT
     left: Node
     right: Node
 
 
-Node = Term | Years | Operation
+Node = Term | Years | Filter | Operation
 
 
 @dataclass(frozen=True)
@@ -137,7 +176,7 @@ def tokens(query: str) -> list[Token]:
 
 
 def parse(query: str) -> Node:
-    """The query as a tree of ``Term``, ``Years`` and ``Operation``; raises ``QuerySyntaxError``."""
+    """The query as a tree of ``Term``, ``Years``, ``Filter`` and ``Operation``; raises ``QuerySyntaxError``."""
     stream = tokens(query)
     if not stream:
         raise QuerySyntaxError("The search is empty: type a word, a phrase or a field-tagged term")
@@ -239,7 +278,11 @@ class _Parser:
             return None
         self.take()
         self._no_tag_after("a field tag")
-        field = TAGS.get(" ".join(following.text.lower().split()))
+        tag = " ".join(following.text.lower().split())
+        field = TAGS.get(tag)
+        if field is None and tag in PUBMED_ONLY_TAGS:
+            raise QuerySyntaxError(f"PubMed's field tag [{following.text}] ({PUBMED_ONLY_TAGS[tag]}) is not"
+                                   " searched here: the local index does not hold it", following.position)
         if field is None:
             raise QuerySyntaxError(f"Unknown field tag [{following.text}]", following.position)
         return field, following.position
@@ -255,6 +298,8 @@ def _term(text: str, position: int, tag: tuple[str, int] | None, quoted: bool = 
     field = tag[0] if tag else None
     if field == "dp":
         return _years(text, tag[1])
+    if field in ("pmid", "doi", "sb") or (field is None and not quoted and text.lower() == "hasabstract"):
+        return _filter(text, position, field or "sb")
     words = text.split()
     if not words:
         raise QuerySyntaxError("An empty phrase", position)
@@ -273,6 +318,33 @@ def _term(text: str, position: int, tag: tuple[str, int] | None, quoted: bool = 
     if field == "au" and len(words) > 1 and _initials(words[-1]):
         truncated = True  # "Smith J" finds Smith J, Smith JA, Smith JB, as in PubMed
     return Term(tuple(words), None if field == "all" else field, truncated, quoted)
+
+
+def _filter(text: str, position: int, field: str) -> Node:
+    words = text.split()
+    if not words:
+        raise QuerySyntaxError("An empty phrase", position)
+    if field == "pmid":
+        values = [w for w in re.split(r"[\s,]+", text) if w]
+        wrong = [w for w in values if not w.isdigit()]
+        if wrong:
+            raise QuerySyntaxError(f'"{wrong[0]}" is not a PMID: [pmid] takes the digits of one or more PMIDs',
+                                   position)
+        tree = None
+        for value in values:  # PubMed reads several PMIDs before one [pmid] as any of them
+            found = Filter("pmid", str(int(value)), value)
+            tree = found if tree is None else Operation("OR", tree, found)
+        return tree
+    if field == "doi":
+        if len(words) > 1:
+            raise QuerySyntaxError(f'"{text}" is not a DOI: a DOI has no spaces', position)
+        return Filter("doi", words[0].lower(), words[0])
+    name = " ".join(words).lower()
+    if name not in SUBSETS:
+        raise QuerySyntaxError(f'The subset "{" ".join(words)}" [sb] is not one litbase can answer from the records'
+                               " (it answers hasabstract, pubmed pmc, free full text, medline, pubmednotmedline)",
+                               position)
+    return Filter("sb", SUBSETS[name], " ".join(words))
 
 
 def _initials(word: str) -> bool:
@@ -310,6 +382,9 @@ def details(node: Node) -> str:
     """The tree as PubMed's "Search details" would write it: every term with its field."""
     if isinstance(node, Years):
         return f"{node.as_typed}[{FIELD_NAMES['dp']}]"
+    if isinstance(node, Filter):
+        text = f'"{node.as_typed}"' if " " in node.as_typed else node.as_typed
+        return f"{text}[{FIELD_NAMES[node.field]}]"
     if isinstance(node, Term):
         text = " ".join(node.words) + ("*" if node.truncated else "")
         if len(node.words) > 1 or node.quoted:

@@ -13,7 +13,8 @@ import json
 import re
 from urllib.parse import parse_qs
 
-from litbase.model.pubmed_query import QuerySyntaxError, details, parse
+from litbase.model.pubmed_query import QuerySyntaxError, details
+from litbase.store.search import indexed_tree
 
 # The search canned query: its page (/DB/search) or another format (/DB/search.json, .csv, .nbib...).
 SEARCH_PATH = re.compile(r"/[^/]+/search(?:\.(?P<format>[A-Za-z0-9_]+))?")
@@ -48,7 +49,7 @@ def pubmed_search(query: str | None) -> dict:
     if not query.strip():
         return summary
     try:
-        summary["details"] = details(parse(query))
+        summary["details"] = details(indexed_tree(query))
     except QuerySyntaxError as error:
         summary["error"] = error.message
         if error.position is not None:
@@ -61,7 +62,7 @@ def query_problem(query: str | None) -> str | None:
     if not (query or "").strip():
         return None
     try:
-        parse(query)
+        indexed_tree(query)
     except QuerySyntaxError as error:
         return str(error)
     return None

@@ -13,13 +13,21 @@ tier, FTS5's bm25 with a weight per column. bm25 alone cannot do it: it divides
 by the length of the whole record, so the one article with a long abstract (the
 seed of the shipped base, which says "peer support" in its title and again in
 its abstract) ranked below every short title.
+
+[pmid], [doi] and [sb] ask for facts of the record that the text index does
+not hold, so a query with any of them is a condition on ``articles`` instead
+(``filtered_search_sql``): each maximal part without them is still one FTS5
+MATCH, and the rows rank by the same tiers, then by PMID (bm25 needs the
+whole query to be one MATCH). Only ``litbase find`` runs it; the site's
+canned query is one fixed statement, so its search page says these are
+``litbase find``'s.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-from litbase.model.pubmed_query import Node, Operation, QuerySyntaxError, Term, Years, parse
+from litbase.model.pubmed_query import Filter, Node, Operation, QuerySyntaxError, Term, Years, parse
 from litbase.store.schema import FTS_CONFIG
 
 # Field tag -> the articles_fts columns it searches (None: every column).
@@ -35,6 +43,15 @@ FIELD_COLUMNS = {
     "pt": ["publication_types"],
     "dp": ["year"],
     "ab": ["abstract"],
+}
+# A [pmid], [doi] or [sb] filter -> its condition on the article ``a`` (? is the filter's value).
+FILTER_SQL = {
+    "pmid": "a.pmid = ?",
+    "doi": "lower(a.doi) = ?",
+    "hasabstract": "coalesce(a.abstract, '') <> ''",
+    "pmc": "coalesce(a.pmcid, '') <> ''",
+    "medline": "a.medline_status = 'MEDLINE'",
+    "pubmednotmedline": "a.medline_status = 'PubMed-not-MEDLINE'",
 }
 # bm25 weight of each indexed column.
 COLUMN_WEIGHTS = {"title": 10.0, "abstract": 3.0, "mesh_terms": 1.5, "keywords": 1.5, "authors": 1.0,
@@ -84,13 +101,56 @@ def fts_expression(query: str, within: str | None = None) -> str:
     term can be there at all, the tier is the same for every row: ``NOTHING``
     spares the index a second run of the whole query.
     """
-    tree = parse(query)
+    tree = indexed_tree(query)
     if within is None:
         return compile_tree(tree)
     columns = within.split()
     if not any(set(FIELD_COLUMNS[t.field] or FTS_CONFIG["articles"]) & set(columns) for t in _terms(tree)):
         return NOTHING
     return compile_tree(tree, columns)
+
+
+def indexed_tree(query: str) -> Node:
+    """The query's tree when the text index alone can answer it (the site's search page), else
+    ``QuerySyntaxError`` naming the problem."""
+    tree = parse(query)
+    if has_filter(tree):
+        raise QuerySyntaxError("[pmid], [doi], [sb] and hasabstract are searched by `litbase find`, not by this"
+                               " page, which searches the text index only")
+    return tree
+
+
+def has_filter(node: Node) -> bool:
+    """Whether the tree asks for a [pmid], [doi] or [sb] fact anywhere."""
+    if isinstance(node, Operation):
+        return has_filter(node.left) or has_filter(node.right)
+    return isinstance(node, Filter)
+
+
+def filtered_condition(node: Node, params: list, within: list[str] | None = None) -> str:
+    """A tree holding filters as a condition on ``articles a`` (its ? values appended to ``params``):
+    each maximal part without filters one FTS5 MATCH, parenthesised left to right as PubMed reads."""
+    if isinstance(node, Filter):
+        sql = FILTER_SQL[node.field if node.field != "sb" else node.value]
+        if "?" in sql:
+            params.append(int(node.value) if node.field == "pmid" else node.value)
+        return sql
+    if isinstance(node, Operation) and has_filter(node):
+        left = filtered_condition(node.left, params, within)
+        right = filtered_condition(node.right, params, within)
+        return f"({left} {'AND NOT' if node.operator == 'NOT' else node.operator} {right})"
+    params.append(compile_tree(node, within))
+    return "a.pmid in (select rowid from articles_fts where articles_fts match ?)"
+
+
+def filtered_search_sql(tree: Node) -> tuple[str, list]:
+    """The search's SQL and parameters for a tree with filters: the same columns, ranked by tier, then PMID."""
+    params: list = []
+    where = filtered_condition(tree, params)  # before the tiers: the ? values follow the text's order
+    tiers = [f"{weight} * ({filtered_condition(tree, params, columns.split())})" for columns, weight in RANK_TIERS]
+    select = SEARCH_SQL.split("from articles_fts", 1)[0]
+    return (f"{select}from articles a\nwhere {where}\norder by " + "\n  + ".join(tiers) + " desc, a.pmid\nlimit 200",
+            params)
 
 
 def _terms(node: Node) -> list[Term]:
@@ -153,8 +213,11 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 def search(conn: sqlite3.Connection, query: str) -> list[dict]:
     """The search's rows, best first; raises ``QuerySyntaxError`` for a query it cannot read."""
-    fts_expression(query)  # the error itself, not SQLite's "user-defined function raised exception"
-    register_functions(conn)
-    cursor = conn.execute(search_sql(), {"q": query})
+    tree = parse(query)  # the error itself, not SQLite's "user-defined function raised exception"
+    if has_filter(tree):
+        cursor = conn.execute(*filtered_search_sql(tree))
+    else:
+        register_functions(conn)
+        cursor = conn.execute(search_sql(), {"q": query})
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor]
