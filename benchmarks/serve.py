@@ -10,6 +10,9 @@ like them, about 5 million citations; both through ``litbase import`` and
 and asked over HTTP (urllib): every page N times in turn after two warm-ups,
 then 20 client threads send the mixed pages at once (pages/s, errors). Any
 answer other than 200, or a page listing a facet as timed out, is an error.
+Each worker warms its first pages before it accepts a connection
+(litbase.publish.warm_up): the seconds until the server answers, and until
+every worker has said so, are written beside the figures.
 The anchor, on the 50,000-article base only: ``datasette serve DB --metadata M``
 with Datasette 0.65's default settings and the facets as Datasette computes
 them (litbase's metadata with each counted facet as a plain column or array

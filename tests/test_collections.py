@@ -142,7 +142,7 @@ def test_feed_plugin_is_installed(db_path):
         ("litbase", ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "filters_from_request",
                      "forbidden", "menu_links", "permission_allowed", "prepare_connection", "prepare_jinja2_environment",
                      "register_facet_classes", "register_output_renderer", "register_routes",
-                     "render_cell"])]
+                     "render_cell", "startup"])]
     assert feed.status_code == 200
     assert feed.headers["content-type"] == "application/atom+xml; charset=utf-8"
     assert etree.fromstring(feed.content).tag == f"{ATOM}feed"

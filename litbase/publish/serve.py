@@ -20,7 +20,6 @@ from pathlib import Path
 
 from litbase.publish.auth import ReviewersError, read_reviewers
 from litbase.publish.pages import database_name, metadata_for
-from litbase.publish.warm_up import warmed_app
 
 DEFAULT_HOST = "127.0.0.1"  # never all interfaces unless asked: Datasette runs read-only SQL for anyone
 DEFAULT_PORT = 8001
@@ -116,6 +115,10 @@ def datasette_from_environment():
 def app_from_environment():
     """A worker's ASGI app (uvicorn's factory), which answers its first pages before accepting
     connections (litbase.publish.warm_up)."""
+    # Imported here: Datasette's facets load pint, which loads dask when installed, and the
+    # command line (which imports this module for --workers' default) must start without them.
+    from litbase.publish.warm_up import warmed_app
+
     datasette = datasette_from_environment()
     return warmed_app(datasette.app(), datasette)
 
