@@ -319,3 +319,30 @@ def test_a_file_that_fails_is_named_and_the_rerun_converts_only_it(tmp_path, thr
     assert "1 files converted, 1 already done; the mirror holds 2 current records" in again.output
     missing = CliRunner().invoke(cli, [*args, str(tmp_path / "nope.xml")])
     assert missing.exit_code == 1 and missing.output == f"Error: {tmp_path / 'nope.xml'}: no such file\n"
+
+
+def _version(version: int, title: str, author: str, mesh: str) -> str:
+    return (f'<PubmedArticle><MedlineCitation Status="MEDLINE"><PMID Version="{version}">7</PMID><Article>'
+            f"<Journal><Title>J</Title></Journal><ArticleTitle>{title}</ArticleTitle><AuthorList><Author>"
+            f"<LastName>{author}</LastName><Initials>A</Initials></Author></AuthorList></Article><MeshHeadingList>"
+            f'<MeshHeading><DescriptorName UI="D1" MajorTopicYN="N">{mesh}</DescriptorName></MeshHeading>'
+            f"</MeshHeadingList></MedlineCitation></PubmedArticle>")
+
+
+def test_a_file_holding_two_versions_of_a_pmid_keeps_the_last_as_import_does(tmp_path, thread_cluster):
+    # PubMed's versioned citations: pubmed21n1298 holds four records of PMID 30271887.
+    path = _file(tmp_path / "pubmed26n0001.xml", _version(1, "First version", "Abel", "Heart")
+                 + _article(8, "Eight") + _version(2, "Second version", "Baker", "Lung"))
+    report = build_mirror(tmp_path / "m", [path], cluster=thread_cluster)
+    assert (report.articles, report.deleted) == (2, 0)
+    with connect(tmp_path / "m", read_only=True) as con:
+        assert con.execute("SELECT pmid, version, title FROM articles ORDER BY pmid").fetchall() == [
+            (7, 2, "Second version"), (8, 1, "Eight")]
+        assert con.execute("SELECT pmid, last_name FROM authors").fetchall() == [(7, "Baker")]
+        assert con.execute("SELECT pmid, descriptor FROM mesh").fetchall() == [(7, "Lung")]
+    imported = CliRunner().invoke(cli, ["import", str(tmp_path / "base.db"), str(path)])
+    assert imported.exit_code == 0, imported.output
+    with sqlite3.connect(tmp_path / "base.db") as conn:
+        assert conn.execute("SELECT title, authors FROM articles WHERE pmid = 7").fetchone() == (
+            "Second version", "Baker A")
+    assert MirrorClient(tmp_path / "m").pubmed_records([7])[0]["title"] == "Second version"
