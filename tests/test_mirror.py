@@ -321,6 +321,22 @@ def test_a_file_that_fails_is_named_and_the_rerun_converts_only_it(tmp_path, thr
     assert missing.exit_code == 1 and missing.output == f"Error: {tmp_path / 'nope.xml'}: no such file\n"
 
 
+def test_a_new_mirror_whose_only_file_fails_says_so_in_one_line(tmp_path, capfd):
+    bad = tmp_path / "pubmed26n0001.xml"
+    bad.write_text("not XML")
+    result = CliRunner().invoke(cli, ["mirror", "build", str(tmp_path / "m"), str(bad), "--no-progress",
+                                      "--workers", "1"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "0 files converted, 0 already done; the mirror holds 0 current records (0 PMIDs deleted) in"
+        + result.output.split(" in", 1)[1].split("\n")[0],
+        f"Error: 1 files failed (pubmed26n0001: PubmedParseError: malformed PubMed XML in {bad} at line 1,"
+        " column 1: Start tag expected, '<' not found); the others are in the mirror, and a rerun converts only"
+        " what is missing."]
+    # The worker process logs no traceback of its own ("Compute Failed"): the line above is all.
+    assert "Compute Failed" not in capfd.readouterr().err
+
+
 def _version(version: int, title: str, author: str, mesh: str) -> str:
     return (f'<PubmedArticle><MedlineCitation Status="MEDLINE"><PMID Version="{version}">7</PMID><Article>'
             f"<Journal><Title>J</Title></Journal><ArticleTitle>{title}</ArticleTitle><AuthorList><Author>"

@@ -54,13 +54,14 @@ def write_catalog(mirror) -> dict:
     with connect(mirror) as con:
         con.execute("CREATE OR REPLACE TABLE files (file VARCHAR PRIMARY KEY, rank INTEGER, path VARCHAR,"
                     " articles BIGINT, deletions BIGINT, converted_seconds DOUBLE)")
-        con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                        [[s["file"], rank, s["path"], s["articles"], s["deletions"], s["seconds"]]
-                         for rank, s in enumerate(summaries)])
-        if not summaries:
+        if summaries:  # DuckDB's executemany refuses an empty list
+            con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                            [[s["file"], rank, s["path"], s["articles"], s["deletions"], s["seconds"]]
+                             for rank, s in enumerate(summaries)])
+        else:
             con.execute("CREATE OR REPLACE TABLE live (pmid BIGINT, file VARCHAR, position INTEGER, present BOOLEAN)")
             for table in PART_TABLES:
-                con.execute(f"DROP VIEW IF EXISTS {table}")
+                con.execute(f'DROP VIEW IF EXISTS "{table}"')
             return {"articles": 0, "deleted": 0}
         # The last event of each PMID decides: a record keeps it, a DeleteCitation removes it.
         con.execute(f"""
