@@ -227,16 +227,20 @@ def test_related_through_the_mirror_counts_cocitation_and_coupling_as_online(tmp
     assert expected and all(r["title"] for r in rows)
 
 
-def test_pagerank_and_counts_match_networkx(tmp_path, mirror, server):
+@pytest.mark.parametrize("chunk", [20_000_000, 40])  # one chunk of links; many, the last one short
+def test_pagerank_and_counts_match_networkx(tmp_path, mirror, server, monkeypatch, chunk):
     import networkx as nx
 
+    from litbase.mirror import rank
     from litbase.mirror.rank import compute_metrics
 
+    monkeypatch.setattr(rank, "CHUNK", chunk)
     result = compute_metrics(mirror)
     graph = nx.DiGraph()
     graph.add_nodes_from(server.corpus.articles)
     graph.add_edges_from((a.pmid, r) for a in server.corpus.articles.values() if a.in_pmc for r in a.refs)
     assert (result["nodes"], result["edges"]) == (graph.number_of_nodes(), graph.number_of_edges())
+    assert result["edges"] > 3 * 40 and result["edges"] % 40  # so the small chunk makes several
     # networkx's own rule stops at an L1 change under N x 1e-6; the mirror's at 1e-6 (see rank.py).
     expected = nx.pagerank(graph, tol=1e-12)
     with connect(mirror, read_only=True) as con:
