@@ -391,8 +391,10 @@ def section(r: dict) -> str:
     sizes = [key for key in ("occ_small", "occ", "occ_large") if key in r]
     if "occ" in r and "occ_small" in r:
         lines += ["", "Open Citation Collection and whole-graph PageRank, on synthetic citation files (header"
-                      " citing,referenced; PMIDs up to 36 million, each article citing older ones). Each size is"
-                      " its own run:", "",
+                      " citing,referenced; PMIDs up to 36 million, each article citing older ones), each size"
+                      " loaded into a mirror, then ranked, each step in its own process. Command"
+                      f" `{'`, `'.join(sorted({r['runs'][k]['command'] for k in sizes if k in r.get('runs', {})}))}`"
+                      " with no other heavy work on the machine; the last column says when and at which load:", "",
                   "| links | CSV | load into Parquet (two sorted copies): wall | its peak MB | articles ranked |"
                   " links to disk | PageRank iterations | their wall | rank peak MB | run |",
                   "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
@@ -408,7 +410,7 @@ def section(r: dict) -> str:
                       " (`--memory-limit`, plus the interpreter) and stays there whatever the file's size: DuckDB"
                       " streams the CSV and sorts out of core, spilling to the mirror's tmp/ folder. The rank's"
                       " peak follows the largest PMID, not the links: about 40 bytes a PMID for its vectors, while"
-                      " the links are mapped from disk a chunk at a time."]
+                      " the links are read from disk a chunk at a time into two reused buffers."]
     if "fetch" in r:
         f = r["fetch"]
         lines += [

@@ -227,16 +227,20 @@ def test_related_through_the_mirror_counts_cocitation_and_coupling_as_online(tmp
     assert expected and all(r["title"] for r in rows)
 
 
-def test_pagerank_and_counts_match_networkx(tmp_path, mirror, server):
+@pytest.mark.parametrize("chunk", [20_000_000, 40])  # one chunk of links; many, the last one short
+def test_pagerank_and_counts_match_networkx(tmp_path, mirror, server, monkeypatch, chunk):
     import networkx as nx
 
+    from litbase.mirror import rank
     from litbase.mirror.rank import compute_metrics
 
+    monkeypatch.setattr(rank, "CHUNK", chunk)
     result = compute_metrics(mirror)
     graph = nx.DiGraph()
     graph.add_nodes_from(server.corpus.articles)
     graph.add_edges_from((a.pmid, r) for a in server.corpus.articles.values() if a.in_pmc for r in a.refs)
     assert (result["nodes"], result["edges"]) == (graph.number_of_nodes(), graph.number_of_edges())
+    assert result["edges"] > 3 * 40 and result["edges"] % 40  # so the small chunk makes several
     # networkx's own rule stops at an L1 change under N x 1e-6; the mirror's at 1e-6 (see rank.py).
     expected = nx.pagerank(graph, tol=1e-12)
     with connect(mirror, read_only=True) as con:
@@ -319,3 +323,46 @@ def test_a_file_that_fails_is_named_and_the_rerun_converts_only_it(tmp_path, thr
     assert "1 files converted, 1 already done; the mirror holds 2 current records" in again.output
     missing = CliRunner().invoke(cli, [*args, str(tmp_path / "nope.xml")])
     assert missing.exit_code == 1 and missing.output == f"Error: {tmp_path / 'nope.xml'}: no such file\n"
+
+
+def test_a_new_mirror_whose_only_file_fails_says_so_in_one_line(tmp_path, capfd):
+    bad = tmp_path / "pubmed26n0001.xml"
+    bad.write_text("not XML")
+    result = CliRunner().invoke(cli, ["mirror", "build", str(tmp_path / "m"), str(bad), "--no-progress",
+                                      "--workers", "1"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "0 files converted, 0 already done; the mirror holds 0 current records (0 PMIDs deleted) in"
+        + result.output.split(" in", 1)[1].split("\n")[0],
+        f"Error: 1 files failed (pubmed26n0001: PubmedParseError: malformed PubMed XML in {bad} at line 1,"
+        " column 1: Start tag expected, '<' not found); the others are in the mirror, and a rerun converts only"
+        " what is missing."]
+    # The worker process logs no traceback of its own ("Compute Failed"): the line above is all.
+    assert "Compute Failed" not in capfd.readouterr().err
+
+
+def _version(version: int, title: str, author: str, mesh: str) -> str:
+    return (f'<PubmedArticle><MedlineCitation Status="MEDLINE"><PMID Version="{version}">7</PMID><Article>'
+            f"<Journal><Title>J</Title></Journal><ArticleTitle>{title}</ArticleTitle><AuthorList><Author>"
+            f"<LastName>{author}</LastName><Initials>A</Initials></Author></AuthorList></Article><MeshHeadingList>"
+            f'<MeshHeading><DescriptorName UI="D1" MajorTopicYN="N">{mesh}</DescriptorName></MeshHeading>'
+            f"</MeshHeadingList></MedlineCitation></PubmedArticle>")
+
+
+def test_a_file_holding_two_versions_of_a_pmid_keeps_the_last_as_import_does(tmp_path, thread_cluster):
+    # PubMed's versioned citations: pubmed21n1298 holds four records of PMID 30271887.
+    path = _file(tmp_path / "pubmed26n0001.xml", _version(1, "First version", "Abel", "Heart")
+                 + _article(8, "Eight") + _version(2, "Second version", "Baker", "Lung"))
+    report = build_mirror(tmp_path / "m", [path], cluster=thread_cluster)
+    assert (report.articles, report.deleted) == (2, 0)
+    with connect(tmp_path / "m", read_only=True) as con:
+        assert con.execute("SELECT pmid, version, title FROM articles ORDER BY pmid").fetchall() == [
+            (7, 2, "Second version"), (8, 1, "Eight")]
+        assert con.execute("SELECT pmid, last_name FROM authors").fetchall() == [(7, "Baker")]
+        assert con.execute("SELECT pmid, descriptor FROM mesh").fetchall() == [(7, "Lung")]
+    imported = CliRunner().invoke(cli, ["import", str(tmp_path / "base.db"), str(path)])
+    assert imported.exit_code == 0, imported.output
+    with sqlite3.connect(tmp_path / "base.db") as conn:
+        assert conn.execute("SELECT title, authors FROM articles WHERE pmid = 7").fetchone() == (
+            "Second version", "Baker A")
+    assert MirrorClient(tmp_path / "m").pubmed_records([7])[0]["title"] == "Second version"

@@ -75,6 +75,16 @@ def check_inputs(paths) -> list[Path]:
     return checked
 
 
+def convert_or_say_why(path: str, mirror: str) -> dict:
+    """The task: ``convert_file``, whose failure comes back as ``{"failed": message}``. Returned, not
+    raised: Dask logs a task's exception with its traceback on the worker ("Compute Failed"), where
+    a bad input file needs only its one line, said by the command."""
+    try:
+        return convert_file(path, mirror)
+    except FileConversionError as error:
+        return {"failed": str(error).splitlines()[0]}
+
+
 def build_mirror(mirror, paths, *, workers: int = 2, scheduler: str | None = None, cluster=None,
                  on_file: Callable[[dict], None] = lambda summary: None) -> BuildReport:
     """Convert the files not converted yet, on Dask, then rewrite the catalogue; returns a report."""
@@ -96,14 +106,12 @@ def build_mirror(mirror, paths, *, workers: int = 2, scheduler: str | None = Non
         client, local = _client(workers, scheduler, cluster)
         try:
             # Absolute paths: a worker's working folder is not ours.
-            futures = {client.submit(convert_file, str(p.resolve()), str(mirror.resolve()),
+            futures = {client.submit(convert_or_say_why, str(p.resolve()), str(mirror.resolve()),
                                      key=f"litbase-mirror-{file_name(p)}", pure=False): p for p in todo}
             for future in as_completed(futures):
-                path = futures[future]
-                try:
-                    summary = future.result()
-                except FileConversionError as error:  # raised on the worker, re-raised here by Dask
-                    report.failed[file_name(path)] = str(error).splitlines()[0]
+                summary = future.result()
+                if "failed" in summary:
+                    report.failed[file_name(futures[future])] = summary["failed"]
                     continue
                 report.converted.append(summary)
                 on_file(summary)

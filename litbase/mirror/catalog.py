@@ -54,13 +54,14 @@ def write_catalog(mirror) -> dict:
     with connect(mirror) as con:
         con.execute("CREATE OR REPLACE TABLE files (file VARCHAR PRIMARY KEY, rank INTEGER, path VARCHAR,"
                     " articles BIGINT, deletions BIGINT, converted_seconds DOUBLE)")
-        con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                        [[s["file"], rank, s["path"], s["articles"], s["deletions"], s["seconds"]]
-                         for rank, s in enumerate(summaries)])
-        if not summaries:
-            con.execute("CREATE OR REPLACE TABLE live (pmid BIGINT, file VARCHAR)")
+        if summaries:  # DuckDB's executemany refuses an empty list
+            con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                            [[s["file"], rank, s["path"], s["articles"], s["deletions"], s["seconds"]]
+                             for rank, s in enumerate(summaries)])
+        else:
+            con.execute("CREATE OR REPLACE TABLE live (pmid BIGINT, file VARCHAR, position INTEGER, present BOOLEAN)")
             for table in PART_TABLES:
-                con.execute(f"DROP VIEW IF EXISTS {table}")
+                con.execute(f'DROP VIEW IF EXISTS "{table}"')
             return {"articles": 0, "deleted": 0}
         # The last event of each PMID decides: a record keeps it, a DeleteCitation removes it.
         con.execute(f"""
@@ -70,15 +71,17 @@ def write_catalog(mirror) -> dict:
                 UNION ALL
                 SELECT pmid, file, position, FALSE FROM read_parquet({_glob(mirror, 'deletions')})
             ), ranked AS (
-                SELECT e.pmid, e.file, e.present,
+                SELECT e.pmid, e.file, e.position, e.present,
                        row_number() OVER (PARTITION BY e.pmid ORDER BY f.rank DESC, e.position DESC) AS n
                 FROM events e JOIN files f USING (file)
             )
-            SELECT pmid, file, present FROM ranked WHERE n = 1 ORDER BY pmid""")
+            SELECT pmid, file, position, present FROM ranked WHERE n = 1 ORDER BY pmid""")
         for table in PART_TABLES:
+            # The record's position too: a file can hold several versions of one PMID, the last current.
+            at = "position" if table == "articles" else "record_position"
             con.execute(f"""CREATE OR REPLACE VIEW "{table}" AS
                 SELECT t.* FROM read_parquet({_glob(mirror, table)}) t
-                SEMI JOIN live l ON t.pmid = l.pmid AND t.file = l.file AND l.present""")
+                SEMI JOIN live l ON t.pmid = l.pmid AND t.file = l.file AND t.{at} = l.position AND l.present""")
         ensure_citation_views(con, mirror)
         articles, deleted = con.execute(
             "SELECT count(*) FILTER (WHERE present), count(*) FILTER (WHERE NOT present) FROM live").fetchall()[0]

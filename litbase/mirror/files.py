@@ -41,6 +41,10 @@ except ImportError:  # the same JSON, more slowly; one encoder for every record
     def _encode(record: dict) -> bytes:
         return _encode_str(record).encode()
 
+# The Parquet columns' version, kept in each file's marker: 2 added record_position.
+LAYOUT = 2
+
+
 class FileConversionError(RuntimeError):
     """A file that could not be converted; the message is the original error's."""
 
@@ -53,17 +57,21 @@ SCHEMAS = {
         ("doi", pa.string()), ("pmcid", pa.string()), ("date_revised", pa.string()),
         ("record", pa.string()),
     ]),
+    # record_position: the record's position in its file (the articles' position), which tells apart
+    # the versions of one PMID a file can hold (PubMed's versioned citations, <PMID Version="2">).
     "authors": pa.schema([
-        ("pmid", pa.int64()), ("file", pa.string()), ("position", pa.int32()), ("last_name", pa.string()),
+        ("pmid", pa.int64()), ("file", pa.string()), ("record_position", pa.int32()),
+        ("position", pa.int32()), ("last_name", pa.string()),
         ("fore_name", pa.string()), ("initials", pa.string()), ("collective_name", pa.string()),
         ("orcid", pa.string()),
     ]),
     "mesh": pa.schema([
-        ("pmid", pa.int64()), ("file", pa.string()), ("descriptor_ui", pa.string()),
+        ("pmid", pa.int64()), ("file", pa.string()), ("record_position", pa.int32()), ("descriptor_ui", pa.string()),
         ("descriptor", pa.string()), ("major_topic", pa.bool_()),
     ]),
     "references": pa.schema([
-        ("pmid", pa.int64()), ("file", pa.string()), ("list_index", pa.int32()), ("position", pa.int32()),
+        ("pmid", pa.int64()), ("file", pa.string()), ("record_position", pa.int32()), ("list_index", pa.int32()),
+        ("position", pa.int32()),
         ("citation", pa.string()), ("ref_pmid", pa.int64()), ("doi", pa.string()), ("pmcid", pa.string()),
         ("source", pa.string()),
     ]),
@@ -98,11 +106,13 @@ def done_marker(mirror: Path, path) -> Path:
 
 
 def is_done(mirror: Path, path) -> bool:
-    """A file is done when its marker names the same size: a changed file is converted again."""
+    """A file is done when its marker names the same size and the Parquet layout of this litbase:
+    a changed file, or one converted by a litbase that wrote other columns, is converted again."""
     marker = done_marker(mirror, path)
     if not marker.exists():
         return False
-    return json.loads(marker.read_text())["bytes"] == os.path.getsize(path)
+    done = json.loads(marker.read_text())
+    return done["bytes"] == os.path.getsize(path) and done.get("layout") == LAYOUT
 
 
 def _columns() -> dict[str, dict[str, list]]:
@@ -151,19 +161,21 @@ class _Rows:
         for author in get("authors") or ():
             appends[0](pmid)
             appends[1](name)
-            for append, key in zip(appends[2:], _AUTHOR_KEYS):
+            appends[2](position)
+            for append, key in zip(appends[3:], _AUTHOR_KEYS):
                 append(author.get(key))
         appends = self.appends["mesh"]
         for heading in get("mesh_headings") or ():
-            for append, value in zip(appends, (pmid, name, heading.get("descriptor_ui"),
+            for append, value in zip(appends, (pmid, name, position, heading.get("descriptor_ui"),
                                                heading.get("descriptor"), bool(heading.get("major_topic")))):
                 append(value)
         appends = self.appends["references"]
         for index, ref in enumerate(references):
             appends[0](pmid)
             appends[1](name)
-            appends[2](index)
-            for append, key in zip(appends[3:], _REFERENCE_KEYS):
+            appends[2](position)
+            appends[3](index)
+            for append, key in zip(appends[4:], _REFERENCE_KEYS):
                 append(ref.get(key))
 
 
@@ -235,7 +247,8 @@ def convert_file(path: str, mirror: str) -> dict:
         target.mkdir(parents=True, exist_ok=True)
         os.replace(scratch / f"{table}.parquet", target / f"{name}.parquet")
     shutil.rmtree(scratch, ignore_errors=True)
-    summary = {"file": name, "path": str(path), "bytes": os.path.getsize(path), "order": list(file_order(path)),
+    summary = {"file": name, "path": str(path), "bytes": os.path.getsize(path), "layout": LAYOUT,
+               "order": list(file_order(path)),
                **counts, "seconds": round(time.perf_counter() - started, 3),
                # CPU time of the task's thread: what the file costs a core, whoever else shares
                # the machine (the worker's own threads are not counted).

@@ -1,8 +1,8 @@
 """Whole-mirror graph figures: citation counts and PageRank for every article, out of core.
 
 The edges stream once from DuckDB into two int32 files on disk (citing and
-referenced PMID), which numpy maps into memory; each power iteration reads
-them in chunks. Memory holds vectors indexed by PMID up to the largest (rank,
+referenced PMID); each power iteration reads them a chunk at a time into the
+same two buffers. Memory holds vectors indexed by PMID up to the largest (rank,
 the next rank, what each article passes on, counts, masks: about 40 bytes a
 PMID, some 1.6 GB for PubMed's 40 million) and one chunk of edges, never the
 whole edge list: a billion links cost 8 GB of disk, not of memory.
@@ -74,11 +74,18 @@ def _write_edges(con, folder: Path) -> tuple[int, int]:
     return count, largest
 
 
-def _chunks(folder: Path, edges: int):
-    citing = np.memmap(folder / "citing.i32", dtype=np.int32, mode="r", shape=(edges,)) if edges else []
-    referenced = np.memmap(folder / "referenced.i32", dtype=np.int32, mode="r", shape=(edges,)) if edges else []
-    for start in range(0, edges, CHUNK):
-        yield np.asarray(citing[start:start + CHUNK]), np.asarray(referenced[start:start + CHUNK])
+def _chunks(folder: Path, edges: int, buffers=None):
+    """The links a chunk at a time, read into two int32 buffers reused for every chunk (made here
+    when not given): memory holds one chunk, not the link files, whatever their size."""
+    if buffers is None:
+        buffers = (np.empty(min(edges, CHUNK), dtype=np.int32), np.empty(min(edges, CHUNK), dtype=np.int32))
+    with open(folder / "citing.i32", "rb") as citing, open(folder / "referenced.i32", "rb") as referenced:
+        for start in range(0, edges, CHUNK):
+            size = min(CHUNK, edges - start)
+            src, dst = buffers[0][:size], buffers[1][:size]
+            citing.readinto(memoryview(src).cast("B"))
+            referenced.readinto(memoryview(dst).cast("B"))
+            yield src, dst
 
 
 def pagerank_from_edges(folder: Path, edges: int, node: np.ndarray, alpha: float = ALPHA,
@@ -104,10 +111,11 @@ def pagerank_from_edges(folder: Path, edges: int, node: np.ndarray, alpha: float
     rank = node / n
     new, weight = np.zeros(size), np.zeros(size)
     taken = np.empty(min(edges, CHUNK))
+    buffers = (np.empty(len(taken), dtype=np.int32), np.empty(len(taken), dtype=np.int32))
     for iteration in range(1, max_iter + 1):
         new.fill(0.0)
         np.multiply(rank, share, out=weight)
-        for src, dst in _chunks(folder, edges):
+        for src, dst in _chunks(folder, edges, buffers):
             passed = taken[:len(src)]
             np.take(weight, src, out=passed)
             np.add.at(new, dst, passed)
