@@ -185,6 +185,12 @@ def test_fetch_through_the_mirror_names_what_it_does_not_hold(tmp_path, mirror):
     assert result.exit_code == 1
     assert ("The mirror has no record for PMID 99999999 (deleted, or newer than its last file pubmed26n0001;"
             " fetch without --mirror to ask PubMed).") in result.output
+    # Many unknown PMIDs: the line names the first twenty, in the order given, and counts the rest.
+    many = [str(99999000 + n) for n in range(25)]
+    result = CliRunner().invoke(cli, ["fetch", str(tmp_path / "y.db"), *many, "--depth", "0",
+                                      "--no-progress", "--mirror", str(mirror)])
+    assert result.exit_code == 1
+    assert ("The mirror has no record for PMID " + ", ".join(many[:20]) + " and 5 more (deleted,") in result.output
     missing = CliRunner().invoke(cli, ["fetch", str(tmp_path / "x.db"), "1", "--mirror", str(tmp_path / "none")])
     assert missing.exit_code == 1
     assert "holds no mirror (mirror.duckdb is missing); run litbase mirror build first" in missing.output

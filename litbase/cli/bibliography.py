@@ -16,8 +16,10 @@ from litbase.cli.options import (
     Services,
     command_line,
     failure_sentence,
+    listed,
     ncbi_on_demand,
     ncbi_options,
+    plural,
     pmid_arguments,
     reports_source_errors,
 )
@@ -96,29 +98,20 @@ def export_command(db_path, pmids, collection, sql, format_name, style, spreadsh
                err=True)
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def _listed(values, shown: int = 20) -> str:
-    values = sorted(values, key=str)
-    text = ", ".join(str(v) for v in values[:shown])
-    return text + (f" and {len(values) - shown} more" if len(values) > shown else "")
-
-
 def _nothing_chosen(chosen: list, collection, sql) -> str:
     if chosen:
-        return (f"none of the {_plural(len(chosen), 'chosen PMID')} is stored"
-                f" ({_listed(chosen)}).")
+        return (f"none of the {plural(len(chosen), 'chosen PMID')} is stored"
+                f" ({listed(sorted(chosen, key=str))}).")
     named = ([f"collection {collection!r} has no members"] if collection else []) + (
         ["--sql returned no PMIDs"] if sql else [])
     return (" and ".join(named) or "no PMID was chosen") + "."
 
 
 def _export_summary(written: int, format_name: str, output, skipped: set) -> str:
-    line = f"Wrote {_plural(written, format_name + ' record')} to {output or 'standard output'}"
+    line = f"Wrote {plural(written, format_name + ' record')} to {output or 'standard output'}"
     if skipped:
-        line += f"; skipped {_plural(len(skipped), 'PMID')} not stored: {_listed(skipped)}"
+        line += (f"; skipped {plural(len(skipped), 'PMID')} not stored:"
+                 f" {listed(sorted(skipped, key=str))}")
     return line + "."
 
 

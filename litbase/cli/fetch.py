@@ -22,6 +22,7 @@ from litbase.cli.options import (
     command_line,
     source_failures_paragraph,
     left_over_detail,
+    listed,
     logs_requests,
     ncbi_options,
     pmid_arguments,
@@ -128,19 +129,19 @@ def fetch_command(db_path, pmids, depth, similar, direction, no_references, no_c
         click.echo(source_failures_paragraph(report.source_failures,
                                              command_line(click.get_current_context())), err=True)
     if report.missing and mirror_path:
-        problems.append("The mirror has no record for PMID " + ", ".join(map(str, report.missing))
+        problems.append("The mirror has no record for PMID " + listed(report.missing)
                         + f" ({client.missing_detail}; fetch without --mirror to ask PubMed).")
     elif report.missing:
-        problems.append("PubMed has no record for PMID " + ", ".join(map(str, report.missing))
+        problems.append("PubMed has no record for PMID " + listed(report.missing)
                         + " (a rerun with --retry-missing asks again).")
     # PMIDs PubMed had no record for in an earlier run were reported then; a rerun with nothing
     # else left to do is complete (exit 0), so a cron job does not fail forever on one deleted record.
     if report.links_unknown and mirror_path:
-        problems.append("The mirror has no links for PMID " + ", ".join(map(str, report.links_unknown))
+        problems.append("The mirror has no links for PMID " + listed(report.links_unknown)
                         + ": it is not among the mirror's current records.")
     elif report.links_unknown:
         # Not fatal for the crawl, but the user must know: these articles' links are absent.
-        problems.append("elink did not know PMID " + ", ".join(map(str, report.links_unknown))
+        problems.append("elink did not know PMID " + listed(report.links_unknown)
                         + ": its citing and similar articles are not stored.")
     if problems:
         raise click.ClickException(" ".join(problems) + " Everything else is stored.")

@@ -186,14 +186,21 @@ def failure_sentence(error: ServiceError) -> str:
     return without_identity(" ".join(line.split()))
 
 
-def _plural(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def listed(values, shown: int = 20) -> str:
+    """The first values and how many more: a one-line message stays one readable line."""
+    values = list(values)
+    text = ", ".join(str(v) for v in values[:shown])
+    return text + (f" and {len(values) - shown} more" if len(values) > shown else "")
 
 
 def source_failures_paragraph(failures, command: str) -> str:
     """What the sources beside PubMed that failed cost, and the command that finishes the job."""
     lines = [f"{failure_sentence(error)} Its links are missing for"
-             f" {_plural(len(failures.pmids.get(name, [])), 'article')}."
+             f" {plural(len(failures.pmids.get(name, [])), 'article')}."
              for name, error in failures.errors.items()]
     lines.append("Everything PubMed gave is stored. To ask "
                  + " and ".join(SOURCE_NAMES[name] for name in failures.errors)
