@@ -79,6 +79,8 @@ def _cell(value):
 
 
 def _whole(value) -> int | None:
+    if type(value) is int:  # a PMID column's value, 1,000 rows a request
+        return value if value > 0 else None
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
