@@ -83,7 +83,7 @@ def test_rows_without_a_base_are_keyed_from_scratch_until_the_file_is_opened(tmp
 
 def test_a_file_without_the_column_served_read_only_is_keyed_from_scratch(bib_db, tmp_path):
     with bib_db.conn:
-        bib_db.conn.execute("DROP INDEX idx_articles_cite_key_base")
+        bib_db.conn.execute("DROP INDEX idx_articles_cite_key_base_year")
         bib_db.conn.execute("ALTER TABLE articles DROP COLUMN cite_key_base")
     conn = sqlite3.connect(f"file:{bib_db.conn.execute('PRAGMA database_list').fetchone()[2]}?mode=ro", uri=True)
     reader = type("Db", (), {"conn": conn})()

@@ -151,3 +151,18 @@ def test_txt_is_the_formatted_reference_list_in_the_style_asked(datasette):
     unknown = get(datasette, "/big/articles.txt?_style=harvard")
     assert unknown.status_code == 400
     assert "_style=harvard is not a reference style litbase writes; choose one of vancouver, ama, apa." in unknown.text
+
+
+def test_a_title_that_is_not_utf8_exports_as_datasette_shows_it(tmp_path):
+    # Exports read plain sqlite3 rows and text; bytes litbase never writes fall back to
+    # Datasette's own reading (the bad bytes replaced), as every export did before.
+    path = tmp_path / "odd.db"
+    build_db(path, [base(980001, title="Fine title"), base(980002, title="placeholder")]).conn.close()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE articles SET title = CAST(x'4f6464ff20627974657320' AS TEXT) WHERE pmid = 980002")
+    conn.close()
+    site = Datasette([str(path)])
+    response = get(site, "/odd/articles.ris")
+    assert response.status_code == 200
+    assert "TI  - Fine title\r\n" in response.text and "TI  - Odd\ufffd bytes\r\n" in response.text

@@ -24,6 +24,7 @@ a dict or a ``Response``), so the body is joined from the writer's chunks.
 from __future__ import annotations
 
 import re
+import sqlite3
 import types
 import urllib.parse
 
@@ -85,6 +86,8 @@ def _cell(value):
 
 
 def _whole(value) -> int | None:
+    if type(value) is int:  # a PMID column's value, 1,000 rows a request
+        return value if value > 0 else None
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
@@ -199,7 +202,7 @@ def make_renderer(format_name: str):
             loaded = list(load_articles(db, chosen, cite_keys=format_name in CITE_KEY_FORMATS))
             return len(loaded), "".join(export(loaded, format_name, **options)) if loaded else ""
 
-        count, body = await datasette.get_database(database).execute_fn(write)
+        count, body = await datasette.get_database(database).execute_fn(with_plain_rows(write))
         if not count:
             # An empty file would look like a successful export of nothing (the
             # query view would also turn a Response's 404 into its own 200).
@@ -211,6 +214,30 @@ def make_renderer(format_name: str):
                         headers={"content-disposition": f'attachment; filename="{filename}"'})
 
     return render
+
+
+def with_plain_rows(read):
+    """``read(conn)`` on Datasette's connection with sqlite3's own rows and text.
+
+    Datasette decodes every text value through a Python function (so that bytes
+    that are not UTF-8 show replaced rather than fail) and wraps every row: a
+    third of an export's time, 30,000 values for 1,000 records. litbase writes
+    UTF-8 only; a file holding other bytes is read again Datasette's way, which
+    is what an export always did.
+    """
+
+    def plain(conn):
+        factories = conn.text_factory, conn.row_factory
+        conn.text_factory, conn.row_factory = str, None
+        try:
+            return read(conn)
+        except sqlite3.OperationalError:  # "Could not decode to UTF-8", or a real error raised again below
+            pass
+        finally:
+            conn.text_factory, conn.row_factory = factories
+        return read(conn)
+
+    return plain
 
 
 # /DB/TABLE.bib and the like: a table's (or view's) export.

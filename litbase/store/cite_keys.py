@@ -19,11 +19,12 @@ letter when its PMID is the highest, and a lone ``smith2020burnout`` becomes
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 
 import sqlite_utils
 
-from litbase.model.citekeys import disambiguate, key_base, key_name
+from litbase.model.citekeys import disambiguate, key_base, key_name, suffix
 from litbase.model.ids import chunks
 from litbase.store.sql import CHUNK, placeholders
 
@@ -63,29 +64,39 @@ def bases_complete(db) -> bool:
 
 
 class StoredCiteKeys:
-    """Keys from the stored bases: the articles sharing a base are read through its index."""
+    """Keys from the stored bases: the articles sharing a base are read through its index.
+
+    Only the articles asked about are keyed (``disambiguate``'s rule: a base shared
+    by several articles of a year takes the letter of its rank by PMID among them):
+    a base can be shared by a hundred stored articles, each of an export's namesakes.
+    """
 
     def __init__(self, db):
         self.db = db
         self.keys: dict[int, str] = {}
+        self.namesakes: dict[tuple, list[int]] = {}  # (year, base) -> PMIDs, sorted
 
     def prepare(self, pmids: list[int]) -> None:
-        """Key these articles (and every stored article sharing a base with one of them)."""
-        wanted = [p for p in pmids if p not in self.keys]
-        bases = set()
-        for chunk in chunks(wanted, CHUNK):
-            bases.update(base for (base,) in self.db.conn.execute(
-                f"SELECT cite_key_base FROM articles WHERE pmid IN ({placeholders(chunk)})", chunk))
-        groups: dict[tuple, dict[int, str]] = {}
-        for chunk in chunks(sorted(bases), CHUNK):
+        """Key these articles, reading the namesakes of bases not read yet."""
+        asked = {}
+        for chunk in chunks([p for p in pmids if p not in self.keys], CHUNK):
+            asked.update((pmid, (year, base)) for pmid, year, base in self.db.conn.execute(
+                f"SELECT pmid, year, cite_key_base FROM articles WHERE pmid IN ({placeholders(chunk)})", chunk))
+        bases = sorted({base for _, base in asked.values()} - {base for _, base in self.namesakes})
+        read: dict[tuple, list[int]] = {}
+        for chunk in chunks(bases, CHUNK):
             for pmid, year, base in self.db.conn.execute(
                     f"SELECT pmid, year, cite_key_base FROM articles WHERE cite_key_base IN ({placeholders(chunk)})",
                     chunk):
                 # Computed from scratch, only articles of the same year are compared (a NULL
                 # year and a year 0 both write "nd" but are not the same year).
-                groups.setdefault((year, base), {})[pmid] = base
-        for group in groups.values():
-            self.keys.update(disambiguate(group))
+                read.setdefault((year, base), []).append(pmid)
+        for group in read.values():
+            group.sort()
+        self.namesakes.update(read)
+        for pmid, (year, base) in asked.items():
+            group = self.namesakes[(year, base)]
+            self.keys[pmid] = base if len(group) == 1 else base + suffix(bisect.bisect_left(group, pmid))
 
     def __call__(self, pmid: int, year) -> str | None:
         if pmid not in self.keys:

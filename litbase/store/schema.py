@@ -433,7 +433,8 @@ DERIVED_TABLES.add("article_layout")
 INDEXES = {
     "articles": [["year"], ["journal_id"], ["doi"], ["pmcid"], ["references_status"],
                  ["journal_iso"],  # journal_iso: a journal facet selection (issue 17)
-                 ["cite_key_base"]],  # the articles an exported one's key is told apart from
+                 # The articles an exported one's key is told apart from (year: read from the index).
+                 ["cite_key_base", "year"]],
     "articles_authors": [["author_id"]],
     "articles_mesh_terms": [["mesh_id"]],
     # (cited, citing) covers "who cites X" without touching the table; the
