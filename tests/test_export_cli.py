@@ -108,3 +108,29 @@ def test_an_export_that_writes_nothing_fails_and_says_why(path, tmp_path):
     result = run("export", path, "--collection", "empty")
     assert (result.exit_code, result.stderr) == (
         1, "Error: Nothing exported: collection 'empty' has no members.\n")
+
+
+def test_the_output_files_suffix_chooses_the_format_when_none_is_given(path, tmp_path):
+    # A researcher writes `-o refs.ris` and expects RIS, as Zotero's export names its files.
+    written = {}
+    for name in ("refs.ris", "refs.json", "refs.nbib", "refs.csv", "refs.BIB", "refs.out"):
+        result = CliRunner().invoke(cli, ["export", path, "990101", "-o", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        written[name] = ((tmp_path / name).read_bytes().decode("utf-8"), result.stderr)
+    assert written["refs.ris"][0].startswith("TY  - JOUR\r\n")
+    assert written["refs.ris"][1] == f"Wrote 1 ris record to {tmp_path / 'refs.ris'}.\n"
+    assert [item["PMID"] for item in json.loads(written["refs.json"][0])] == ["990101"]
+    assert written["refs.nbib"][0].startswith("\nPMID- 990101\n")  # PubMed starts each record with a blank line
+    assert written["refs.csv"][0].startswith("pmid,")
+    assert cite_keys(written["refs.BIB"][0]) == ["muller2021peera"]
+    assert cite_keys(written["refs.out"][0]) == ["muller2021peera"]
+    assert written["refs.out"][1] == f"Wrote 1 bibtex record to {tmp_path / 'refs.out'}.\n"
+
+
+def test_an_explicit_format_wins_over_the_suffix_and_says_so(path, tmp_path):
+    out = tmp_path / "refs.bib"
+    result = CliRunner().invoke(cli, ["export", path, "990101", "--format", "ris", "-o", str(out)])
+    assert result.exit_code == 0
+    assert out.read_bytes().decode("utf-8").startswith("TY  - JOUR\r\n")
+    assert result.stderr == (f"Note: writing ris to {out}, whose suffix usually means bibtex.\n"
+                             f"Wrote 1 ris record to {out}.\n")

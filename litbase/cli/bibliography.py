@@ -23,7 +23,7 @@ from litbase.cli.options import (
     pmid_arguments,
     reports_source_errors,
 )
-from litbase.formats.registry import FORMATS, export
+from litbase.formats.registry import FORMATS, export, format_for_file
 from litbase.store.load import SelectionError, load_articles, select_pmids
 from litbase.formats.writers.text import STYLES
 from litbase.imports.files import import_file
@@ -40,7 +40,8 @@ from litbase.store.schema import open_db
 @click.option("--collection", help="Export the articles of this collection")
 @click.option("--sql", help="Export the articles a read-only SELECT returns (it needs a pmid column)")
 @click.option("-f", "--format", "format_name", type=click.Choice(list(FORMATS)),
-              default="bibtex", show_default=True, help="Output format")
+              help="Output format [default: the one -o's suffix names (.bib .ris .json .nbib .txt"
+                   " .csv), else bibtex]")
 @click.option("--style", type=click.Choice(list(STYLES)), default="vancouver",
               show_default=True, help="Reference style for --format text")
 @click.option("--spreadsheet-safe", is_flag=True,
@@ -57,11 +58,13 @@ def export_command(db_path, pmids, collection, sql, format_name, style, spreadsh
         litbase export litbase.db --collection peer-support --format text --style apa
         litbase export litbase.db --sql "select pmid from articles where year >= 2020"
 
+    Without --format, the output file's suffix chooses (refs.ris is RIS).
     Records without a PMID that were imported into the collection are exported
     with it. Standard error says how many records were written and which chosen
     PMIDs are not stored (skipped); an export that would write nothing writes no
     file and fails with the reason.
     """
+    format_name = _chosen_format(format_name, output)
     if not (pmids or collection or sql):
         raise click.UsageError("Choose articles: PMIDs, --collection NAME or --sql SELECT"
                                " (all of them: --sql 'select pmid from articles')")
@@ -105,6 +108,17 @@ def _nothing_chosen(chosen: list, collection, sql) -> str:
     named = ([f"collection {collection!r} has no members"] if collection else []) + (
         ["--sql returned no PMIDs"] if sql else [])
     return (" and ".join(named) or "no PMID was chosen") + "."
+
+
+def _chosen_format(format_name, output) -> str:
+    named = format_for_file(output) if output else None
+    if format_name is None:
+        return named or "bibtex"
+    if named and named != format_name:
+        # Explicit wins, but a .bib holding RIS is worth a line: reference managers trust suffixes.
+        click.echo(f"Note: writing {format_name} to {output}, whose suffix usually means {named}.",
+                   err=True)
+    return format_name
 
 
 def _export_summary(written: int, format_name: str, output, skipped: set) -> str:

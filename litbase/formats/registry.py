@@ -42,6 +42,18 @@ FORMATS = {
 }
 
 
+# Suffixes other tools give these files beside each format's own (pubmed's "Citation manager"
+# download is .nbib, citeproc-js users write .csljson).
+_OTHER_SUFFIXES = {"bibtex": "bibtex", "csljson": "csljson", "medline": "medline"}
+FORMAT_OF_SUFFIX = {**{f.suffix: name for name, f in FORMATS.items()}, **_OTHER_SUFFIXES}
+
+
+def format_for_file(filename: str) -> str | None:
+    """The format a file name's suffix names (``refs.ris`` -> ``ris``), or None."""
+    suffix = filename.rpartition(".")[2].lower() if "." in filename else ""
+    return FORMAT_OF_SUFFIX.get(suffix)
+
+
 def export(articles: Iterable[dict], format_name: str, **options) -> Iterator[str]:
     """Text chunks of the articles in the named format."""
     return FORMATS[format_name].write(articles, **options)
