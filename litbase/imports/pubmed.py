@@ -168,7 +168,8 @@ def _store_batch(db, steps: list, name: str, collection: str | None) -> tuple[in
         fts.forget_rows(db, "articles", FTS_CONFIG["articles"], pmids)
         if kind == "rows":
             saved = save_article_rows(db, payload)
-            fts.index_rows(db, "articles", FTS_CONFIG["articles"], saved)
+            rows = payload["articles"]
+            fts.index_written_rows(db, "articles", FTS_CONFIG["articles"], "pmid", rows.columns, rows.values)
             articles += len(saved)
             if collection:
                 add_to_collection(db, collection, [{"pmid": p, "role": "import"} for p in saved])

@@ -68,7 +68,7 @@ def index_kept_by_caller(db: sqlite_utils.Database, table: str):
 
     DDL is transactional in SQLite: no other connection ever sees the
     triggers missing, and a transaction rolled back (or a process killed)
-    leaves them in place. The caller keeps the index with ``fts.index_rows``
+    leaves them in place. The caller keeps the index with ``fts.index_written_rows``
     and ``fts.forget_rows`` meanwhile, set-based, which costs a populated
     base's import a third less than a trigger firing per row.
     """
