@@ -41,12 +41,6 @@ def no_articles(db: sqlite_utils.Database) -> bool:
     return db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
 
 
-def stored_articles(db: sqlite_utils.Database) -> int:
-    # max(rowid) - min(rowid) would be quicker on a mirror, but count(*) on the
-    # articles table's smallest index takes milliseconds up to a few million rows.
-    return db.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-
-
 def drop_upkeep(db: sqlite_utils.Database, triggers: bool = True) -> None:
     """Drop the full-text triggers (unless ``triggers=False``) and the secondary indexes.
 

@@ -13,7 +13,7 @@ from operator import itemgetter
 
 import sqlite_utils
 
-from litbase.store.sql import IDS, execute_in, placeholders
+from litbase.store.sql import IDS, execute_in, placeholders, select_in
 
 TRIGGER_SUFFIXES = ("ai", "ad", "au")
 
@@ -125,8 +125,13 @@ def forget_rows(db: sqlite_utils.Database, table: str, columns: list[str], rowid
     indexed with, so this runs while the table still holds them. Rows not in
     the table are not in the index either, and are passed over.
     """
-    _for_rows(db, f"INSERT INTO [{table}_fts] ([{table}_fts], rowid, {_names(columns)})"
-                  f" SELECT 'delete', rowid, {_names(columns)} FROM [{table}]", rowids)
+    # Only rows that are there: a statement that writes to the index makes FTS5 write out what
+    # it holds in memory as a segment of its own, even when it writes nothing.
+    stored = [rowid for (rowid,) in select_in(db, f"SELECT rowid FROM [{table}] WHERE rowid IN ({IDS})",
+                                               rowids)]
+    if stored:
+        _for_rows(db, f"INSERT INTO [{table}_fts] ([{table}_fts], rowid, {_names(columns)})"
+                      f" SELECT 'delete', rowid, {_names(columns)} FROM [{table}]", stored)
 
 
 def in_step(db: sqlite_utils.Database, table: str) -> bool:
