@@ -262,7 +262,7 @@ def section(result: dict, repeat: int) -> str:
         "writes its batches to a spool file beside the database and never waits for the importer; the "
         "next file's parser starts at once, at low priority, and takes the CPU left over. The parser sends "
         "500 records a batch, each articles row with the reference status its own lists give; the "
-        "importer stores a batch with raw executemany and commits every 1,000 records, recomputes "
+        "importer stores a batch with raw executemany and commits every 5,000 records, recomputes "
         "reference status set-based only for articles that have more stored about them, and feeds the "
         "full-text index the rows' values, set-based, instead of through triggers; it issues no write to "
         "the index when a batch has nothing to take out of it (each such statement makes FTS5 write its "

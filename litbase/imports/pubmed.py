@@ -60,8 +60,10 @@ NUMBERED = re.compile(r"pubmed(\d{2})n(\d+)", re.IGNORECASE)
 # the pages every batch touches (the tables' and indexes' upper levels, the full-text index's
 # structure) and puts the full-text triggers back; the batches still arrive one at a time, so memory
 # does not grow with it. pubmed21n1298 into the knowledge base: the importer's CPU went from 10.2 s
-# (250-record batches, a commit each) to 8.3-9.0 s (500, and 1,000 a commit), on a loaded machine.
-TRANSACTION_RECORDS = 1_000
+# (250-record batches, a commit each) to 8.3-9.0 s (500, and 1,000 a commit), on a loaded machine;
+# later, with the indexes kept, 6.45 s (1,000) against 6.0 s (5,000), medians of 4 alternating runs.
+# A kill loses at most this many records' work; the rerun resumes after the last commit.
+TRANSACTION_RECORDS = 5_000
 _PROBLEM = re.compile(r" at line \d+(?:, column \d+)?: (.*)$", re.DOTALL)
 
 
