@@ -41,14 +41,13 @@ def no_articles(db: sqlite_utils.Database) -> bool:
     return db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
 
 
-def drop_upkeep(db: sqlite_utils.Database, triggers: bool = True) -> None:
-    """Drop the full-text triggers (unless ``triggers=False``) and the secondary indexes.
+def drop_upkeep(db: sqlite_utils.Database) -> None:
+    """Drop the full-text triggers and the secondary indexes.
 
     The caller holds the transaction.
     """
-    if triggers:
-        for table in FTS_CONFIG:
-            fts.drop_triggers(db, table)
+    for table in FTS_CONFIG:
+        fts.drop_triggers(db, table)
     for table, indexes in INDEXES.items():
         for columns in indexes:
             db.conn.execute(f"DROP INDEX IF EXISTS [{index_name(table, columns)}]")
