@@ -261,13 +261,16 @@ def section(result: dict, repeat: int) -> str:
         "How: each file is parsed and its rows built in a child process (two cores, not one GIL) that "
         "writes its batches to a spool file beside the database and never waits for the importer; the "
         "next file's parser starts at once, at low priority, and takes the CPU left over. The parser sends "
-        "500 records a batch; the importer stores a batch with raw executemany and commits every 1,000 "
-        "records, computes reference status set-based, "
-        "and on a fresh database keeps the full-text index per batch instead of through triggers and "
-        "builds the join-column indexes once at the end. Into a populated database the same set-based "
-        "upkeep runs with the full-text triggers switched off inside each transaction (so no "
-        "other connection ever sees them missing), and below 10,000 stored articles the join-column "
-        "indexes are built once at the end too. Peak memory adds up the parsing processes "
+        "500 records a batch, each articles row with the reference status its own lists give; the "
+        "importer stores a batch with raw executemany and commits every 5,000 records, recomputes "
+        "reference status set-based only for articles that have more stored about them, and feeds the "
+        "full-text index the rows' values, set-based, instead of through triggers; it issues no write to "
+        "the index when a batch has nothing to take out of it (each such statement makes FTS5 write its "
+        "pending terms out as a segment of their own). A fresh database goes without triggers and "
+        "join-column indexes and builds the indexes once at the end; into a populated database the "
+        "triggers are switched off inside each transaction only and the indexes stay (so no other "
+        "connection ever sees either missing, and no index is rebuilt after the parser is done). "
+        "Peak memory adds up the parsing processes "
         "that ran at the same time.",
         "",
         describe_machine(),

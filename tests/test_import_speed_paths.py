@@ -2,8 +2,8 @@
 
 A populated base keeps its full-text triggers; each batch switches them off
 inside its own transaction and keeps the index set-based (store.bulk
-``index_kept_by_caller``), and below ``SMALL_BASE`` stored articles the
-join-column indexes are dropped for the import and built once at the end.
+``index_kept_by_caller``), and keeps its join-column indexes throughout; an
+empty base drops them for the import and builds them once at the end.
 These tests hold that to the same rows as the plain path, and to triggers
 and indexes that are always back, even after a batch fails. Synthetic PubMed
 files (PMIDs 9901xx) from test_import_pubmed.

@@ -163,7 +163,7 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
     cannot be read is skipped and named (file, line, why) and the rest of the
     file is stored; a file none of whose records can be read stores nothing.
 
-    PubMed XML files are streamed and committed 1,000 records at a time, in
+    PubMed XML files are streamed and committed 5,000 records at a time, in
     NLM's numbering order (baseline before updatefiles/), each parsed while the
     one before it is stored; DeleteCitation removes articles. A rerun skips
     files already imported and resumes one that was interrupted; the

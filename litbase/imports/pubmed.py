@@ -40,7 +40,6 @@ from litbase.store.bulk import (
     pragma_values,
     restore_upkeep,
     set_pragmas,
-    stored_articles,
 )
 from litbase.store.schema import FTS_CONFIG
 from litbase.store.articles import delete_articles, save_article_rows, utc_now
@@ -57,17 +56,14 @@ from litbase.store.collections import add_to_collection, save_collection
 
 SUFFIXES = (".xml", ".gz")
 NUMBERED = re.compile(r"pubmed(\d{2})n(\d+)", re.IGNORECASE)
-# Below this many stored articles (a knowledge base grown from seeds, not a
-# mirror) a bulk import drops the join-column indexes and builds them once at
-# the end: rebuilding them for what is stored costs less than keeping them
-# sorted through 20,000 inserts, which took a tenth of the importer's time.
-SMALL_BASE = 10_000
 # Records stored per transaction: whole batches of the parser until this many. Each commit rewrites
 # the pages every batch touches (the tables' and indexes' upper levels, the full-text index's
 # structure) and puts the full-text triggers back; the batches still arrive one at a time, so memory
 # does not grow with it. pubmed21n1298 into the knowledge base: the importer's CPU went from 10.2 s
-# (250-record batches, a commit each) to 8.3-9.0 s (500, and 1,000 a commit), on a loaded machine.
-TRANSACTION_RECORDS = 1_000
+# (250-record batches, a commit each) to 8.3-9.0 s (500, and 1,000 a commit), on a loaded machine;
+# later, with the indexes kept, 6.45 s (1,000) against 6.0 s (5,000), medians of 4 alternating runs.
+# A kill loses at most this many records' work; the rerun resumes after the last commit.
+TRANSACTION_RECORDS = 5_000
 _PROBLEM = re.compile(r" at line \d+(?:, column \d+)?: (.*)$", re.DOTALL)
 
 
@@ -111,18 +107,18 @@ def sha256_of(path: Path) -> str:
 
 @contextmanager
 def bulk_import(db, paths):
-    """Keep the full-text index batch by batch and build the secondary indexes
-    once, while PubMed files fill an empty or small database.
+    """Keep the full-text index batch by batch while PubMed files fill a database, and build
+    the secondary indexes once at the end when it was empty.
 
     Row-by-row triggers cost the full-text index twice its set-based upkeep
     (``import_pubmed`` does that per batch, while its parsing process keeps
     the other core busy), and keeping the join-column indexes sorted insert
     by insert costs more than sorting once at the end (the import itself only
     looks rows up by primary key). An empty articles table goes without
-    triggers for the whole import; a populated one keeps them, switched off
-    only inside each batch's transaction (``_store_messages``), so no other
-    writer ever meets them missing. The indexes wait for the end while fewer
-    than ``SMALL_BASE`` articles are stored. If the process dies meanwhile,
+    triggers and indexes for the whole import; a populated one keeps its
+    indexes, and its triggers switched off only inside each batch's
+    transaction (``_store_messages``), so no other connection ever meets
+    them missing. If the process dies meanwhile,
     the next ``ensure_db_shape`` (every command runs it) restores the
     triggers, rebuilding the full-text index, and the indexes.
 
@@ -136,13 +132,17 @@ def bulk_import(db, paths):
     # a file whose content changed under the same name is imported without deferring.
     pending = any(Path(p).name.lower().endswith(SUFFIXES)
                   and (pubmed_file(db, Path(p).name) or {}).get("status") != "done" for p in paths)
-    defer = pending and stored_articles(db) < SMALL_BASE
+    # Only into an empty database: for a populated one the rebuild at the end (a tenth of
+    # the import into a knowledge base) waits for nothing else, while keeping the indexes
+    # costs the importer less than that and runs while the parser still has records to read;
+    # and no other connection meets a database without its indexes.
+    defer = pending and no_articles(db)
     saved = pragma_values(db, BULK_PRAGMAS)
     if bulk:
         set_pragmas(db, BULK_PRAGMAS)
     if defer:
         with db.conn:
-            drop_upkeep(db, triggers=no_articles(db))
+            drop_upkeep(db)
     ahead = ParseAhead([p for p in paths if Path(p).name.lower().endswith(SUFFIXES)],
                        lambda path: resume_point(db, path), spool_dir=database_folder(db))
     try:
@@ -168,7 +168,8 @@ def _store_batch(db, steps: list, name: str, collection: str | None) -> tuple[in
         fts.forget_rows(db, "articles", FTS_CONFIG["articles"], pmids)
         if kind == "rows":
             saved = save_article_rows(db, payload)
-            fts.index_rows(db, "articles", FTS_CONFIG["articles"], saved)
+            rows = payload["articles"]
+            fts.index_written_rows(db, "articles", FTS_CONFIG["articles"], "pmid", rows.columns, rows.values)
             articles += len(saved)
             if collection:
                 add_to_collection(db, collection, [{"pmid": p, "role": "import"} for p in saved])

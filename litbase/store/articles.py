@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable
 from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
@@ -22,7 +23,11 @@ from typing import TYPE_CHECKING, NamedTuple
 from litbase.model.citekeys import key_base
 from litbase.model.records import Article, Author, Reference
 from litbase.store.changes import record_changes
-from litbase.store.completeness import refresh_reference_status
+from litbase.store.completeness import (
+    own_reference_status,
+    refresh_reference_status,
+    with_stored_references,
+)
 from litbase.store.sql import IDS, execute_in, placeholders
 
 if TYPE_CHECKING:  # the parsing process of a bulk import needs no sqlite_utils (nor its numpy)
@@ -101,6 +106,8 @@ HEADING_COLUMNS = ("pmid", "mesh_id", "major_topic", "qualifiers")
 PUBMED_LINK_SOURCES = ("pubmed_refs", "reference_list", "comments_corrections", "citedin")
 REFERENCE_COLUMNS = ("citing", "source", "position", "citation", "cited_pmid", "doi", "pmcid",
                      "is_self_reference", "retrieved_at")
+# article_rows adds these to each articles row: what its own reference lists say (completeness).
+STATUS_COLUMNS = ("references_status", "references_sources", "references_count", "completeness")
 
 
 def stored_first_author(article: Article) -> str | None:
@@ -225,10 +232,12 @@ def article_rows(articles: list[Article], record_source: str, now: str) -> dict[
             terms[term] = (term, heading["descriptor"])
             headings.append((pmid, term, int(bool(heading.get("major_topic"))),
                              _json(heading.get("qualifiers") or [])))
-        references.extend(_reference_values(pmid, article.get("references") or [], now))
+        own_references = _reference_values(pmid, article.get("references") or [], now)
+        references.extend(own_references)
         row = article_row(article, record_source, now, bylines)
-        article_columns = article_columns or tuple(row)
-        article_values.append(tuple(row.values()))
+        article_columns = article_columns or (*row, *STATUS_COLUMNS)
+        article_values.append((*row.values(), *own_reference_status(
+            own_references, row["title"], row["abstract"], record_source)))
     return {
         "articles": TableRows(article_columns, article_values),
         "journals": TableRows(JOURNAL_COLUMNS, list(journals.values())),
@@ -246,6 +255,12 @@ def save_article_rows(db: sqlite_utils.Database, rows: dict[str, TableRows]) -> 
     if not articles.values:
         return []
     pmids = [values[0] for values in articles.values]
+    # Each row carries the reference status its own lists give; where more is stored (an
+    # article saved before, links saved without their record, a PMID twice in one call), it is
+    # recomputed from the tables once everything is written.
+    recompute = with_stored_references(db, pmids)
+    if len(set(pmids)) < len(pmids):
+        recompute.update(pmid for pmid, n in Counter(pmids).items() if n > 1)
     _upsert_rows(db, "articles", ("pmid",), articles)
     _replace_children(db, pmids)
     _upsert_rows(db, "journals", ("id",), rows["journals"])
@@ -254,7 +269,7 @@ def save_article_rows(db: sqlite_utils.Database, rows: dict[str, TableRows]) -> 
     _upsert_rows(db, "mesh_terms", ("id",), rows["mesh_terms"])
     _upsert_rows(db, "articles_mesh_terms", ("pmid", "mesh_id"), rows["articles_mesh_terms"])
     _save_reference_table(db, rows["article_references"])
-    refresh_reference_status(db, pmids)
+    refresh_reference_status(db, [pmid for pmid in pmids if pmid in recompute])
     return pmids
 
 

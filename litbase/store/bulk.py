@@ -41,20 +41,13 @@ def no_articles(db: sqlite_utils.Database) -> bool:
     return db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
 
 
-def stored_articles(db: sqlite_utils.Database) -> int:
-    # max(rowid) - min(rowid) would be quicker on a mirror, but count(*) on the
-    # articles table's smallest index takes milliseconds up to a few million rows.
-    return db.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-
-
-def drop_upkeep(db: sqlite_utils.Database, triggers: bool = True) -> None:
-    """Drop the full-text triggers (unless ``triggers=False``) and the secondary indexes.
+def drop_upkeep(db: sqlite_utils.Database) -> None:
+    """Drop the full-text triggers and the secondary indexes.
 
     The caller holds the transaction.
     """
-    if triggers:
-        for table in FTS_CONFIG:
-            fts.drop_triggers(db, table)
+    for table in FTS_CONFIG:
+        fts.drop_triggers(db, table)
     for table, indexes in INDEXES.items():
         for columns in indexes:
             db.conn.execute(f"DROP INDEX IF EXISTS [{index_name(table, columns)}]")
@@ -68,7 +61,7 @@ def index_kept_by_caller(db: sqlite_utils.Database, table: str):
 
     DDL is transactional in SQLite: no other connection ever sees the
     triggers missing, and a transaction rolled back (or a process killed)
-    leaves them in place. The caller keeps the index with ``fts.index_rows``
+    leaves them in place. The caller keeps the index with ``fts.index_written_rows``
     and ``fts.forget_rows`` meanwhile, set-based, which costs a populated
     base's import a third less than a trigger firing per row.
     """

@@ -32,6 +32,51 @@ def refresh_reference_status(db: sqlite_utils.Database, pmids: list[int]) -> Non
         _refresh_chunk(db, chunk)
 
 
+def with_stored_references(db: sqlite_utils.Database, pmids: list[int]) -> set[int]:
+    """The PMIDs, of these, whose reference status depends on more than the record being saved.
+
+    An article stored before may carry links fetched since (``links_fetched_at``, iCite's or
+    Europe PMC's lists), and a PMID not stored yet may already cite through a list saved without
+    its record; any other gets its status from its own reference lists (``own_reference_status``).
+    """
+    lists = placeholders(REFERENCE_LIST_SOURCES)
+    found: set[int] = set()
+    # A third of a chunk: the query binds each PMID three times.
+    for chunk in chunks(list(dict.fromkeys(pmids)), CHUNK // 3):
+        ids = placeholders(chunk)
+        found.update(pmid for (pmid,) in db.conn.execute(
+            f"SELECT pmid FROM articles WHERE pmid IN ({ids})"
+            f" UNION SELECT citing FROM citations WHERE citing IN ({ids}) AND +source IN ({lists})"
+            f" UNION SELECT citing FROM article_references WHERE citing IN ({ids})",
+            [*chunk, *chunk, *REFERENCE_LIST_SOURCES, *chunk]))
+    return found
+
+
+def own_reference_status(references: list[tuple], title, abstract, record_source: str) -> tuple:
+    """(references_status, _sources, _count, completeness) of an article stored for the first time.
+
+    What ``refresh_reference_status`` would compute once ``references`` (rows of
+    ``article_references`` for this article, as ``store.articles`` builds them: citing, source,
+    position, citation, cited PMID, DOI, PMCID, is_self_reference, ...) are stored and nothing
+    else is: built with the rows, in a bulk import's parsing process, instead of read back.
+    """
+    # A (source, position) given twice is one row, the later one (an upsert).
+    entries = {(ref[1], ref[2]): ref[7] for ref in references}
+    found = sorted({source for source, _ in entries})
+    if not found:
+        status = "unknown"  # links_fetched_at is empty on a first save
+        return status, None, None, describe_completeness(title, abstract, status, record_source, None)
+    per_source: dict[str, int] = {}
+    for (source, _), is_self in entries.items():
+        if not is_self:
+            per_source[source] = per_source.get(source, 0) + 1
+    # The citations rows: each PMID a reference-list entry names, other than the article's own.
+    cited = {ref[4] for ref in references if ref[4] and not ref[7] and ref[1] in REFERENCE_LIST_SOURCES}
+    longest = max([len(cited), *per_source.values()])
+    return ("known", "; ".join(found), longest,
+            describe_completeness(title, abstract, "known", record_source, None))
+
+
 def _refresh_chunk(db: sqlite_utils.Database, pmids: list[int]) -> None:
     ids = placeholders(pmids)
     lists = placeholders(REFERENCE_LIST_SOURCES)
