@@ -139,16 +139,33 @@ def _bounded(items: list, what: str) -> list:
     return items
 
 
+def _naming_columns(table: str, columns) -> list:
+    """The columns of this table that name articles or collections."""
+    return [c for c in columns
+            if c in _article_columns(table) + LIST_COLUMNS or c == COLLECTION_TABLES.get(table)]
+
+
+def _whole_result_args(query_string: str, wanted: list, kept=()) -> list:
+    """A table page's arguments re-read for its whole result set: filters, search and sort kept,
+    only the ``wanted`` columns (the primary key always comes too), the largest page, no facets or count."""
+    args = [(k, v) for k, v in urllib.parse.parse_qsl(query_string, keep_blank_values=True)
+            if k not in _DROPPED or k in kept]
+    return args + [("_col", column) for column in wanted] + [
+        ("_size", "max"), ("_nofacet", "1"), ("_nocount", "1")]
+
+
+def _page_is_whole_result(request, data, columns, wanted) -> bool:
+    """Whether a table page already holds its whole result set: the largest page from the first
+    row, with every column that names articles, and no page after it (lean_table_exports_app asks
+    for such a page, so a selection of up to max_returned_rows rows is not read a second time)."""
+    return (request.args.get("_size") == "max" and "_next" not in request.args
+            and not (data or {}).get("next") and all(column in columns for column in wanted))
+
+
 async def table_pmids(datasette, request, database: str, table: str) -> list:
     """What a table page's whole result set names (filters, facets, search kept), at most MAX_EXPORT + 1."""
-    args = [(k, v) for k, v in urllib.parse.parse_qsl(request.query_string, keep_blank_values=True)
-            if k not in _DROPPED]
-    # Only the columns that name articles travel (the primary key always comes too).
-    columns = await datasette.get_database(database).table_columns(table)
-    wanted = [c for c in columns
-              if c in _article_columns(table) + LIST_COLUMNS or c == COLLECTION_TABLES.get(table)]
-    args += [("_col", column) for column in wanted]
-    args += [("_size", "max"), ("_shape", "objects"), ("_nofacet", "1"), ("_nocount", "1")]
+    wanted = _naming_columns(table, await datasette.get_database(database).table_columns(table))
+    args = _whole_result_args(request.query_string, wanted) + [("_shape", "objects")]
     path = datasette.urls.table(database, table, format="json")
     headers = {"cookie": request.headers["cookie"]} if request.headers.get("cookie") else {}
     items, next_token = {}, None
@@ -191,7 +208,11 @@ def make_renderer(format_name: str):
                 raise BadRequest(f"_style={options['style']} is not a reference style litbase writes;"
                                  f" choose one of {', '.join(STYLES)}.")
         if view_name == "table" and table:
-            items = await table_pmids(datasette, request, database, table)
+            wanted = _naming_columns(table, await datasette.get_database(database).table_columns(table))
+            if _page_is_whole_result(request, data, columns, wanted):
+                items = items_from_rows(columns, rows, table)
+            else:
+                items = await table_pmids(datasette, request, database, table)
         elif view_name == "database" and sql:
             items = await query_pmids(datasette, database, sql,
                                       (data.get("query") or {}).get("params"))
@@ -250,13 +271,16 @@ def with_plain_rows(read):
 
 # /DB/TABLE.bib and the like: a table's (or view's) export.
 TABLE_EXPORT = re.compile(r"/(?P<database>[^/]+)/(?P<table>[^/]+)\.(?P<extension>" + "|".join(RENDERERS) + ")")
-# What Datasette's table view would compute for the page before handing it to the
-# renderer, which re-reads the whole result itself (table_pmids drops these again).
+# What Datasette's view page would compute before handing it to the renderer, which
+# re-reads the whole result itself (table_pmids drops these again).
 LEAN_PAGE = [("_nofacet", "1"), ("_nocount", "1"), ("_size", "1")]
 
 
 def lean_table_exports_app(app, datasette):
-    """ASGI wrapper: a table export skips the page's facets, count and rows, which it never uses."""
+    """ASGI wrapper: a table export skips the page's facets and count, which it never uses, and asks
+    for the page the renderer would re-read first (only the columns naming articles, the largest
+    page): when no page follows, the renderer exports its rows without reading them again.
+    A view's export asks for one row and re-reads the whole result."""
 
     async def wrapped(scope, receive, send):
         found = (TABLE_EXPORT.fullmatch(scope.get("path", ""))
@@ -264,11 +288,18 @@ def lean_table_exports_app(app, datasette):
         db = datasette.databases.get(tilde_decode(found["database"])) if found else None
         if db is not None:
             table = tilde_decode(found["table"])
-            if await db.table_exists(table) or table in await db.view_names():
-                query = scope.get("query_string", b"").decode("latin-1")
-                kept = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True)
-                        if k not in dict(LEAN_PAGE)]
-                scope = {**scope, "query_string": urllib.parse.urlencode(kept + LEAN_PAGE).encode("latin-1")}
+            query = scope.get("query_string", b"").decode("latin-1")
+            if await db.table_exists(table):
+                wanted = _naming_columns(table, await db.table_columns(table))
+                # _style chooses the .txt reference style, read from the page's own arguments.
+                args = _whole_result_args(query, wanted, kept={"_style"})
+            elif table in await db.view_names():
+                args = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True)
+                        if k not in dict(LEAN_PAGE)] + LEAN_PAGE
+            else:
+                args = None
+            if args is not None:
+                scope = {**scope, "query_string": urllib.parse.urlencode(args).encode("latin-1")}
         await app(scope, receive, send)
 
     return wrapped
