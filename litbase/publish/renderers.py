@@ -11,10 +11,11 @@ with a sentence saying so, never an empty file.
 A renderer is handed one page of rows, but a bibliography should hold the
 whole result set, up to MAX_EXPORT articles (more is refused with a sentence
 naming ``litbase export``, which has no bound). In Datasette 0.65 a table,
-facet or search page is re-read through its own JSON API with ``_size=max``
-and only the columns that name articles (``_col``), following ``next`` until
-the end or the bound (and the export request itself asks Datasette for no
-facets, count or page rows: lean_table_exports_app); a SQL or canned query
+facet or search page is read with ``_size=max`` and only the columns that name
+articles (``_col``), no facets or count: the export request's own page is asked
+for that way (lean_table_exports_app), and when no page follows it its rows are
+the whole result; otherwise it is re-read through its JSON API, following
+``next`` until the end or the bound. A SQL or canned query
 page is re-run, reading at most one row past the bound. Records are loaded in batches and cite keys (the
 disambiguation reads every article of the same year) only for the formats
 that write them. Renderers cannot return a streaming response in 0.65 (only
