@@ -137,6 +137,25 @@ def test_a_table_export_skips_the_page_it_never_shows(datasette, monkeypatch):
     assert table_page.status_code == 200 and counted != []
 
 
+def test_a_table_export_of_one_page_is_not_read_twice(datasette, monkeypatch):
+    # The export's page is the largest one, of the columns naming articles: when no page
+    # follows, its rows are the whole result set; past max_returned_rows it is re-read.
+    reread = []
+    original = renderers.table_pmids
+
+    async def table_pmids(datasette, request, database, table):
+        reread.append(table)
+        return await original(datasette, request, database, table)
+
+    monkeypatch.setattr(renderers, "table_pmids", table_pmids)
+    whole = get(datasette, "/big/articles.ris?year=2021&_size=5&_nocol=title")
+    assert (whole.status_code, whole.text.count("TY  - JOUR"), reread) == (200, COUNT // 2, [])
+    paged = Datasette([datasette.databases["big"].path], settings={"max_returned_rows": 100})
+    past = get(paged, "/big/articles.ris?year=2021&_size=5&_nocol=title")
+    assert (past.status_code, reread) == (200, ["articles"])
+    assert past.text == whole.text
+
+
 def test_txt_is_the_formatted_reference_list_in_the_style_asked(datasette):
     conn = sqlite3.connect(datasette.databases["big"].path)
     loaded = list(load_articles(types.SimpleNamespace(conn=conn), range(980001, 980000 + COUNT, 2)))

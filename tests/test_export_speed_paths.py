@@ -120,3 +120,12 @@ def test_a_medline_value_that_fits_is_the_line_textwrap_gives(text):
         lines.append(f"{tag:<4}- {wrapped[0]}")
         lines += ["      " + part for part in wrapped[1:]]
     assert medline.medline_record(article) == "\n".join(lines) + "\n"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from([" ", "  ", "\u00a0", "\t", "\n", "-", "x" * 75, "y" * 74]),
+                          st.text(alphabet="abcdé-", min_size=1, max_size=12)), max_size=60).map("".join),
+       st.integers(min_value=1, max_value=80))
+def test_medline_packs_lines_as_textwrap_does(text, width):
+    assert medline._wrapped(text, width) == (textwrap.wrap(text, width, break_long_words=False,
+                                                           break_on_hyphens=False) or [text])
