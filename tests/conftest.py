@@ -15,3 +15,20 @@ def no_real_citation_services(monkeypatch):
     monkeypatch.setenv("LITBASE_EUTILS_URL", "http://127.0.0.1:1/entrez/eutils/")
     monkeypatch.setenv("LITBASE_IDCONV_URL", "http://127.0.0.1:1/idconv/")
     monkeypatch.setenv("LITBASE_EUROPEPMC_URL", "http://127.0.0.1:1/europepmc/webservices/rest/")
+
+
+@pytest.fixture
+def database_page_builds(monkeypatch):
+    """The paths Datasette builds a database page for (DatabaseView.data), in order: a page
+    served from litbase's kept copy adds none."""
+    from datasette.views.database import DatabaseView
+
+    built = []
+    original = DatabaseView.data
+
+    async def counted(self, request, *args, **kwargs):
+        built.append(request.path)
+        return await original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(DatabaseView, "data", counted)
+    return built

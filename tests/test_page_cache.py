@@ -8,7 +8,6 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-from datasette.views.database import DatabaseView
 
 from litbase.cli import cli
 from litbase.publish.pages import metadata_for
@@ -16,19 +15,11 @@ from litbase.publish.serve import datasette_for
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch):
+def site(tmp_path, database_page_builds):
     path = tmp_path / "litbase.db"
     result = CliRunner().invoke(cli, ["build", str(path), "datasets/peer-support"])
     assert result.exit_code == 0, result.output
-    built = []
-    original = DatabaseView.data
-
-    async def counted(self, request, *args, **kwargs):
-        built.append(request.path)
-        return await original(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(DatabaseView, "data", counted)
-    return datasette_for([path], metadata_for(["litbase"])), path, built
+    return datasette_for([path], metadata_for(["litbase"])), path, database_page_builds
 
 
 def get_all(ds, *requests):

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
-from datasette.views.database import DatabaseView
 
 from litbase.cli import cli
 from litbase.publish import facets
@@ -49,15 +48,8 @@ def test_warm_paths_are_the_pages_a_visit_starts_from(db_path):
                      "/litbase/articles?" + urlencode({"mesh_terms__arraycontains": term}), "/-/litbase/litbase"]
 
 
-def test_startup_completes_after_the_pages_are_kept(db_path, monkeypatch):
-    built = []
-    original = DatabaseView.data
-
-    async def counted(self, request, *args, **kwargs):
-        built.append(request.path)
-        return await original(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(DatabaseView, "data", counted)
+def test_startup_completes_after_the_pages_are_kept(db_path, database_page_builds):
+    built = database_page_builds
     facets._LOADED.pop(str(db_path), None)
     ds = datasette_for([db_path], metadata_for(["litbase"]))
     app = warmed_app(ds.app(), ds)
