@@ -127,8 +127,13 @@ def medline_fields(article: dict) -> list[tuple[str, str]]:
     fields.append(("AID", f"{article['doi']} [doi]" if article.get("doi") else None))
     fields += [("PST", article.get("publication_status")), ("SO", source_line(article))]
     # Line structure folds to one space; no-break and thin spaces ("16\u00a0weeks") are text.
-    return [(tag, fold(str(value))) for tag, value in fields
-            if value is not None and str(value).strip()]
+    written = []
+    for tag, value in fields:
+        if value is not None:
+            text = value if type(value) is str else str(value)
+            if text.strip():
+                written.append((tag, fold(text)))
+    return written
 
 
 # Whitespace other than a space: textwrap splits at ASCII whitespace, but drops a word that
@@ -158,15 +163,22 @@ def _wrapped(value: str, width: int) -> list[str]:
     return lines
 
 
+# Each tag's line start ("AU  - "), made once, not formatted for each of an export's 30,000 lines.
+_LEADS: dict[str, str] = {}
+
+
 def medline_record(article: dict) -> str:
     lines = []
     for tag, value in medline_fields(article):
+        lead = _LEADS.get(tag) or _LEADS.setdefault(tag, f"{tag:<4}- ")
         # A folded value (single spaces, none at either end) that fits is its own one line,
         # which is what textwrap gives it, without textwrap's cost (30 values a record);
         # but textwrap drops a last word of other whitespace ("word \u00a0" -> "word ").
-        fits = len(value) <= WIDTH - 6 and not value[-1:].isspace()
-        wrapped = [value] if fits else _wrapped(value, WIDTH - 6)
-        lines.append(f"{tag:<4}- {wrapped[0]}")
+        if len(value) <= WIDTH - 6 and not value[-1:].isspace():
+            lines.append(lead + value)
+            continue
+        wrapped = _wrapped(value, WIDTH - 6)
+        lines.append(lead + wrapped[0])
         lines += ["      " + part for part in wrapped[1:]]
     return "\n".join(lines) + "\n"
 
