@@ -185,3 +185,23 @@ def test_a_title_that_is_not_utf8_exports_as_datasette_shows_it(tmp_path):
     response = get(site, "/odd/articles.ris")
     assert response.status_code == 200
     assert "TI  - Fine title\r\n" in response.text and "TI  - Odd\ufffd bytes\r\n" in response.text
+
+
+def test_a_query_export_of_one_page_does_not_run_the_query_again(datasette, monkeypatch):
+    # Datasette ran the query for the page: when it held every row, those rows are the whole
+    # result; past max_returned_rows (truncated) the query is run again for all of them.
+    reruns = []
+    original = renderers.query_pmids
+
+    async def query_pmids(datasette, database, sql, params):
+        reruns.append(params)
+        return await original(datasette, database, sql, params)
+
+    monkeypatch.setattr(renderers, "query_pmids", query_pmids)
+    whole = get(datasette, "/big/odd_years.bib?year=2021")
+    assert (whole.status_code, whole.text.count("@article{"), reruns) == (200, COUNT // 2, [])
+    paged = Datasette([datasette.databases["big"].path], metadata=METADATA,
+                      settings={"max_returned_rows": 100})
+    past = get(paged, "/big/odd_years.bib?year=2021")
+    assert (past.status_code, reruns) == (200, [{"year": "2021"}])
+    assert past.text == whole.text

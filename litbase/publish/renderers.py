@@ -16,7 +16,8 @@ articles (``_col``), no facets or count: the export request's own page is asked
 for that way (lean_table_exports_app), and when no page follows it its rows are
 the whole result; otherwise it is re-read through its JSON API, following
 ``next`` until the end or the bound. A SQL or canned query
-page is re-run, reading at most one row past the bound. Records are loaded in batches and cite keys (the
+page's rows are the whole result when Datasette held them all; one it cut at
+``max_returned_rows`` is re-run, reading at most one row past the bound. Records are loaded in batches and cite keys (the
 disambiguation reads every article of the same year) only for the formats
 that write them. Renderers cannot return a streaming response in 0.65 (only
 a dict or a ``Response``), so the body is joined from the writer's chunks.
@@ -214,7 +215,13 @@ def make_renderer(format_name: str):
                 items = items_from_rows(columns, rows, table)
             else:
                 items = await table_pmids(datasette, request, database, table)
-        elif view_name == "database" and sql:
+        elif sql and (data or {}).get("truncated") is False:
+            # A SQL or canned query page (Datasette 0.65 calls a canned query's view "table",
+            # with no table) whose rows Datasette held all of: they are the whole result.
+            items = items_from_rows(columns, rows)
+        elif sql:
+            # Cut at max_returned_rows: run again for every row (a canned query's export
+            # held only the page's rows before).
             items = await query_pmids(datasette, database, sql,
                                       (data.get("query") or {}).get("params"))
         else:

@@ -135,10 +135,11 @@ def load_articles(db: sqlite_utils.Database, pmids: Iterable,
     """
     keys = cite_key_reader(db) if cite_keys else None
     pmids = list(pmids)
+    columns = _article_select(db.conn) if pmids else None
     for start in range(0, len(pmids), BATCH):
         batch = pmids[start:start + BATCH]
         stored = [p for p in batch if not isinstance(p, str)]
-        loaded = _load_batch(db, stored)
+        loaded = _load_batch(db, stored, columns)
         if keys:
             keys.prepare(stored)
         loaded.update(_load_unmatched(db, [p for p in batch if isinstance(p, str)]))
@@ -183,20 +184,36 @@ def _article_defaults() -> dict:
 
 _NO_OWN_NAME = [None] * 5
 
+# The columns a record is made of, in the order _article takes them: only these are read
+# (not the 53 of the row: counts, iCite figures, the display strings of the site).
+_ARTICLE_COLUMNS = (
+    "a.record_type", "a.pmid", "a.title", "a.abstract", "a.abstract_sections", "a.copyright",
+    "a.journal", "a.journal_iso", "a.issn", "j.issn_linking", "j.nlm_unique_id", "j.country",
+    "a.year", "a.month", "a.day", "a.pub_date", "a.volume", "a.issue", "a.pages", "a.article_number",
+    "a.doi", "a.pmcid", "a.pii", "a.language", "a.publication_types", "a.keywords",
+    "a.related_notices", "a.is_retracted", "a.is_retraction_notice", "a.medline_status",
+    "a.publication_status", "a.date_revised", "a.source_url", "a.field_sources", "a.record_source",
+    "a.book_title", "a.publisher",
+)
 
-def _load_batch(db, pmids: list[int]) -> dict[int, dict]:
+
+def _article_select(conn) -> str:
+    """The record's columns as this file has them: one an older litbase did not write reads as NULL."""
+    present = {"a." + d[0] for d in conn.execute("SELECT * FROM articles LIMIT 0").description}
+    present |= {"j." + d[0] for d in conn.execute("SELECT * FROM journals LIMIT 0").description}
+    return ", ".join(c if c in present else "NULL" for c in _ARTICLE_COLUMNS)
+
+
+def _load_batch(db, pmids: list[int], columns: str | None = None) -> dict[int, dict]:
     marks = placeholders(pmids)
     conn = db.conn
-    conn_rows = conn.execute(
-        f"SELECT a.*, j.issn_linking, j.nlm_unique_id, j.country FROM articles a"
+    articles = {}
+    for row in conn.execute(
+        f"SELECT {columns or _article_select(conn)} FROM articles a"
         f" LEFT JOIN journals j ON j.id = a.journal_id WHERE a.pmid IN ({marks})",
         pmids,
-    )
-    names = [d[0] for d in conn_rows.description]
-    articles = {}
-    for values in conn_rows:
-        row = dict(zip(names, values))
-        articles[row["pmid"]] = _article(row)
+    ):
+        articles[row[1]] = _article(*row)
     # The name as this article's record wrote it (articles_authors); rows stored before
     # it was kept there fall back to the shared authors row.
     for pmid, position, *author in conn.execute(
@@ -235,56 +252,59 @@ def _load_batch(db, pmids: list[int]) -> dict[int, dict]:
             "descriptor_ui": None if ui.startswith("name:") else ui,
             "descriptor": name,
             "major_topic": bool(major),
-            "qualifiers": _loads(qualifiers, []),
+            "qualifiers": _loads(qualifiers, []) if qualifiers else [],
         })
     return articles
 
 
-def _article(row: dict) -> dict:
-    """An ``articles`` row (with its journal) back in the parser's Article shape."""
+def _article(record_type, pmid, title, abstract, abstract_sections, copyright, journal, journal_iso,
+             issn, issn_linking, nlm_unique_id, country, year, month, day, pub_date, volume, issue,
+             pages, article_number, doi, pmcid, pii, language, publication_types, keywords,
+             related_notices, is_retracted, is_retraction_notice, medline_status, publication_status,
+             date_revised, source_url, field_sources, record_source, book_title, publisher) -> dict:
+    """An ``articles`` row (the _ARTICLE_COLUMNS, with its journal) back in the parser's Article shape."""
     return {
-        "record_type": row.get("record_type") or "article",
-        "pmid": row["pmid"],
-        "title": row["title"],
-        "abstract": row["abstract"],
-        "abstract_sections": _loads(row.get("abstract_sections"), []),
-        "copyright": row.get("copyright"),
+        "record_type": record_type or "article",
+        "pmid": pmid,
+        "title": title,
+        "abstract": abstract,
+        "abstract_sections": _loads(abstract_sections, []),
+        "copyright": copyright,
         "journal": {
-            "title": row["journal"],
-            "iso_abbreviation": row["journal_iso"],
-            "issn": row["issn"],
-            "issn_linking": row.get("issn_linking"),
-            "nlm_unique_id": row.get("nlm_unique_id"),
-            "country": row.get("country"),
+            "title": journal,
+            "iso_abbreviation": journal_iso,
+            "issn": issn,
+            "issn_linking": issn_linking,
+            "nlm_unique_id": nlm_unique_id,
+            "country": country,
         },
-        "year": row["year"],
-        "month": row["month"],
-        "day": row["day"],
-        "pub_date": row["pub_date"],
-        "volume": row["volume"],
-        "issue": row["issue"],
-        "pages": row["pages"],
-        "article_number": row["article_number"],
-        "doi": row["doi"],
-        "pmcid": row["pmcid"],
-        "pii": row["pii"],
-        "languages": _split(row["language"]),
-        "publication_types": [{"ui": None, "name": n}
-                              for n in _loads(row["publication_types"], [])],
+        "year": year,
+        "month": month,
+        "day": day,
+        "pub_date": pub_date,
+        "volume": volume,
+        "issue": issue,
+        "pages": pages,
+        "article_number": article_number,
+        "doi": doi,
+        "pmcid": pmcid,
+        "pii": pii,
+        "languages": _split(language),
+        "publication_types": [{"ui": None, "name": n} for n in _loads(publication_types, [])],
         "mesh_headings": [],
-        "keywords": _loads(row["keywords"], []),
+        "keywords": _loads(keywords, []),
         "authors": [],
         "collections": [],
-        "related_notices": _loads(row.get("related_notices"), []),
-        "is_retracted": bool(row.get("is_retracted")),
-        "is_retraction_notice": bool(row.get("is_retraction_notice")),
-        "medline_status": row.get("medline_status"),
-        "publication_status": row.get("publication_status"),
-        "date_revised": row.get("date_revised"),
-        "source_url": row.get("source_url"),
-        "field_sources": _loads(row.get("field_sources"), {}),
-        "record_source": row.get("record_source"),
+        "related_notices": _loads(related_notices, []),
+        "is_retracted": bool(is_retracted),
+        "is_retraction_notice": bool(is_retraction_notice),
+        "medline_status": medline_status,
+        "publication_status": publication_status,
+        "date_revised": date_revised,
+        "source_url": source_url,
+        "field_sources": _loads(field_sources, {}),
+        "record_source": record_source,
         # articles.book_title and publisher, for chapters and PubMed book records.
-        "book_title": row.get("book_title"),
-        "publisher": row.get("publisher"),
+        "book_title": book_title,
+        "publisher": publisher,
     }
