@@ -122,7 +122,11 @@ def _loads(value, default):
 
 
 def _split(value: str | None) -> list[str]:
-    return [part for part in (value or "").split("; ") if part]
+    if not value:
+        return []
+    parts = value.split("; ")
+    # An empty part ("a; ; b", a trailing "; ") is rare: the list is filtered only then.
+    return parts if "" not in parts else [part for part in parts if part]
 
 
 def load_articles(db: sqlite_utils.Database, pmids: Iterable,
@@ -242,13 +246,17 @@ def _load_batch(db, pmids: list[int], columns: str | None = None) -> dict[int, d
             if pmid in articles:
                 articles[pmid]["collections"].append(
                     {"collection": collection, "role": role, "depth": depth, "seed_pmid": seed})
+    current = headings = None
     for pmid, ui, name, major, qualifiers in conn.execute(
         "SELECT am.pmid, am.mesh_id, m.name, am.major_topic, am.qualifiers"
         " FROM articles_mesh_terms am JOIN mesh_terms m ON m.id = am.mesh_id"
         f" WHERE am.pmid IN ({marks}) ORDER BY am.pmid, am.rowid",
         pmids,
     ):
-        articles[pmid]["mesh_headings"].append({
+        # Rows come article by article: its list is looked up once, not once a heading.
+        if pmid != current:
+            current, headings = pmid, articles[pmid]["mesh_headings"]
+        headings.append({
             "descriptor_ui": None if ui.startswith("name:") else ui,
             "descriptor": name,
             "major_topic": bool(major),
