@@ -320,15 +320,21 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
             language_name(code) for code in article["languages"]))))
     terms = subject_terms(article)
     if terms:
-        # A ";" inside a term is braced ({;}): readers split a list holding ";" there.
-        fields.append(("keywords", "{" + ", ".join("{;}".join(
-            latex_escape(piece.replace(",", KEYWORD_COMMA), unicode) for piece in term.split(";"))
-            for term in terms) + "}"))
+        fields.append(("keywords", "{" + ", ".join(_keyword(term, unicode) for term in terms) + "}"))
     if article.get("abstract"):
         fields.append(("abstract", esc(article["abstract"])))
     if article.get("pmid"):
         fields.append(("url", "{https://pubmed.ncbi.nlm.nih.gov/%d/}" % article["pmid"]))
     return fields
+
+
+@functools.lru_cache(maxsize=16384)
+def _keyword(term: str, unicode: bool) -> str:
+    """A term as the keywords list writes it: escaped once, as MeSH terms recur across an export.
+
+    A ";" inside a term is braced ({;}): readers split a list holding ";" there.
+    """
+    return "{;}".join(latex_escape(piece.replace(",", KEYWORD_COMMA), unicode) for piece in term.split(";"))
 
 
 def volume_and_number(article: dict, unicode: bool = False) -> list[tuple[str, str]]:
