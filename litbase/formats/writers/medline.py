@@ -151,15 +151,18 @@ def _wrapped(value: str, width: int) -> list[str]:
     """
     if "  " in value or value[:1] == " " or value[-1:] == " " or _OTHER_SPACE.search(value):
         return textwrap.wrap(value, width, break_long_words=False, break_on_hyphens=False) or [value]
-    lines, line = [], ""
-    for word in value.split(" "):
-        if line and len(line) + 1 + len(word) <= width:
-            line += " " + word
-        else:
-            if line:
-                lines.append(line)
-            line = word
-    lines.append(line)
+    # Each line ends at the last space that keeps it within the width (a line of whole
+    # words, as many as fit), found by rfind rather than by adding up the words one by one.
+    lines, start, length = [], 0, len(value)
+    while length - start > width:
+        cut = value.rfind(" ", start, start + width + 1)
+        if cut <= start:  # the first word alone is longer than the width: a line of its own
+            cut = value.find(" ", start)
+            if cut < 0:
+                break
+        lines.append(value[start:cut])
+        start = cut + 1
+    lines.append(value[start:])
     return lines
 
 
