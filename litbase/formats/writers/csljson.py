@@ -94,6 +94,8 @@ def csl_items(articles: Iterable[dict]) -> Iterator[dict]:
 
 # json's own string encoder (C), as json.dumps(ensure_ascii=False) uses it.
 _STRING = json.encoder.encode_basestring
+# isinstance(value, str), as a function map() can call.
+_IS_TEXT = str.__instancecheck__
 
 
 def indented(value, indent: str = "") -> str:
@@ -102,20 +104,21 @@ def indented(value, indent: str = "") -> str:
     writes the same text at a third of the cost."""
     if isinstance(value, str):
         return _STRING(value)
-    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+    if isinstance(value, dict) and all(map(_IS_TEXT, value)):
         if not value:
             return "{}"
         inner = indent + "  "
         # A text value is written here, not by a call for it: most of a record's 200 values.
-        return "{\n" + ",\n".join(
+        return "{\n" + ",\n".join([
             f"{inner}{_STRING(key)}: {_STRING(item) if type(item) is str else indented(item, inner)}"
-            for key, item in value.items()) + "\n" + indent + "}"
+            for key, item in value.items()]) + "\n" + indent + "}"
     if isinstance(value, list):
         if not value:
             return "[]"
         inner = indent + "  "
-        return "[\n" + ",\n".join(inner + (_STRING(item) if type(item) is str else indented(item, inner))
-                                   for item in value) + "\n" + indent + "]"
+        if all(map(_IS_TEXT, value)):  # a list of text (MeSH terms, keywords): joined in one go
+            return "[\n" + inner + (",\n" + inner).join(map(_STRING, value)) + "\n" + indent + "]"
+        return "[\n" + ",\n".join([inner + indented(item, inner) for item in value]) + "\n" + indent + "]"
     if isinstance(value, int) and not isinstance(value, bool):
         return int.__repr__(value)
     # Anything rarer (true, null, a float, keys that are not text): json itself.
