@@ -17,9 +17,9 @@ for that way (lean_table_exports_app), and when no page follows it its rows are
 the whole result; otherwise it is re-read through its JSON API, following
 ``next`` until the end or the bound. A SQL or canned query
 page's rows are the whole result when Datasette held them all; one it cut at
-``max_returned_rows`` is re-run, reading at most one row past the bound. Records are loaded in batches and cite keys (the
-disambiguation reads every article of the same year) only for the formats
-that write them. Renderers cannot return a streaming response in 0.65 (only
+``max_returned_rows`` is re-run, reading at most one row past the bound.
+Records are loaded in batches, and cite keys (the letters count namesakes on
+an index) only for the formats that write them. Renderers cannot return a streaming response in 0.65 (only
 a dict or a ``Response``), so the body is joined from the writer's chunks.
 """
 
