@@ -76,12 +76,17 @@ _ORDINALS = {"II": "2nd", "III": "3rd", "IV": "4th", "V": "5th", "VI": "6th", "V
 
 def _repress_substituted_title(render):
     def substitute_render(self, item, context=None, **kwargs):
+        layout = context.get_layout() if context is not None else None
+        before = len(layout.repressed.get(CSL + "text", [])) if layout is not None else 0
         text = render(self, item, context=context, **kwargs)
-        title = item.reference.get("title") if text and context is not None else None
-        if title and str(title).casefold() in str(text).casefold():
+        title = item.reference.get("title") if text and layout is not None else None
+        # Only a cs:text (the title macro) standing in counts: APA's author is itself a
+        # substitute (for a composer), and a title found inside the authors' names
+        # ("The" in "Synthetic Study Group") must still print.
+        stood_in = len(layout.repressed.get(CSL + "text", [])) > before if title else False
+        if stood_in and str(title).casefold() in str(text).casefold():
             # The same bookkeeping citeproc-py does for a directly named variable.
-            repressed = context.get_layout().repressed
-            repressed.setdefault(CSL + "text", []).append("title")
+            layout.repressed.setdefault(CSL + "text", []).append("title")
         return text
     substitute_render.litbase_patched = True
     return substitute_render

@@ -23,7 +23,7 @@ _EN_DASH = "\u2013"
 def authors(names: list[dict] | None) -> str | None:
     if not names:
         return None
-    out = [inverted_name(n, ". ", ", ") for n in names]
+    out = [inverted_name(n, ". ", ", ", hyphen=True) for n in names]
     if len(out) >= 21:
         return join_all(out[:19] + ["\u2026 " + out[-1]], ", ")
     if len(out) == 1:

@@ -75,11 +75,17 @@ def wrap(text: str | None, prefix: str = "", suffix: str = "") -> str | None:
 
 # Names ------------------------------------------------------------------
 
-def initials(given: str, mark: str) -> str:
-    """citeproc-py's initialize-with (hyphens as spaces): "Scott D" -> "SD" or "S. D.";
-    a word not starting with a capital ("de", "(Jane)") stays whole."""
+def initials(given: str, mark: str, hyphen: bool = False) -> str:
+    """citeproc-py's initialize-with: "Scott D" -> "SD" or "S. D."; a word not starting with
+    a capital ("de", "(Jane)") stays whole; ``hyphen`` keeps "Mary-Kate" as "M.-K."."""
+    if not hyphen:
+        return _initials(given.replace("-", " "), mark)
+    return "-".join(_initials(part, mark) for part in given.split("-"))
+
+
+def _initials(given: str, mark: str) -> str:
     result, run = "", []
-    for part in given.replace("-", " ").replace(".", " ").split():
+    for part in given.replace(".", " ").split():
         if part[0].isupper():
             run.append(part[0])
         else:
@@ -89,13 +95,13 @@ def initials(given: str, mark: str) -> str:
     return " ".join(result.split())
 
 
-def inverted_name(name: dict, mark: str, separator: str) -> str:
+def inverted_name(name: dict, mark: str, separator: str, hyphen: bool = False) -> str:
     """A name family first ("Halpern SD", "Grady, J. S."); a group author as written."""
     if "literal" in name:
         return name["literal"]
     given = name.get("given")
     if given is not None:
-        given = initials(given, mark)
+        given = initials(given, mark, hyphen)
     return separator.join(p for p in (name.get("family"), given, name.get("suffix")) if p)
 
 
