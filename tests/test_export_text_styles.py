@@ -135,3 +135,18 @@ def articles(draw, pmid=st.integers(1, 40_000_000)):
 @given(records=st.lists(articles(), min_size=1, max_size=6, unique_by=lambda a: a["pmid"]))
 def test_generated_records_as_citeproc_prints_them(style, records):
     assert format_references(records, style) == citeproc_references(records, style)
+
+
+@settings(max_examples=60, deadline=None)
+@given(base=articles(), volumes=st.lists(st.none() | VOLUMES, min_size=2, max_size=8),
+       years=st.lists(st.none() | st.sampled_from([2019, 2020]), min_size=8, max_size=8))
+def test_apa_order_of_ties_as_citeproc_sorts_them(base, volumes, years):
+    """Same author and title, the year and volume deciding: volumes that read as numbers
+    ("12", "347") and ones that do not ("VI", "3A") compare as citeproc-py compares them."""
+    records = []
+    for number, (volume, year) in enumerate(zip(volumes, years), 1):
+        record = {k: v for k, v in base.items() if k not in ("volume", "year", "month", "day")}
+        record.update({"pmid": number, "cite_key": f"key{number}"},
+                      **({"volume": volume} if volume else {}), **({"year": year} if year else {}))
+        records.append(record)
+    assert format_references(records, "apa") == citeproc_references(records, "apa")

@@ -39,7 +39,9 @@ def csl_name(author: dict) -> dict:
     return {k: v for k, v in name.items() if v}
 
 
-def csl_item(article: dict, key: str) -> dict:
+def printed_fields(article: dict, key: str) -> dict:
+    """The item's fields a reference style prints (type, names, titles, date, volume, issue,
+    pages, numbers, DOI), in CSL-JSON's order; empty ones still there."""
     kind = work_kind(article)
     journal = article.get("journal") or {}
     item = {"id": key, "type": CSL_TYPE_OF[kind]}
@@ -63,6 +65,13 @@ def csl_item(article: dict, key: str) -> dict:
     item["page"] = expand_pages(article.get("pages")) or article.get("article_number")
     item["number"] = article.get("article_number")
     item["DOI"] = article.get("doi")
+    return item
+
+
+def csl_item(article: dict, key: str) -> dict:
+    item = printed_fields(article, key)
+    journal = article.get("journal") or {}
+    kind = work_kind(article)
     item["PMID"] = str(article["pmid"]) if article.get("pmid") else None
     item["PMCID"] = article.get("pmcid")
     item["ISSN"] = journal.get("issn")
@@ -90,6 +99,16 @@ def csl_items(articles: Iterable[dict]) -> Iterator[dict]:
     keys = UniqueKeys()
     for article in articles:
         yield csl_item(article, keys(article))
+
+
+def printed_items(articles: Iterable[dict]) -> Iterator[dict]:
+    """What ``csl_items`` gives a reference style: the printed fields and the note (a
+    retraction), without the subject terms, abstract and identifiers no style prints."""
+    keys = UniqueKeys()
+    for article in articles:
+        item = printed_fields(article, keys(article))
+        item["note"] = caution_note(article)
+        yield {k: v for k, v in item.items() if v not in (None, "", [], {})}
 
 
 # json's own string encoder (C), as json.dumps(ensure_ascii=False) uses it.

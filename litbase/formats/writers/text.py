@@ -53,7 +53,7 @@ from citeproc.model import Substitute
 from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
-from litbase.formats.writers.csljson import csl_items
+from litbase.formats.writers.csljson import csl_items, printed_items
 from litbase.formats.writers.styles import bibliography
 
 STYLES = {
@@ -150,7 +150,7 @@ def format_references(articles: Iterable[dict], style: str = "vancouver") -> lis
     """One formatted reference per article, in the style's order (APA sorts by author)."""
     if style not in STYLES:
         raise ValueError(f"Unknown style {style!r}; choose from {', '.join(STYLES)}")
-    raw = list(csl_items(articles))
+    raw = list(printed_items(articles))
     notes = {item["id"]: item.get("note") for item in raw}
     items = [style_item(item, style) for item in raw]
     # The styles print no note, but a retraction must travel (as Citing Medicine adds

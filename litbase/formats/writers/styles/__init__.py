@@ -13,6 +13,6 @@ from litbase.formats.writers.styles import ama, apa, vancouver
 def bibliography(items: list[dict], style: str) -> list[tuple[str, dict]]:
     """(reference, item) in the style's order: citation order, or APA's sort."""
     if style == "apa":
-        return [(apa.reference(item), item) for item in apa.sort(items)]
+        return apa.bibliography(items)
     reference = vancouver.reference if style == "vancouver" else ama.reference
     return [(reference(item, number), item) for number, item in enumerate(items, 1)]

@@ -106,8 +106,9 @@ def source(item: dict) -> str | None:
     return group(". ", within, item.get("publisher"))
 
 
-def reference(item: dict) -> str:
-    names, title_stood_in = author(item)
+def reference(item: dict, stand_in: tuple[str | None, bool] | None = None) -> str:
+    """The reference; ``stand_in`` is ``author(item)`` when the sort has it already."""
+    names, title_stood_in = stand_in or author(item)
     parts = date_parts(item)
     date = f"({year_text(parts)})" if parts else "(n.d.)"
     described = group(" ", title_macro(item, title_stood_in), identifier(item))
@@ -115,34 +116,48 @@ def reference(item: dict) -> str:
     return group(" ", body, wrap(item.get("DOI"), "https://doi.org/"))
 
 
-def sort_keys(item: dict) -> tuple:
-    """APA's keys: author (or what stands in), has a date, year, title, volume."""
-    parts = date_parts(item)
-    return (author(item)[0], "1" if parts else "0", parts and year_text(parts),
-            title_macro(item), item.get("volume"))
+def _sort_key(value: str | None) -> tuple:
+    """One sort key as citeproc-py compares it: lowercased, as a number when it reads as one."""
+    if value is None:
+        return (1,)
+    value = value.lower()
+    try:
+        return (0, int(value), value)
+    except ValueError:
+        return (0, None, value)
 
 
 def _compare(left: tuple, right: tuple) -> int:
-    # citeproc-py's comparison: lowercase text, numbers as numbers when both are,
-    # an empty key after any other.
+    # citeproc-py's comparison: numbers when both keys read as numbers, else text; an
+    # empty key after any other.
     for a, b in zip(left, right):
-        if a is not None and b is not None:
-            a, b = a.lower(), b.lower()
-            try:
-                a, b = int(a), int(b)
-            except ValueError:
-                pass
-            result = (a > b) - (a < b)
-            if result:
-                return result
-        elif a is not None:
-            return -1
-        elif b is not None:
-            return 1
+        if a[0] or b[0]:
+            if a[0] != b[0]:
+                return a[0] - b[0]
+            continue
+        a, b = (a[1], b[1]) if a[1] is not None and b[1] is not None else (a[2], b[2])
+        if a != b:
+            return -1 if a < b else 1
     return 0
 
 
-def sort(items: list[dict]) -> list[dict]:
-    keyed = [(sort_keys(item), item) for item in items]
-    keyed.sort(key=cmp_to_key(lambda x, y: _compare(x[0], y[0])))
-    return [item for _, item in keyed]
+def bibliography(items: list[dict]) -> list[tuple[str, dict]]:
+    """The references in APA's order: author (or what stands in), undated first, year,
+    title, volume; ties keep the order given."""
+    rows = []
+    for item in items:
+        stand_in = author(item)
+        parts = date_parts(item)
+        keys = tuple(map(_sort_key, (stand_in[0], "1" if parts else "0",
+                                     parts and year_text(parts), title_macro(item),
+                                     item.get("volume"))))
+        rows.append((keys, stand_in, item))
+    if all(len({key[1] is None for key in column if len(key) > 1}) < 2
+           for column in zip(*(row[0] for row in rows))):
+        # Each key is a number in every item or in none: the comparison is a plain order,
+        # and a stable sort by key gives what the comparison sort gives, faster.
+        rows.sort(key=lambda row: tuple((k[0], k[1] if k[1] is not None else k[2])
+                                        if len(k) > 1 else k for k in row[0]))
+    else:
+        rows.sort(key=cmp_to_key(lambda x, y: _compare(x[0], y[0])))
+    return [(reference(item, stand_in), item) for _, stand_in, item in rows]
