@@ -132,17 +132,26 @@ def load_style(name: str) -> CitationStylesStyle:
 
 def style_item(item: dict, style: str) -> dict:
     """A CSL-JSON item as handed to citeproc for this style (see the module notes)."""
-    item = {k: v for k, v in item.items() if k not in _OMIT}
+    return adjusted_item({k: v for k, v in item.items() if k not in _OMIT}, style)
+
+
+def adjusted_item(item: dict, style: str) -> dict:
+    """The item with this style's adjustments (see the module notes); a copy where one applies."""
     if style == "vancouver" and item.get("author"):
-        item["author"] = [dict(name, suffix=_ORDINALS.get(name.get("suffix"), name.get("suffix")))
-                          if name.get("suffix") else name for name in item["author"]]
-    if style == "apa" and not item.get("title") and item["type"] in _APA_DESCRIPTIONS:
-        item["title"] = _APA_DESCRIPTIONS[item["type"]]
-    if style == "apa" and item.get("container-title"):
-        # NLM qualifies a title shared by two journals with a place or an
-        # edition ("Lancet (London, England)", "BMJ (Clinical research ed.)");
-        # APA prints the journal's name as the journal prints it.
-        item["container-title"] = _NLM_QUALIFIER.sub("", item["container-title"]) or item["container-title"]
+        if any(name.get("suffix") for name in item["author"]):
+            item = dict(item, author=[
+                dict(name, suffix=_ORDINALS.get(name.get("suffix"), name.get("suffix")))
+                if name.get("suffix") else name for name in item["author"]])
+    elif style == "apa":
+        if not item.get("title") and item["type"] in _APA_DESCRIPTIONS:
+            item = dict(item, title=_APA_DESCRIPTIONS[item["type"]])
+        if item.get("container-title"):
+            # NLM qualifies a title shared by two journals with a place or an
+            # edition ("Lancet (London, England)", "BMJ (Clinical research ed.)");
+            # APA prints the journal's name as the journal prints it.
+            container = item["container-title"]
+            if container.endswith(")"):
+                item = dict(item, **{"container-title": _NLM_QUALIFIER.sub("", container) or container})
     return item
 
 
@@ -150,12 +159,10 @@ def format_references(articles: Iterable[dict], style: str = "vancouver") -> lis
     """One formatted reference per article, in the style's order (APA sorts by author)."""
     if style not in STYLES:
         raise ValueError(f"Unknown style {style!r}; choose from {', '.join(STYLES)}")
-    raw = list(printed_items(articles))
-    notes = {item["id"]: item.get("note") for item in raw}
-    items = [style_item(item, style) for item in raw]
+    items = [adjusted_item(item, style) for item in printed_items(articles)]
     # The styles print no note, but a retraction must travel (as Citing Medicine adds
     # "Retraction in: ..."): the CSL-JSON note follows the reference it belongs to.
-    return [reference + (" " + notes[item["id"]] if notes[item["id"]] else "")
+    return [reference + " " + item["note"] if "note" in item else reference
             for reference, item in bibliography(items, style)]
 
 

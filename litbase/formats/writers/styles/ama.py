@@ -10,7 +10,7 @@ Titles of books are in title case.
 from __future__ import annotations
 
 from litbase.formats.writers.styles.common import (
-    LONG_MONTHS, Term, date_parts, group, inverted_name, is_numeric, join, join_all, page_range,
+    LONG_MONTHS, Term, date_parts, group, inverted_name, is_numeric, join, join_names, page_range,
     plural, title_case, wrap, year_text)
 
 _IN = Term("In")
@@ -21,8 +21,8 @@ def authors(names: list[dict] | None) -> str | None:
     if not names:
         return None
     if len(names) >= 7:
-        return join_all([inverted_name(n, "", " ") for n in names[:3]] + ["et al."], ", ")
-    return join_all([inverted_name(n, "", " ") for n in names], ", ")
+        return join_names([inverted_name(n, "", " ") for n in names[:3]] + ["et al."])
+    return join_names([inverted_name(n, "", " ") for n in names])
 
 
 def text_date(parts) -> str:

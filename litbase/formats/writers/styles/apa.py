@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cmp_to_key
 
 from litbase.formats.writers.styles.common import (
-    Term, capitalize_first, date_parts, group, inverted_name, is_numeric, join, join_all,
+    Term, capitalize_first, date_parts, group, inverted_name, is_numeric, join, join_names,
     page_range, plural, seam, title_case, wrap, year_text)
 
 _IN = Term("In")
@@ -25,10 +25,10 @@ def authors(names: list[dict] | None) -> str | None:
         return None
     out = [inverted_name(n, ". ", ", ", hyphen=True) for n in names]
     if len(out) >= 21:
-        return join_all(out[:19] + ["\u2026 " + out[-1]], ", ")
+        return join_names(out[:19] + ["\u2026 " + out[-1]])
     if len(out) == 1:
         return out[0]
-    head = join_all(out[:-1], ", ")
+    head = join_names(out[:-1])
     return head + seam(head, ", ") + "& " + out[-1]
 
 

@@ -17,6 +17,7 @@ output is a term ("In", "p.", "Published online") prints nothing. Terms are
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SEAM = frozenset(".,;:!?")
 
@@ -28,8 +29,8 @@ class Term(str):
 def seam(left: str, right: str) -> str:
     """``right`` as it goes after ``left``: no doubled space, no doubled punctuation mark."""
     if left and right:
-        last, first = left[-1], right[0]
-        if first == last and (first == " " or first in _SEAM):
+        last = left[-1]
+        if right[0] == last and (last == " " or last in _SEAM):
             return right[1:]
     return right
 
@@ -42,14 +43,19 @@ def join(parts, delimiter: str = "") -> str | None:
             continue
         if out is None:
             out = part
-        else:
-            out += seam(out, delimiter)
-            out += seam(out, part)
+            continue
+        # seam() written out: this is the inner loop of every reference.
+        last = out[-1]
+        if delimiter:
+            out += delimiter[1:] if delimiter[0] == last and (last == " " or last in _SEAM) \
+                else delimiter
+            last = out[-1]
+        out += part[1:] if part[0] == last and (last == " " or last in _SEAM) else part
     return out
 
 
 def join_all(parts, delimiter: str) -> str:
-    """``join`` keeping empty parts, as citeproc-py joins the pieces of a page string."""
+    """``join`` keeping empty parts, as citeproc-py joins names and the pieces of a page string."""
     parts = iter(parts)
     out = next(parts)
     for part in parts:
@@ -58,12 +64,20 @@ def join_all(parts, delimiter: str) -> str:
     return out
 
 
+def join_names(names: list[str], delimiter: str = ", ") -> str:
+    """``join_all`` of names; a plain join where no seam can be cleaned (no name ends in a
+    comma or space, none starts with a space)."""
+    if all(name and name[-1] not in ", " and name[0] != " " for name in names):
+        return delimiter.join(names)
+    return join_all(names, delimiter)
+
+
 def group(delimiter: str, *parts) -> str | None:
     """A CSL group: the parts joined, or None when nothing but terms printed."""
-    printed = [p for p in parts if p]
-    if not printed or all(type(p) is Term for p in printed):
-        return None
-    return join(printed, delimiter)
+    for part in parts:
+        if part and type(part) is not Term:
+            return join(parts, delimiter)
+    return None
 
 
 def wrap(text: str | None, prefix: str = "", suffix: str = "") -> str | None:
@@ -75,6 +89,7 @@ def wrap(text: str | None, prefix: str = "", suffix: str = "") -> str | None:
 
 # Names ------------------------------------------------------------------
 
+@lru_cache(maxsize=1 << 16)
 def initials(given: str, mark: str, hyphen: bool = False) -> str:
     """citeproc-py's initialize-with: "Scott D" -> "SD" or "S. D."; a word not starting with
     a capital ("de", "(Jane)") stays whole; ``hyphen`` keeps "Mary-Kate" as "M.-K."."""

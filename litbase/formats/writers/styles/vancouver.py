@@ -9,7 +9,7 @@ abbreviation without periods; the last page without the digits it shares with th
 from __future__ import annotations
 
 from litbase.formats.writers.styles.common import (
-    SHORT_MONTHS_NLM, Term, date_parts, group, inverted_name, is_numeric, join, join_all,
+    SHORT_MONTHS_NLM, Term, date_parts, group, inverted_name, is_numeric, join, join_names,
     page_range, plural, wrap, year_text)
 
 _IN = Term("In")
@@ -20,8 +20,8 @@ def authors(names: list[dict] | None) -> str | None:
     if not names:
         return None
     if len(names) >= 7:
-        return join_all([inverted_name(n, "", " ") for n in names[:6]] + ["et al."], ", ")
-    return join_all([inverted_name(n, "", " ") for n in names], ", ")
+        return join_names([inverted_name(n, "", " ") for n in names[:6]] + ["et al."])
+    return join_names([inverted_name(n, "", " ") for n in names])
 
 
 def text_date(parts) -> str:
