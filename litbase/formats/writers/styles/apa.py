@@ -116,29 +116,64 @@ def reference(item: dict, stand_in: tuple[str | None, bool] | None = None) -> st
     return group(" ", body, wrap(item.get("DOI"), "https://doi.org/"))
 
 
-def _sort_key(value: str | None) -> tuple:
-    """One sort key as citeproc-py compares it: lowercased, as a number when it reads as one."""
-    if value is None:
-        return (1,)
-    value = value.lower()
-    try:
-        return (0, int(value), value)
-    except ValueError:
-        return (0, None, value)
-
-
 def _compare(left: tuple, right: tuple) -> int:
-    # citeproc-py's comparison: numbers when both keys read as numbers, else text; an
-    # empty key after any other.
+    # citeproc-py's comparison of two items' keys: lowercased text, numbers when both read
+    # as numbers, an empty key after any other.
     for a, b in zip(left, right):
-        if a[0] or b[0]:
-            if a[0] != b[0]:
-                return a[0] - b[0]
-            continue
-        a, b = (a[1], b[1]) if a[1] is not None and b[1] is not None else (a[2], b[2])
-        if a != b:
-            return -1 if a < b else 1
+        if a is not None and b is not None:
+            try:
+                a, b = int(a), int(b)
+            except ValueError:
+                pass
+            if a != b:
+                return -1 if a < b else 1
+        elif a is not None:
+            return -1
+        elif b is not None:
+            return 1
     return 0
+
+
+def _column_keys(values: list) -> list | None:
+    """Keys that order these values as ``_compare`` does, or None where it orders them in a
+    circle ("1a" < "9" < "10" < "1a": numbers as numbers, the rest as text)."""
+    numbers = {}
+    for value in values:
+        if value is not None:
+            try:
+                numbers[value] = int(value)
+            except ValueError:
+                pass
+    texts = len(numbers) < len({v for v in values if v is not None})
+    if numbers and texts:
+        # Mixed: a plain text order only if it orders the numbers as numbers too.
+        ordered = sorted(numbers.items(), key=lambda pair: (pair[1], pair[0]))
+        if any(a[1] == b[1] or a[0] >= b[0] for a, b in zip(ordered, ordered[1:])):
+            return None
+        return [(1,) if v is None else (0, v) for v in values]
+    return [(1,) if v is None else (0, numbers[v] if numbers else v) for v in values]
+
+
+def _sorted(rows: list[tuple]) -> list[tuple]:
+    """Rows (keys, ...) in citeproc-py's order. Its comparison looks at a key only between
+    items equal in the keys before; where each such set orders plainly, a stable sort by key
+    gives the one order the comparison allows, much faster; else the comparison sorts."""
+    keys = [[] for _ in rows]
+    ties = [list(range(len(rows)))]
+    for column in range(len(rows[0][0]) if rows else 0):
+        next_ties = []
+        for members in ties:
+            column_keys = _column_keys([rows[i][0][column] for i in members])
+            if column_keys is None:
+                return sorted(rows, key=cmp_to_key(lambda x, y: _compare(x[0], y[0])))
+            classes: dict = {}
+            for i, key in zip(members, column_keys):
+                keys[i].append(key)
+                classes.setdefault(key, []).append(i)
+            next_ties += [c for c in classes.values() if len(c) > 1]
+        ties = next_ties
+    order = sorted(range(len(rows)), key=lambda i: keys[i])
+    return [rows[i] for i in order]
 
 
 def bibliography(items: list[dict]) -> list[tuple[str, dict]]:
@@ -148,16 +183,7 @@ def bibliography(items: list[dict]) -> list[tuple[str, dict]]:
     for item in items:
         stand_in = author(item)
         parts = date_parts(item)
-        keys = tuple(map(_sort_key, (stand_in[0], "1" if parts else "0",
-                                     parts and year_text(parts), title_macro(item),
-                                     item.get("volume"))))
-        rows.append((keys, stand_in, item))
-    if all(len({key[1] is None for key in column if len(key) > 1}) < 2
-           for column in zip(*(row[0] for row in rows))):
-        # Each key is a number in every item or in none: the comparison is a plain order,
-        # and a stable sort by key gives what the comparison sort gives, faster.
-        rows.sort(key=lambda row: tuple((k[0], k[1] if k[1] is not None else k[2])
-                                        if len(k) > 1 else k for k in row[0]))
-    else:
-        rows.sort(key=cmp_to_key(lambda x, y: _compare(x[0], y[0])))
-    return [(reference(item, stand_in), item) for _, stand_in, item in rows]
+        keys = (stand_in[0], "1" if parts else "0", parts and year_text(parts),
+                title_macro(item), item.get("volume"))
+        rows.append((tuple(k.lower() if k is not None else None for k in keys), stand_in, item))
+    return [(reference(item, stand_in), item) for _, stand_in, item in _sorted(rows)]
