@@ -33,13 +33,21 @@ _LINE_BREAK_RE = re.compile("[\\u2028\\u2029\\u0085]")
 def csl_name(author: dict) -> dict:
     if author.get("collective_name"):
         return {"literal": author["collective_name"]}
-    name = {"family": author.get("last_name"),
-            "given": author.get("fore_name") or author.get("initials"),
-            "suffix": author.get("suffix")}
-    return {k: v for k, v in name.items() if v}
+    # Built key by key: this runs for every author of every exported record.
+    name = {}
+    family = author.get("last_name")
+    if family:
+        name["family"] = family
+    given = author.get("fore_name") or author.get("initials")
+    if given:
+        name["given"] = given
+    suffix = author.get("suffix")
+    if suffix:
+        name["suffix"] = suffix
+    return name
 
 
-def printed_fields(article: dict, key: str) -> dict:
+def printed_fields(article: dict, key: str | None) -> dict:
     """The item's fields a reference style prints (type, names, titles, date, volume, issue,
     pages, numbers, DOI), in CSL-JSON's order; empty ones still there."""
     kind = work_kind(article)
@@ -100,15 +108,6 @@ def csl_items(articles: Iterable[dict]) -> Iterator[dict]:
     for article in articles:
         yield csl_item(article, keys(article))
 
-
-def printed_items(articles: Iterable[dict]) -> Iterator[dict]:
-    """What ``csl_items`` gives a reference style: the printed fields and the note (a
-    retraction), without the subject terms, abstract and identifiers no style prints."""
-    keys = UniqueKeys()
-    for article in articles:
-        item = printed_fields(article, keys(article))
-        item["note"] = caution_note(article)
-        yield {k: v for k, v in item.items() if v not in (None, "", [], {})}
 
 
 # json's own string encoder (C), as json.dumps(ensure_ascii=False) uses it.

@@ -53,7 +53,8 @@ from citeproc.model import Substitute
 from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
-from litbase.formats.writers.csljson import csl_items, printed_items
+from litbase.formats.writers.csljson import csl_items, printed_fields
+from litbase.formats.writers.notes import caution_note
 from litbase.formats.writers.styles import bibliography
 
 STYLES = {
@@ -164,6 +165,15 @@ def format_references(articles: Iterable[dict], style: str = "vancouver") -> lis
     # "Retraction in: ..."): the CSL-JSON note follows the reference it belongs to.
     return [reference + " " + item["note"] if "note" in item else reference
             for reference, item in bibliography(items, style)]
+
+
+def printed_items(articles: Iterable[dict]) -> Iterator[dict]:
+    """What ``csl_items`` hands a style, without what no style prints (subject terms, abstract,
+    identifiers) and without the cite key (only citeproc-py needs one, to find the item)."""
+    for article in articles:
+        item = printed_fields(article, None)
+        item["note"] = caution_note(article)
+        yield {k: v for k, v in item.items() if v not in (None, "", [], {})}
 
 
 def citeproc_references(articles: Iterable[dict], style: str = "vancouver") -> list[str]:

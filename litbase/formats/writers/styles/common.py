@@ -151,9 +151,17 @@ def _common_prefix(first: str, last: str) -> int:
     return count + 1
 
 
+_PLAIN_RANGE = re.compile(r"(\d+)-(\d+)")
+
+
 def page_range(page: str, range_delimiter: str, minimal: bool) -> str:
     """A page string as CSL prints it: each comma/ampersand part, a range's ends joined by
     the style's delimiter; ``minimal`` drops the last page's leading digits it shares."""
+    plain = _PLAIN_RANGE.fullmatch(page)
+    if plain:
+        # Most pages ("284-287"): nothing to strip and no seam to clean.
+        first, last = plain.groups()
+        return first + range_delimiter + (last[_common_prefix(first, last):] if minimal else last)
     def one(part: str) -> str:
         ends = part.replace("\u2013", "-").split("-")
         if len(ends) != 2:
