@@ -48,7 +48,8 @@ def main() -> None:
     db = sqlite_utils.Database(sqlite3.connect(f"file:{args.db}?mode=ro", uri=True))
     pmids = [row[0] for row in db.conn.execute("select pmid from articles order by pmid limit ?",
                                                [args.rows])]
-    articles = list(load_articles(db, pmids))
+    # As the .txt page loads them: without stored cite keys.
+    articles = list(load_articles(db, pmids, cite_keys=False))
     print(f"{len(articles):,} articles of {args.db.name}; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("| style | string-built median / p95 | citeproc-py median | same text |")
