@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from litbase.formats.writers.styles.common import (
     LONG_MONTHS, Term, date_parts, group, inverted_name, is_numeric, join, join_names, page_range,
-    plural, title_case, wrap, year_text)
+    title_case, wrap, year_text)
 
 _IN = Term("In")
 _ONLINE = Term("Published online")
@@ -36,8 +36,7 @@ def text_date(parts) -> str:
 def label_volume(volume: str | None) -> str | None:
     if not volume:
         return None
-    return group(" ", Term("Vols" if plural(volume) else "Vol") if is_numeric(volume) else None,
-                 volume)
+    return group(" ", Term("Vol") if is_numeric(volume) else None, volume)
 
 
 def reference(item: dict, number: int) -> str:

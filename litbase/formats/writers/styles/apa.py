@@ -36,8 +36,7 @@ def label_volume(volume: str | None) -> str | None:
     """ "Vol. 2"; a volume that is not a number as it is, capitalized."""
     if not volume:
         return None
-    label = Term("Vols." if plural(volume) else "Vol.") if is_numeric(volume) else None
-    return group(" ", label, capitalize_first(volume))
+    return group(" ", Term("Vol.") if is_numeric(volume) else None, capitalize_first(volume))
 
 
 def title_volume(volume: str | None) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from litbase.formats.writers.styles.common import (
     SHORT_MONTHS_NLM, Term, date_parts, group, inverted_name, is_numeric, join, join_names,
-    page_range, plural, wrap, year_text)
+    page_range, wrap, year_text)
 
 _IN = Term("In")
 _PAGE = Term("p.")
@@ -44,7 +44,7 @@ def reference(item: dict, number: int) -> str:
         source = (item.get("container-title-short") or container).replace(".", "") if article \
             else container
     elif volume and is_numeric(volume):
-        source = join((Term("Vols." if plural(volume) else "Vol."), volume), " ")
+        source = join((Term("Vol."), volume), " ")
     else:
         source = volume
     parts = date_parts(item)
