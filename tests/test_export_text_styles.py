@@ -131,7 +131,7 @@ def articles(draw, pmid=st.integers(1, 40_000_000)):
 
 
 @pytest.mark.parametrize("style", list(STYLES))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=st.lists(articles(), min_size=1, max_size=6, unique_by=lambda a: a["pmid"]))
 def test_generated_records_as_citeproc_prints_them(style, records):
     assert format_references(records, style) == citeproc_references(records, style)

@@ -163,8 +163,9 @@ def adjusted_item(item: dict, style: str) -> dict:
             # edition ("Lancet (London, England)", "BMJ (Clinical research ed.)");
             # APA prints the journal's name as the journal prints it.
             container = item["container-title"]
-            if container.endswith(")"):
-                item = dict(item, **{"container-title": _NLM_QUALIFIER.sub("", container) or container})
+            unqualified = _NLM_QUALIFIER.sub("", container) or container
+            if unqualified != container:
+                item = dict(item, **{"container-title": unqualified})
     return item
 
 
