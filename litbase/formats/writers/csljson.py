@@ -33,13 +33,23 @@ _LINE_BREAK_RE = re.compile("[\\u2028\\u2029\\u0085]")
 def csl_name(author: dict) -> dict:
     if author.get("collective_name"):
         return {"literal": author["collective_name"]}
-    name = {"family": author.get("last_name"),
-            "given": author.get("fore_name") or author.get("initials"),
-            "suffix": author.get("suffix")}
-    return {k: v for k, v in name.items() if v}
+    # Built key by key: this runs for every author of every exported record.
+    name = {}
+    family = author.get("last_name")
+    if family:
+        name["family"] = family
+    given = author.get("fore_name") or author.get("initials")
+    if given:
+        name["given"] = given
+    suffix = author.get("suffix")
+    if suffix:
+        name["suffix"] = suffix
+    return name
 
 
-def csl_item(article: dict, key: str) -> dict:
+def printed_fields(article: dict, key: str | None) -> dict:
+    """The item's fields a reference style prints (type, names, titles, date, volume, issue,
+    pages, numbers, DOI), in CSL-JSON's order; empty ones still there."""
     kind = work_kind(article)
     journal = article.get("journal") or {}
     item = {"id": key, "type": CSL_TYPE_OF[kind]}
@@ -63,6 +73,13 @@ def csl_item(article: dict, key: str) -> dict:
     item["page"] = expand_pages(article.get("pages")) or article.get("article_number")
     item["number"] = article.get("article_number")
     item["DOI"] = article.get("doi")
+    return item
+
+
+def csl_item(article: dict, key: str) -> dict:
+    item = printed_fields(article, key)
+    journal = article.get("journal") or {}
+    kind = work_kind(article)
     item["PMID"] = str(article["pmid"]) if article.get("pmid") else None
     item["PMCID"] = article.get("pmcid")
     item["ISSN"] = journal.get("issn")
@@ -90,6 +107,7 @@ def csl_items(articles: Iterable[dict]) -> Iterator[dict]:
     keys = UniqueKeys()
     for article in articles:
         yield csl_item(article, keys(article))
+
 
 
 # json's own string encoder (C), as json.dumps(ensure_ascii=False) uses it.
