@@ -100,7 +100,8 @@ class Zotero:
                    "--utilities", str(self.utilities), "--schema", str(self.schema),
                    translator, *map(str, files)]
         result = subprocess.run(command, capture_output=True, text=True, check=True)
-        return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+        # One JSON object per line; split at "\n" only: a title may hold U+2028.
+        return [json.loads(line) for line in result.stdout.split("\n") if line.strip()]
 
     def read_text(self, format_name: str, text: str) -> list[dict]:
         with tempfile.TemporaryDirectory(prefix="zotero-in-") as folder:

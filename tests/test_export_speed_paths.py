@@ -56,7 +56,7 @@ def latex_escape_by_character(text: str, unicode: bool = False) -> str:
         position += len(cluster)
         if cluster in bibtex._SPECIALS or cluster in braces:
             out.append(bibtex._SPECIALS.get(cluster) or braces[cluster])
-        elif (cluster.isascii() and cluster not in bibtex._FOLDED_ASCII) or unicode:
+        elif (cluster.isascii() and cluster not in bibtex.LINE_STRUCTURE) or unicode:
             out.append(cluster)
         else:
             out.append(bibtex.spelling(cluster))
