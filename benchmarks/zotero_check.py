@@ -183,8 +183,9 @@ def _zotero_name(author: dict) -> dict:
 
 
 def _initials(given: str) -> str:
-    """Zotero's name clean-up writes an initial with a period ("Hans O. F."); compared without."""
-    return " ".join(given.replace(".", " ").split())
+    """Zotero's name clean-up writes an initial with a period ("Hans O. F.") and a suffix
+    after a comma or not ("William E, IV"): given names are compared without either."""
+    return " ".join(given.replace(".", " ").replace(",", " ").split())
 
 
 # What a format holds in Zotero's eyes, where that is not the record's own text (each said in
