@@ -96,6 +96,10 @@ def test_characters_other_than_accented_latin_letters_go_out_as_themselves():
     assert latex_escape("%\u0301") == "\\%\u0301"  # an ASCII special under a mark stays escaped
     assert latex_escape("ő ė ẩ") == "ő ė ẩ"  # accents Zotero's import does not read
     assert latex_escape("Bořivoj Øyvind ç") == r"Bo{\v{r}}ivoj {\O}yvind {\c{c}}"
+    assert latex_escape("Pałȩga") == r"Pa{\l}ȩga"  # PMID 34093277: Zotero kept \c{e} as "\c e"
+    # PMIDs 33416177 ("TELO2"), 34018149 ("STELLA-LONG"): Zotero's import turns "TEL"
+    # anywhere into U+2121, and "!!" into U+203C; a {} between keeps the text.
+    assert latex_escape("TELO2, STELLA; wow!! ?!") == "T{}ELO2, ST{}ELLA; wow!{}! ?{}!"
     assert latex_escape("8\u2005weeks 16\u00a0weeks") == "8\u2005weeks 16\u00a0weeks"
     assert latex_escape("SPIE--the ''x''") == "SPIE-{}-the '{}'x'{}'"
     # Line breaks other than \n and control characters are whitespace to every reader.

@@ -166,10 +166,14 @@ def spelling(cluster: str) -> str:
 
 
 # An ASCII letter under the accents BibTeX's own documentation and every reader know
-# (grave, acute, circumflex, tilde, macron, breve, diaeresis, ring, caron, cedilla,
-# ogonek), or one of LaTeX's own letters (ø, ß, æ, å, ł, dotless ı).
-_LATIN_LETTER = re.compile("[A-Za-z][\u0300-\u0304\u0306\u0308\u030a\u030c\u0327\u0328]+"
-                           "|[\u00f8\u00d8\u00df\u00e6\u00c6\u0142\u0141\u0131]")
+# (grave, acute, circumflex, tilde, macron, breve, diaeresis, ring, caron, ogonek), a
+# cedilla under the letters Zotero reads it on, or one of LaTeX's own letters (ø, ß, æ,
+# ł, dotless ı). Zotero reads \H{o}, \.{e} and \c{e} as text: those go out as themselves.
+_LATIN_LETTER = re.compile(r"[A-Za-z][\u0300-\u0304\u0306\u0308\u030a\u030c\u0328]+"
+                           r"|[CcGgKkLlNnRrSsTtDdHh]\u0327|[\u00f8\u00d8\u00df\u00e6\u00c6\u0142\u0141\u0131]")
+# Text Zotero's BibTeX import replaces wherever it stands ("TEL" by U+2121, "!!" by
+# U+203C): a {} between its letters keeps it apart for Zotero; LaTeX prints the same.
+_ZOTERO_SIGNS = re.compile(r"TEL|!!|\?!|!\?")
 
 
 @functools.lru_cache(maxsize=None)
@@ -226,7 +230,10 @@ def latex_escape(text: str, unicode: bool = False) -> str:
             out.append(spelling(cluster))
         if cluster in _LIGATURES and text[position:position + 1] == cluster:
             out.append("{}")
-    return "".join(out)
+    written = "".join(out)
+    if "TEL" in written or "!" in written:
+        written = _ZOTERO_SIGNS.sub(lambda m: m.group()[0] + "{}" + m.group()[1:], written)
+    return written
 
 
 def raw_value(text: str) -> str:
