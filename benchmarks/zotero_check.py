@@ -137,30 +137,35 @@ def _for_comparison(item: dict) -> dict:
     return item
 
 
-def validate(zotero: Zotero, folder: Path = INTEROP) -> dict[str, tuple[int, int, list[str]]]:
-    """Per translator: (cases that came out equal, cases, names of the others)."""
+def validate(zotero: Zotero, folder: Path = INTEROP) -> dict[str, dict[str, list[str]]]:
+    """Per translator, each test file: the item fields that differ from Zotero's expected
+    items ([] where they came out equal; ["items"] where the number of items differs)."""
     by_translator: dict[str, list[Path]] = {}
     for expected in sorted(folder.glob("*.expected.json")):
         stem = expected.name.removesuffix(".expected.json")
-        prefix = stem.rsplit("_", 1)[0]
         translator = {"BibTeX": "BibTeX.js", "RIS": "RIS.js", "MEDLINEnbib": "MEDLINEnbib.js",
-                      "CSL_JSON": "CSL JSON.js"}.get(prefix)
+                      "CSL_JSON": "CSL JSON.js"}.get(stem.rsplit("_", 1)[0])
         if translator:
-            inputs = [p for p in folder.glob(stem + ".*") if not p.name.endswith(".expected.json")]
-            by_translator.setdefault(translator, []).extend(inputs)
-    outcome = {}
+            by_translator.setdefault(translator, []).extend(
+                p for p in folder.glob(stem + ".*") if not p.name.endswith(".expected.json"))
+    outcome: dict[str, dict[str, list[str]]] = {}
     for translator, inputs in by_translator.items():
-        results = zotero.read(translator, sorted(inputs))
-        failed = []
-        for result in results:
+        for result in zotero.read(translator, sorted(inputs)):
             path = Path(result["file"])
             expected = json.loads(path.with_name(path.stem + ".expected.json").read_text())
             got = result.get("items")
-            if not (isinstance(expected, list) and got is not None and _same(
-                    [_for_comparison(i) for i in got], [_for_comparison(i) for i in expected])):
-                failed.append(path.stem)
-        outcome[translator] = (len(results) - len(failed), len(results), failed)
+            outcome.setdefault(translator, {})[path.stem] = _differing(got, expected)
     return outcome
+
+
+def _differing(got: list[dict] | None, expected: list[dict]) -> list[str]:
+    if got is None or len(got) != len(expected):
+        return ["items"]
+    fields = set()
+    for mine, theirs in zip(got, expected):
+        mine, theirs = _for_comparison(mine), _for_comparison(theirs)
+        fields |= {k for k in mine.keys() | theirs.keys() if not _same(mine.get(k), theirs.get(k))}
+    return sorted(fields)
 
 
 # --- litbase's exports against what Zotero stores -------------------------------------------
@@ -231,6 +236,8 @@ def expected_item(article: dict, format_name: str) -> dict:
     return expected
 
 
+# A MeSH heading with its qualifiers, as MEDLINE's MH line holds it: "*Descriptor/*qualifier".
+_MESH_LINE = re.compile(r"^\*?([A-Z0-9][^/]*?)(?:/\*?[a-z][a-z ,&-]*)*$")
 _EXTRA_LINE = re.compile(r"^(PMID|PMCID|DOI):\s*(\S+)\s*$", re.M)
 
 
@@ -243,7 +250,7 @@ def zotero_view(item: dict, format_name: str) -> dict:
     tags = {t["tag"] for t in item.get("tags") or []}
     if format_name == "medline":
         # MH lines as PubMed writes them ("Education, Medical/*methods"): the descriptor.
-        tags = {t.split("/")[0].lstrip("*") for t in tags}
+        tags = {_MESH_LINE.sub(r"\1", t) for t in tags}
     parsed = item.get("_parsedDate") or {}
     date = None
     if parsed.get("year"):
@@ -317,8 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with Zotero() as zotero:
         if args.what == "validate":
-            for translator, (equal, cases, failed) in validate(zotero).items():
-                print(f"{translator}: {equal} of {cases} test files equal; others: {failed}")
+            for translator, cases in validate(zotero).items():
+                equal = sum(not fields for fields in cases.values())
+                others = {name: fields for name, fields in cases.items() if fields}
+                print(f"{translator}: {equal} of {len(cases)} test files equal; others: {others}")
             return 0
         articles = shipped_articles() if args.what == "shipped" else real_articles(args.limit)
         for format_name in args.formats.split(","):
