@@ -174,12 +174,13 @@ def _squash(text):
     return " ".join(text.split()) if isinstance(text, str) and text.strip() else None
 
 
-def _zotero_name(author: dict, part_comma: str = ",") -> dict:
+def _zotero_name(author: dict, part_comma: str = ",", group_comma: str = ",") -> dict:
     """A litbase author as Zotero holds a name: a group in lastName alone, a suffix after
     the given names ("Howard, Jr"), which is where Zotero's importers put it. Whitespace
     is compared folded, as Zotero's own tests compare ("EFSA Panel\u00a0on" folds)."""
     if author.get("collective_name"):
-        return {"lastName": " ".join(author["collective_name"].split()), "fieldMode": 1}
+        group = author["collective_name"].replace(",", group_comma)
+        return {"lastName": " ".join(group.split()), "fieldMode": 1}
     last, given, suffix = ((author.get(k) or "").replace(",", part_comma)
                            for k in ("last_name", "fore_name", "suffix"))
     given = given or author.get("initials") or ""
@@ -210,8 +211,10 @@ def expected_item(article: dict, format_name: str) -> dict:
     year, month, day = article.get("year"), article.get("month"), article.get("day")
     expected = {
         "title": _squash(article.get("book_title") if kind == "book" else article.get("title")),
-        # A comma inside a part of a BibTeX name (a suffix "MSN, MS") is U+201A there.
-        "creators": [_zotero_name(a, KEYWORD_COMMA if format_name == "bibtex" else ",")
+        # A comma inside a part of a BibTeX name (a suffix "MSN, MS") is U+201A there, and
+        # so is one inside a group's name in RIS ("Last, First" splits at a comma).
+        "creators": [_zotero_name(a, KEYWORD_COMMA if format_name == "bibtex" else ",",
+                                  KEYWORD_COMMA if format_name == "ris" else ",")
                      for a in article.get("authors") or []],
         "publicationTitle": journal.get("title") or journal.get("iso_abbreviation"),
         "journalAbbreviation": journal.get("iso_abbreviation"),
