@@ -209,3 +209,34 @@ def test_volumes_that_are_not_numbers_keep_biber_quiet_and_come_back():
     read = parse_bibtex(text)
     assert [(r["pmid"], r["volume"], r["issue"]) for r in read] == [
         (pmid, volume, issue) for pmid, (volume, issue) in cases.items()]
+
+
+def test_bibtex_text_of_a_supplement_volume_and_a_ligature_exactly():
+    """PMID 32862847 (volume "20 Suppl 1", pubmed21n1298) with PMID 32830646's "ﬁ": the whole
+    file, no macro in any field; the @preamble speaks to pdflatex alone."""
+    article = record(32862847, title="Did not fulﬁl them.", volume="20 Suppl 1", issue=None,
+                     pages="S1-S3", month=3, pmcid="PMC7777777")
+    assert "".join(export([article], "bibtex")) == (
+        "@article{smith2021did,\n"
+        "  author = {Smith, Ann},\n"
+        "  title = {{Did not fulﬁl them.}},\n"
+        "  journal = {Journal},\n"
+        "  shortjournal = {J},\n"
+        "  year = {2021},\n"
+        "  month = mar,\n"
+        "  date = {2021-03},\n"
+        "  volume = {20},\n"
+        "  number = {{Suppl 1}},\n"
+        "  pages = {S1-S3},\n"
+        "  eprint = {32862847},\n"
+        "  eprinttype = {pubmed},\n"
+        "  note = {PMCID: PMC7777777},\n"
+        "  url = {https://pubmed.ncbi.nlm.nih.gov/32862847/},\n"
+        "}\n"
+        "\n"
+        '@preamble{"\\providecommand{\\litbaseChar}[2]{\\expandafter\\ifx\\csname u8:\\detokenize{#1}'
+        '\\endcsname\\relax\\expandafter\\def\\csname u8:\\detokenize{#1}\\endcsname{#2}\\fi}'
+        '\\litbaseChar{ﬁ}{{fi}}"}\n')
+    read = back(article, "bibtex")
+    assert (read["title"], read["volume"], read["issue"], read["pages"], read["pmcid"]) == (
+        "Did not fulﬁl them.", "20 Suppl 1", None, "S1-S3", "PMC7777777")
