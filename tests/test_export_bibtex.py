@@ -6,7 +6,7 @@ from bib_fixtures import PMIDS, bib_db  # noqa: F401  (fixture)
 
 from litbase.model.citekeys import disambiguate, key_base, suffix
 from litbase.store.load import load_articles
-from litbase.formats.writers.bibtex import braces_pair, latex_escape, write_bibtex
+from litbase.formats.writers.bibtex import approximation, braces_pair, latex_escape, write_bibtex
 
 FIRST_ENTRY = r"""@article{muller2021peera,
   author = {M{\"u}ller, Hans and Nilsen, {\O}yvind and Garc{\'i}a, Jos{\'e}},
@@ -18,11 +18,11 @@ FIRST_ENTRY = r"""@article{muller2021peera,
   date = {2021-03-04},
   volume = {12},
   number = {3},
-  pages = {100--110},
+  pages = {100-110},
   doi = {10.5555/synth.990101},
   eprint = {990101},
   eprinttype = {pubmed},
-  note = {PMCID: PMC9990101.},
+  note = {PMCID: PMC9990101},
   issn = {1234-5678},
   language = {English},
   keywords = {Internship and Residency, Education{\quotesinglbase} Medical{\quotesinglbase} Graduate, peer support},
@@ -76,21 +76,49 @@ def test_latex_escape_rules():
     assert latex_escape("García Jiří") == r"Garc{\'i}a Ji{\v{r}}{\'i}"
     assert latex_escape("Øyvind Müller") == r"{\O}yvind M{\"u}ller"
     assert latex_escape("Øyvind Müller", unicode=True) == "Øyvind Müller"
-    # No LaTeX name and no decomposition: pdflatex would stop at the UTF-8, so the
-    # macro carries the code point and LaTeX prints "?" (unicode=True keeps UTF-8).
-    assert latex_escape("中文 100%") == r"{\litbaseU{4E2D}?}{\litbaseU{6587}?} 100\%"
+    # No LaTeX name that reads back: the character as UTF-8 (the @preamble tells pdflatex
+    # to print "?" for it; see test_export_lossless), never a macro in the field.
+    assert latex_escape("中文 100%") == "中文 100\\%"
     assert latex_escape("中文 100%", unicode=True) == r"中文 100\%"
 
 
-def test_characters_without_an_exact_latex_spelling_carry_their_code_points():
+def test_characters_other_than_accented_latin_letters_go_out_as_themselves():
     """PMIDs 32830646 (U+FB01), 32738206 (V + U+0307), 33188909 (U+2206 INCREMENT, not
-    Greek Delta), 33826177 (U+FF05: a bare % would end the line as a comment)."""
-    assert latex_escape("ﬁ") == r"{\litbaseU{FB01}fi}"  # pandoc drops {fi} after the macro
-    assert latex_escape("V\u0307O2") == r"{\litbaseU{0056 0307}V{\ensuremath{\dot{}}}}O2"
-    assert latex_escape("∆NS1") == r"{\litbaseU{2206}\ensuremath{\Delta}}NS1"
-    assert latex_escape("95％ CI") == r"95{\litbaseU{FF05}\%} CI"
-    assert latex_escape("ΔNS1") == r"{\ensuremath{\Delta}}NS1"  # its own spelling reads back
+    Greek Delta), 33826177 (U+FF05: a bare % would end the line as a comment), and Greek
+    and math, which Zotero's import kept as LaTeX text ("\\ensuremath\\alphaB" for
+    {\\ensuremath{\\alpha}}B in 584 titles of pubmed21n1298): UTF-8 in the field, which
+    Zotero, pandoc, biber and litbase's reader take as it is; what pdflatex prints for each
+    is in the @preamble. Accented Latin letters stay LaTeX, which classic BibTeX sorts."""
+    assert latex_escape("ﬁ") == "ﬁ"
+    assert latex_escape("V\u0307O2") == "V\u0307O2"
+    assert latex_escape("∆NS1 ΔNS1 α ≥ ±") == "∆NS1 ΔNS1 α ≥ ±"
+    assert latex_escape("95％ CI") == "95％ CI"
+    assert latex_escape("%\u0301") == "\\%\u0301"  # an ASCII special under a mark stays escaped
+    assert latex_escape("ő ė ẩ") == "ő ė ẩ"  # accents Zotero's import does not read
+    assert latex_escape("Bořivoj Øyvind ç") == r"Bo{\v{r}}ivoj {\O}yvind {\c{c}}"
+    assert latex_escape("Pałȩga") == r"Pa{\l}ȩga"  # PMID 34093277: Zotero kept \c{e} as "\c e"
+    # PMIDs 33416177 ("TELO2"), 34018149 ("STELLA-LONG"): Zotero's import turns "TEL"
+    # anywhere into U+2121, and "!!" into U+203C; a {} between keeps the text.
+    assert latex_escape("TELO2, STELLA; wow!! ?!") == "T{}ELO2, ST{}ELLA; wow!{}! ?{}!"
+    assert latex_escape("8\u2005weeks 16\u00a0weeks") == "8\u2005weeks 16\u00a0weeks"
     assert latex_escape("SPIE--the ''x''") == "SPIE-{}-the '{}'x'{}'"
+    # Line breaks other than \n and control characters are whitespace to every reader.
+    assert latex_escape("a\u2028b\x1fc\td") == "a b c d"
+    assert {c: approximation(c) for c in "ﬁ∆％中\u0307"} == {
+        "ﬁ": "fi", "∆": r"\ensuremath{\Delta}", "％": r"\%", "中": "?",
+        "\u0307": r"\ensuremath{\dot{}}"}
+
+
+def test_preamble_tells_pdflatex_what_to_print_for_each_character():
+    text = "".join(write_bibtex([{"pmid": 1, "title": "ﬁne 中", "year": 2020,
+                                  "authors": [{"last_name": "Doe", "fore_name": "J"}]}]))
+    assert text.endswith(
+        '@preamble{"\\providecommand{\\litbaseChar}[2]{\\expandafter\\ifx\\csname '
+        'u8:\\detokenize{#1}\\endcsname\\relax\\expandafter\\def\\csname u8:\\detokenize{#1}'
+        '\\endcsname{#2}\\fi}\\litbaseChar{中}{{?}}\\litbaseChar{ﬁ}{{fi}}"}\n')
+    assert "litbase" not in text.split("@preamble")[0]
+    plain = "".join(write_bibtex([{"pmid": 1, "title": "fine", "year": 2020}]))
+    assert "@preamble" not in plain
 
 
 def test_cite_keys_stable_and_disambiguated(bib_db):

@@ -20,7 +20,7 @@ REVIEW_RIS = (
     "TY  - JOUR\r\nAU  - Smith, Anna B\r\nTI  - The review of synthetic reviews\r\n"
     "T2  - Journal of Synthetic Tests\r\nJ2  - J Synth Tests\r\nPY  - 2022\r\nDA  - 2022///\r\n"
     "VL  - 6\r\nIS  - 2\r\nSP  - e10728\r\nC7  - e10728\r\nDO  - 10.5555/synth.990103\r\n"
-    "AN  - 990103\r\nDB  - PubMed\r\nSN  - 1234-5678\r\nLA  - English\r\nLA  - French\r\n"
+    "AN  - 990103\r\nDB  - PubMed\r\nM2  - PMID: 990103\r\nSN  - 1234-5678\r\nLA  - English\r\nLA  - French\r\n"
     "M3  - Journal Article; Review\r\n"
     # The collection it is in, as stored in collections_articles (store.load).
     "N1  - litbase: synthetic, seed, hop 0.\r\nUR  - https://pubmed.ncbi.nlm.nih.gov/990103/\r\n"

@@ -56,13 +56,13 @@ def latex_escape_by_character(text: str, unicode: bool = False) -> str:
         position += len(cluster)
         if cluster in bibtex._SPECIALS or cluster in braces:
             out.append(bibtex._SPECIALS.get(cluster) or braces[cluster])
-        elif (cluster.isascii() and cluster not in bibtex._FOLDED_ASCII) or unicode:
+        elif (cluster.isascii() and cluster not in bibtex.LINE_STRUCTURE) or unicode:
             out.append(cluster)
         else:
             out.append(bibtex.spelling(cluster))
         if cluster in bibtex._LIGATURES and text[position:position + 1] == cluster:
             out.append("{}")
-    return "".join(out)
+    return bibtex._ZOTERO_SIGNS.sub(lambda m: m.group()[0] + "{}" + m.group()[1:], "".join(out))
 
 
 # Plain words, every special, braces, ligature characters, control characters, combining
@@ -70,7 +70,7 @@ def latex_escape_by_character(text: str, unicode: bool = False) -> str:
 PIECES = st.sampled_from([
     "Peer support", " ", "a", "V", "\\", "%", "&", "$", "#", "_", "~", "^", "{", "}", "-", "--", "`", "'",
     "''", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x7f", "\n", "\u0307", "\u0301\u0308", "é", "Ø",
-    "\u2028", "中", "ﬁ", "∆", "％", "e\u0301", "1", ".",
+    "\u2028", "中", "ﬁ", "∆", "％", "e\u0301", "1", ".", "!", "?", "TEL", "T", "EL",
 ])
 
 

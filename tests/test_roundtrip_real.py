@@ -16,10 +16,13 @@ What a format cannot hold is left out of its comparison, and said here:
 - BibTeX writes a record without author or title as @misc (biblatex's data
   model), whose journal, volume, issue and pages are one printed line
   (howpublished); for those, that line is compared.
-BibTeX holds every character: one whose LaTeX spelling reads back as another
-(U+FB01 as "fi", U+2206 as Greek Delta, U+2033 as a curly quote, full-width
-forms, CJK) goes out as {\\litbaseU{code points}what LaTeX prints}, a macro
-the file's @preamble defines, and comes back as those code points.
+BibTeX holds every character but line breaks other than \\n (U+2028, U+0085) and
+control characters, which every reader takes as whitespace and which go out as a
+space (a title is compared folded, as in RIS and MEDLINE). A character whose LaTeX
+spelling reads back as another (U+FB01 as "fi", U+2206 as Greek Delta, U+2033 as a
+curly quote, full-width forms, CJK) goes out as itself, UTF-8, with the @preamble
+telling pdflatex what to print; a volume biblatex cannot take ("20 Suppl 1") goes out
+as volume 20 and the rest as a group opening the number field, and comes back whole.
 CSV has no reader: it is an export for spreadsheets only.
 """
 
@@ -63,7 +66,7 @@ def view(article: dict, format_name: str, original: dict) -> dict:
     """What ``format_name`` holds of an article, comparable; ``original`` decides the BibTeX shape."""
     journal = article.get("journal") or {}
     shown = {k: _blank(article.get(k)) for k in SCALARS}
-    if format_name in ("ris", "medline") and shown["title"]:
+    if format_name in ("ris", "medline", "bibtex") and shown["title"]:
         shown["title"] = fold(shown["title"])  # a line separator in a title (U+2028) is a space there
     shown["authors"] = _blank([
         {k: a.get(k) for k in ("last_name", "fore_name", "suffix", "collective_name")

@@ -138,12 +138,14 @@ def test_bibtex_reader_folds_a_no_break_space_beside_other_space():
 def test_bibtex_spaces_and_dashes_pylatexenc_would_change():
     """PMIDs 31988167 (U+2005 "8\u2005weeks"), 33079240 (U+2011 "COVID\u201119"),
     32043980 (U+00B7 "0\u00b771"), 33027686 (U+2212 in a keyword), 30574989 (U+02D9 "DMABN\u02d9+"),
-    32818559 (U+22C5 "mL\u22c5kg-1"): each has a spelling of its own (vocab.BIBTEX_SPELLINGS),
-    U+2011 the macro: amsmath's \\nobreakdash- is not LaTeX's own."""
+    32818559 (U+22C5 "mL\u22c5kg-1"): each goes out as itself, UTF-8 (pylatexenc would
+    write several as a plain space or "-", and Zotero kept {\\hspace{0.25em}} as text); the
+    @preamble tells pdflatex what to print for each LaTeX does not know."""
     title = ("8\u2005weeks; COVID\u201119; [HR] 0\u00b771; Interview\u2212Revised; DMABN\u02d9+; "
              "mL\u22c5kg-1; 16\u00a0weeks")
     text = "".join(export([record(31988167, title=title)], "bibtex"))
-    assert "\\hspace{0.25em}" in text and "{\\litbaseU{2011}-}" in text
+    assert "  title = {{%s}},\n" % title in text
+    assert "\\litbaseChar{\u2005}{{\\hspace{0.25em}}}" in text and "\\litbaseChar{\u2011}{{-}}" in text
     assert back(record(31988167, title=title), "bibtex")["title"] == title
 
 
@@ -165,12 +167,12 @@ def test_bibtex_ascii_doubles_are_not_tex_ligatures():
 
 def test_bibtex_names_without_fore_name_and_with_commas_come_back():
     """PMIDs 33131696 ("Qing Ju Han", last name only), 34087107 ("The Lancet"),
-    33792515 (suffix ", MSN, MS, MPH"): one BibTeX word, braced commas."""
+    33792515 (suffix ", MSN, MS, MPH"): one BibTeX word; a comma inside a part as U+201A."""
     authors = [{"last_name": "Qing Ju Han"}, {"last_name": "The Lancet"},
                {"last_name": "Davis", "fore_name": "Kristina", "suffix": ", MSN, MS, MPH"},
                {"last_name": "Tom and Jerry", "fore_name": "Ann"}]
     text = "".join(export([record(33131696, authors=authors)], "bibtex"))
-    comma = r"{\litbaseU{002C}\quotesinglbase}"  # biber drops a name with a comma, even braced
+    comma = r"{\quotesinglbase}"  # biber drops a name with a comma, even braced
     assert ("  author = {Qing{ }Ju{ }Han and The{ }Lancet and Davis, %s MSN%s MS%s MPH, "
             "Kristina and Tom {and} Jerry, Ann}," % (comma, comma, comma)) in text
     names = [{k: a[k] for k in ("last_name", "fore_name", "suffix", "collective_name")}
@@ -182,25 +184,59 @@ def test_bibtex_names_without_fore_name_and_with_commas_come_back():
 def test_volumes_that_are_not_numbers_keep_biber_quiet_and_come_back():
     """biblatex's volume is an integer; PubMed's are not always (pubmed21n1298: PMIDs
     32862847 "20 Suppl 1", 34080989 "VI" with issue 1, 34004546 "235-236", 34089577
-    "ahead-of-print" with the same issue). The number before a space stays the volume."""
+    "ahead-of-print" with the same issue). The number before a space stays the volume, the
+    rest opens the number field as one group, which Zotero reads as issue text and litbase's
+    reader as the rest of the volume (a group of digits alone is only braced)."""
     cases = {32862847: ("20 Suppl 1", None), 34080989: ("VI", "1"), 34004546: ("235-236", None),
              34089577: ("ahead-of-print", "ahead-of-print"), 1: ("3 Pt 2", "4"), 2: ("12", "3"),
-             3: (None, "Suppl 1")}
+             3: (None, "Suppl 1"), 4: ("3", "\u00d6, 1")}
     articles = [record(pmid, volume=volume, issue=issue) for pmid, (volume, issue) in cases.items()]
     text = "".join(export(articles, "bibtex"))
     entries = [entry for entry in text.split("\n\n") if entry.startswith("@article")]
     written = [(re.search(r"^  volume = \{(.*)\},$", entry, re.M),
                 re.search(r"^  number = \{(.*)\},$", entry, re.M)) for entry in entries]
     assert [tuple(m.group(1) if m else None for m in pair) for pair in written] == [
-        ("20", r"{\litbaseVolume{20 Suppl 1}}Suppl 1"),
-        (None, r"{\litbaseVolume{VI}}VI, 1"),
-        (None, r"{\litbaseVolume{235-236}}235-236"),
-        (None, r"{\litbaseVolume{ahead-of-print}}ahead-of-print, ahead-of-print"),
-        ("3", r"{\litbaseVolume{3 Pt 2}}Pt 2, 4"),
+        ("20", "{Suppl 1}"),
+        (None, "{VI}, 1"),
+        (None, "{235-236}"),
+        (None, "{ahead-of-print}, ahead-of-print"),
+        ("3", "{Pt 2}, 4"),
         ("12", "3"),
         (None, "Suppl 1"),
+        ("3", '{}{\\"O}, 1'),  # an issue that opens with a group is not a volume's rest
     ]
-    assert text.endswith('@preamble{"\\providecommand{\\litbaseVolume}[1]{}"}\n')
+    assert "litbase" not in text and "@preamble" not in text
     read = parse_bibtex(text)
     assert [(r["pmid"], r["volume"], r["issue"]) for r in read] == [
         (pmid, volume, issue) for pmid, (volume, issue) in cases.items()]
+
+
+def test_bibtex_text_of_a_supplement_volume_and_a_ligature_exactly():
+    """PMID 32862847 (volume "20 Suppl 1", pubmed21n1298) with PMID 32830646's "ﬁ": the whole
+    file, no macro in any field; the @preamble speaks to pdflatex alone."""
+    article = record(32862847, title="Did not fulﬁl them.", volume="20 Suppl 1", issue=None,
+                     pages="S1-S3", month=3, pmcid="PMC7777777")
+    assert "".join(export([article], "bibtex")) == (
+        "@article{smith2021did,\n"
+        "  author = {Smith, Ann},\n"
+        "  title = {{Did not fulﬁl them.}},\n"
+        "  journal = {Journal},\n"
+        "  shortjournal = {J},\n"
+        "  year = {2021},\n"
+        "  month = mar,\n"
+        "  date = {2021-03},\n"
+        "  volume = {20},\n"
+        "  number = {{Suppl 1}},\n"
+        "  pages = {S1-S3},\n"
+        "  eprint = {32862847},\n"
+        "  eprinttype = {pubmed},\n"
+        "  note = {PMCID: PMC7777777},\n"
+        "  url = {https://pubmed.ncbi.nlm.nih.gov/32862847/},\n"
+        "}\n"
+        "\n"
+        '@preamble{"\\providecommand{\\litbaseChar}[2]{\\expandafter\\ifx\\csname u8:\\detokenize{#1}'
+        '\\endcsname\\relax\\expandafter\\def\\csname u8:\\detokenize{#1}\\endcsname{#2}\\fi}'
+        '\\litbaseChar{ﬁ}{{fi}}"}\n')
+    read = back(article, "bibtex")
+    assert (read["title"], read["volume"], read["issue"], read["pages"], read["pmcid"]) == (
+        "Did not fulﬁl them.", "20 Suppl 1", None, "S1-S3", "PMC7777777")

@@ -115,8 +115,9 @@ def fold(text: str) -> str:
     return _LINE_BREAKS.sub(" ", text).strip(" ")
 
 
-# Characters litbase's BibTeX writer spells in LaTeX so that its reader gives them back:
-# pylatexenc writes several as a plain space or "-", or reads its own spelling as another.
+# Spellings litbase's BibTeX writer used (until 2026-12) for characters pylatexenc writes as
+# a plain space or "-", or reads back as another; it now writes them as themselves (UTF-8),
+# since Zotero kept these macros as text. The reader still reads them exactly.
 BIBTEX_SPELLINGS = {
     "\u00a0": "{~}", "\u2009": r"{\,}", "\u202f": r"{\nobreak\,}", "\u200a": r"{\hspace{1pt}}",
     "\u2002": r"{\enskip}", "\u2003": r"{\quad}", "\u2004": r"{\hspace{0.33em}}",
@@ -129,21 +130,30 @@ BIBTEX_SPELLINGS = {
 }
 
 # A character no LaTeX spelling of which reads back as exactly that character (the
-# ligature U+FB01, U+2206 INCREMENT beside Greek Delta, full-width punctuation, a
-# letter with a combining mark) goes out in BibTeX as {\litbaseU{FB01}fi}: the macro
-# carries the code points and prints nothing, the LaTeX after it is what LaTeX
-# prints. The file's @preamble defines the macro with \providecommand.
+# ligature U+FB01, U+2206 INCREMENT beside Greek Delta, full-width punctuation, CJK, a
+# letter with a combining mark) goes out in BibTeX as itself, UTF-8, so that Zotero,
+# pandoc, biber and litbase's reader all take the character as it is. For pdflatex the
+# file's @preamble says what to print for each such character that LaTeX does not know
+# (U+FB01 as "fi", CJK as "?"): \litbaseChar{ﬁ}{fi} defines it as inputenc's own
+# \DeclareUnicodeCharacter would (which LaTeX allows only in a document's preamble, and
+# a bibliography is read after it), and leaves alone a character LaTeX already knows.
+#
+# Files litbase wrote before (2026-12) held such a character as {\litbaseU{FB01}fi} and a
+# volume biblatex cannot take as {\litbaseVolume{20 Suppl 1}} in the number field: Zotero
+# kept that macro text, so they are no longer written; litbase's reader still reads them.
 BIBTEX_CHAR_MACRO = "litbaseU"
-# biblatex's data model holds a volume as an integer; a volume PubMed writes otherwise
-# ("20 Suppl 1", "235-236", "VI") goes out as its leading number, and the whole text in
-# {\litbaseVolume{20 Suppl 1}} at the head of the number field, which prints nothing
-# (see writers.bibtex).
 BIBTEX_VOLUME_MACRO = "litbaseVolume"
+BIBTEX_DECLARE_CHAR = "litbaseChar"
+# The comma inside a part of a BibTeX name (a suffix "MSN, MS"), written as U+201A: biber
+# drops a name with one comma too many, braced or not (see writers.bibtex).
+NAME_COMMA = "\u201a"
 
 
-def bibtex_preamble(macros: list[str]) -> str:
-    """The @preamble that defines litbase's macros, each as one that prints nothing."""
-    return '@preamble{"%s"}\n' % "".join("\\providecommand{\\%s}[1]{}" % m for m in macros)
-
-
-BIBTEX_PREAMBLE = bibtex_preamble([BIBTEX_CHAR_MACRO])
+def bibtex_preamble(characters: dict[str, str]) -> str:
+    """The @preamble that tells pdflatex what to print for each character (char -> LaTeX)."""
+    name = BIBTEX_DECLARE_CHAR
+    define = (r"\providecommand{\%s}[2]{\expandafter\ifx\csname u8:\detokenize{#1}\endcsname"
+              r"\relax\expandafter\def\csname u8:\detokenize{#1}\endcsname{#2}\fi}" % name)
+    # Each printed form braced: a '"' in it must not end BibTeX's quoted string.
+    return '@preamble{"%s%s"}\n' % (define, "".join(
+        "\\%s{%s}{{%s}}" % (name, char, latex) for char, latex in sorted(characters.items())))

@@ -6,9 +6,14 @@ and reported, and every other entry is read. Its line numbers are zero-based.
 Field values are taken raw and resolved here as BibTeX does: ``@string``
 macros (case-insensitive, also inside other strings), ``#`` concatenation,
 the month macros; ``crossref`` fills fields the entry lacks from its parent.
-``@preamble`` and ``@comment`` hold no record. litbase's writer's
-``{\\litbaseU{FB01}fi}`` is read as the code points it names, and its
-``{\\litbaseVolume{20 Suppl 1}}`` in the number field as the volume (vocab).
+``@preamble`` and ``@comment`` hold no record.
+
+What litbase's writer puts where a format cannot say it plainly is read back (see
+writers.bibtex): a braced group opening the number field after an integer volume
+(``volume = {20}``, ``number = {{Suppl 1}, 3}``) is the rest of the volume PubMed wrote
+("20 Suppl 1", issue "3"); U+201A inside a part of a person's name, or a keyword, is
+the comma the writer could not write there. The macros of files litbase wrote before
+(``{\\litbaseU{FB01}fi}``, ``{\\litbaseVolume{20 Suppl 1}}``) are read too (vocab).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from litbase.formats.vocab import (
     BIBTEX_SPELLINGS,
     BIBTEX_TYPES,
     BIBTEX_VOLUME_MACRO,
+    NAME_COMMA,
     UNTITLED,
     language_code,
 )
@@ -122,6 +128,7 @@ def _decode_held(value: str, lines: bool, held: list[str]) -> str:
     # litbase's writer's spellings of spaces and dashes (vocab), held through
     # pylatexenc and the whitespace folding.
     value = _SPELLED.sub(lambda m: _hold(_SPELLED_CHAR[m.group()], held), value)
+    value = _RAW_SPACE.sub(lambda m: _hold(m.group(), held), value)
     value = _NOOPSORT.sub("", value)
     # An accent with nothing to sit on ("tilde operator: \~") is the character itself.
     value = re.sub(r"\\~(?=$|[\s,.;:)])", r"\\textasciitilde{}", value)
@@ -132,7 +139,8 @@ def _decode_held(value: str, lines: bool, held: list[str]) -> str:
         _SUPERSCRIPT if m.group(1) == "super" else _SUBSCRIPT, m.group(2)), value)
     value = _INLINE_MATH.sub(_math, value)
     # ``lines``: each line break is one (an abstract's sections, as litbase writes them).
-    parts = re.split(r"[ \t\r]*\n\s*" if lines else r"\n[ \t\r]*\n", _LATEX.latex_to_text(value))
+    parts = re.split(r"[ \t\r]*\n[\t\n\v\f\r ]*" if lines else r"\n[ \t\r]*\n",
+                     _LATEX.latex_to_text(value))
     text = "\n".join(p for p in (_FOLD.sub(_folded, part).strip(" ") for part in parts) if p)
     return text if lines else " ".join(text.split("\n"))
 
@@ -140,18 +148,21 @@ def _decode_held(value: str, lines: bool, held: list[str]) -> str:
 # $...$ whose dollars are not escaped (\$ is the character itself).
 _INLINE_MATH = re.compile(r"(?<!\\)\$((?:[^$\\]|\\.)*)(?<!\\)\$", re.S)
 # Whitespace is line structure, folded to one space; a no-break or thin space standing
-# alone between words ("16~weeks") is text, kept. Beside other whitespace it folds too.
+# alone between words ("16~weeks") is text, kept. Beside other whitespace it folds too,
+# as in Zotero. A Unicode space the file holds as itself (litbase writes U+2005 so) is
+# a character BibTeX passes through, held as it is.
 _FOLD = re.compile(r"\s+")
 _KEPT_SPACES = frozenset("\u00a0\u2009\u202f")
+_RAW_SPACE = re.compile(r"[^\S\t\n\v\f\r \x1c-\x1f\x85\u2028\u2029]")
 _SPELLED_CHAR = {spelled: char for char, spelled in BIBTEX_SPELLINGS.items()}
 _SPELLED = re.compile("|".join(re.escape(s) for s in sorted(_SPELLED_CHAR, key=len, reverse=True)))
+def _folded(run: re.Match) -> str:
+    return run.group() if set(run.group()) <= _KEPT_SPACES else " "
+
+
 _PLACEHOLDER = 0xF0000  # supplementary private use, which no PubMed text holds
 _HELD = re.compile("[\U000f0000-\U000ffffd]")
 _MACRO = re.compile(r"(\{)?\\" + BIBTEX_CHAR_MACRO + r"\s*\{([0-9A-Fa-f ]*)\}")
-
-
-def _folded(run: re.Match) -> str:
-    return run.group() if set(run.group()) <= _KEPT_SPACES else " "
 
 
 def _hold(chars: str, held: list[str]) -> str:
@@ -315,8 +326,14 @@ def _name(raw: str) -> dict:
             and parts.last[0].startswith("{") and parts.last[0].endswith("}"):
         # {COVID Study Group}: braces make a whole group one name.
         return group(decode(parts.last[0][1:-1]))
-    last = decode(" ".join(parts.von + parts.last))
-    return person(last, decode(" ".join(parts.first)), decode(" ".join(parts.jr)))
+    last, first, suffix = (_name_text(" ".join(p)) for p in (
+        parts.von + parts.last, parts.first, parts.jr))
+    return person(last, first, suffix)
+
+
+def _name_text(raw: str) -> str | None:
+    text = decode(raw)
+    return text.replace(NAME_COMMA, ",") if text else text
 
 
 def _article(item, line: int, path: str, warn) -> dict:
@@ -371,11 +388,29 @@ def _article(item, line: int, path: str, warn) -> dict:
 
 
 def _volume_and_issue(volume: str | None, number: str | None) -> tuple[str | None, str | None]:
-    r"""The volume and the issue; ``{\litbaseVolume{20 Suppl 1}}Suppl 1, 3`` in the number
-    is litbase's writer's: the volume as PubMed wrote it, then its printed rest, then the issue."""
+    r"""The volume and the issue. ``volume = {20}``, ``number = {{Suppl 1}, 3}`` is litbase's
+    writer's: volume "20 Suppl 1", issue "3" (a group of digits alone is only braced)."""
     marker = _VOLUME_MACRO.search(number or "")
     if not marker:
-        return decode(volume), decode(number)
+        return _volume_rest(volume, number) or (decode(volume), decode(number))
+    return _old_volume_macro(volume, number, marker)
+
+
+def _volume_rest(volume: str | None, number: str | None) -> tuple[str | None, str | None] | None:
+    raw = (number or "").strip()
+    lead = verbatim(volume)
+    if not raw.startswith("{") or (lead and not lead.isdigit()):
+        return None
+    end = _closing(raw, 0)
+    rest, after = decode(raw[1:end]), raw[end + 1:].strip()
+    if not rest or rest.isdigit() or (after and not after.startswith(",")):
+        return None
+    return (f"{lead} {rest}" if lead else rest), decode(after.removeprefix(","))
+
+
+def _old_volume_macro(volume: str | None, number: str, marker: re.Match) -> tuple:
+    r"""{\litbaseVolume{20 Suppl 1}}Suppl 1, 3: the volume as PubMed wrote it, its printed
+    rest, then the issue (litbase's writer until 2026-12)."""
     argument = marker.end() - 1
     end = _closing(number, argument)
     whole = decode(number[argument + 1:end]) or ""

@@ -1,4 +1,4 @@
-"""BibTeX writer: one entry per article, plain ASCII with LaTeX escapes.
+"""BibTeX writer: one entry per article, ASCII with LaTeX escapes where LaTeX has them.
 
 ASCII with LaTeX escapes is what both classic BibTeX (which is not Unicode
 aware) and biblatex read, and what pdflatex sets without a package the .bib
@@ -9,15 +9,16 @@ BibTeX counts every brace, escaped or not, so literal braces are written as
 delimiters ``$\\lbrace$``/``$\\rbrace$`` (which LaTeX, pybtex and pandoc all
 read; pandoc drops ``\\textbraceright``).
 
-Every character comes back through litbase's reader as exactly itself. One
-whose LaTeX name reads back as another character (U+2206 INCREMENT as Greek
-Delta, U+2033 as a curly quote), or that has none (U+FB01 "ﬁ", full-width
+Every character comes back through litbase's reader as exactly itself, and no
+field holds a macro of litbase's own (Zotero keeps unknown macros as text). A
+character whose LaTeX name reads back as another character (U+2206 INCREMENT as
+Greek Delta, U+2033 as a curly quote), or that has none (U+FB01 "ﬁ", full-width
 "％", CJK), or whose name needs a package (Cyrillic's T2A, amssymb), goes out as
-``{\\litbaseU{FB01}fi}``: the macro holds the code points and prints nothing,
-and what follows it is what pdflatex prints (the compatibility decomposition,
-LaTeX's nearest symbol, else "?"). The file ends with the ``@preamble`` that
-defines the macro with ``\\providecommand``; pandoc drops the unknown macro and
-prints the rest. Classic BibTeX cannot hold these characters any other way.
+itself, UTF-8 (BibTeX passes the bytes through), and the file ends with an
+``@preamble`` that tells pdflatex what to print for each one LaTeX does not know:
+the compatibility decomposition ("fi"), LaTeX's nearest symbol, else "?" (vocab).
+Line breaks other than \\n (U+2028, U+0085) and control characters are whitespace
+to every reader and go out as a space.
 
 Only fields of biblatex's data model are written, so biber validates the
 file without warnings: the PMID as ``eprint`` with ``eprinttype = {pubmed}``
@@ -44,10 +45,7 @@ from pylatexenc.latexencode import UnicodeToLatexEncoder
 
 from litbase.formats.readers.bibtex import decode
 from litbase.formats.vocab import (
-    BIBTEX_CHAR_MACRO,
-    BIBTEX_SPELLINGS,
     BIBTEX_TYPE_OF,
-    BIBTEX_VOLUME_MACRO,
     MONTHS,
     UNTITLED,
     bibtex_preamble,
@@ -121,9 +119,9 @@ _AMS_IN_LATEX = {"leqslant": r"\leq", "geqslant": r"\geq", "leqq": r"\leq", "geq
 _AMS = re.compile(r"\\(%s)(?![A-Za-z])" % "|".join(_AMS_IN_LATEX))
 # A math letter pylatexenc writes bare ({\varepsilon} for U+025B): outside math, an error.
 _MATH_LETTER = re.compile(r"(?<!ensuremath)\{(\\var(?:epsilon|theta|phi|pi|rho|sigma))\}")
-# Line breaks other than \n (U+2028, U+0085, \v, \f, \r) and a tab: whitespace to
-# BibTeX, which folds it; spelled with the macro they come back as they were.
-_FOLDED_ASCII = frozenset("\t\r\v\f\x1c\x1d\x1e\x1f")
+# Line breaks other than \n (U+2028, U+0085, \v, \f, \r) and a tab: whitespace to BibTeX,
+# which folds it, and to Zotero; pdflatex cannot take \f or \x1c raw. Written as a space.
+LINE_STRUCTURE = frozenset("\t\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029")
 
 
 _BRACE = re.compile(r"[{}]")
@@ -146,31 +144,57 @@ def braces_pair(text: str) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def spelling(cluster: str) -> str:
-    """ASCII LaTeX for a character (and its combining marks) that reads back as exactly it.
+    """How a non-ASCII character (and its combining marks) is written in the ASCII export.
 
-    The table of vocab, else pylatexenc's name when litbase's reader turns it back
-    into the same code points, else the macro with the code points (vocab).
+    A Latin letter with one of BibTeX's classic accents (é, ü, ř, ç, ø, ß) as LaTeX
+    ({\\'e}), which classic BibTeX sorts and abbreviates as a letter and which Zotero's
+    import reads back, when litbase's reader turns it back into the same code points.
+    Anything else (Greek, math, spaces, dashes, CJK, ﬁ) as itself, UTF-8: Zotero kept
+    ``{\\ensuremath{\\alpha}}`` as that text, and every reader takes the character as it
+    is. For pdflatex the file's @preamble says what to print (``approximation``).
     """
-    known = BIBTEX_SPELLINGS.get(cluster)
-    if known:
-        return known
+    if cluster in LINE_STRUCTURE:
+        return " "  # a line break or control character is whitespace to every reader
+    if cluster == KEYWORD_COMMA:
+        return r"{\quotesinglbase}"  # a comma no reader splits on (Zotero maps it to U+201A)
+    if _LATIN_LETTER.fullmatch(unicodedata.normalize("NFD", cluster)):
+        latex = _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(cluster))
+        if decode(latex) == cluster:
+            return latex
+    # A mark on an ASCII special ("%" + U+0301) keeps the special escaped.
+    return "".join(_ascii_latex(c) if c.isascii() else c for c in cluster)
+
+
+# An ASCII letter under the accents BibTeX's own documentation and every reader know
+# (grave, acute, circumflex, tilde, macron, breve, diaeresis, ring, caron, ogonek), a
+# cedilla under the letters Zotero reads it on, or one of LaTeX's own letters (ø, ß, æ,
+# ł, dotless ı). Zotero reads \H{o}, \.{e} and \c{e} as text: those go out as themselves.
+_LATIN_LETTER = re.compile(r"[A-Za-z][\u0300-\u0304\u0306\u0308\u030a\u030c\u0328]+"
+                           r"|[CcGgKkLlNnRrSsTtDdHh]\u0327|[\u00f8\u00d8\u00df\u00e6\u00c6\u0142\u0141\u0131]")
+# Text Zotero's BibTeX import replaces wherever it stands ("TEL" by U+2121, "!!" by
+# U+203C): a {} between its letters keeps it apart for Zotero; LaTeX prints the same.
+_ZOTERO_SIGNS = re.compile(r"TEL|!!|\?!|!\?")
+
+
+@functools.lru_cache(maxsize=None)
+def approximation(char: str) -> str:
+    """What pdflatex prints for a character the file holds as UTF-8 and LaTeX may not know.
+
+    LaTeX's own name when it has one (Cyrillic's needs T2A, amssymb's relations the
+    nearest of LaTeX's own), else the compatibility decomposition ("ﬁ" as "fi", "％"
+    as "\\%"), LaTeX's nearest symbol, else "?"; a combining mark with no name prints nothing.
+    """
     latex = _MATH_LETTER.sub(r"{\\ensuremath{\1}}",
-                             _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(cluster)))
-    printable = _NOT_IN_LATEX.search(latex) is None and _AMS.search(latex) is None
-    if printable and cluster not in _FOLDED_ASCII and decode(latex) == cluster:
-        return latex
-    if not printable:
+                             _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(char)))
+    if _NOT_IN_LATEX.search(latex) or _AMS.search(latex):
         latex = _AMS.sub(lambda m: _AMS_IN_LATEX[m.group(1)], latex)
         left = _NOT_IN_LATEX.sub("", latex)  # {\nobreakdash-} prints as {-}
         latex = latex if left == latex else left if "\\" not in left and left.strip("{} ") else "?"
-    if cluster.isspace() and not latex.strip():
-        latex = " "  # printed as the space it is; the macro keeps which one
+    if char.isspace() and not latex.strip():
+        latex = " "
     if latex.startswith("{") and latex.endswith("}") and braces_pair(latex[1:-1]):
-        # pandoc takes the braced groups after an unknown macro for its arguments and
-        # drops them: {\litbaseU{FB01}{fi}} printed nothing there, {\litbaseU{FB01}fi} "fi".
-        latex = latex[1:-1]
-    points = " ".join("%04X" % ord(c) for c in cluster)
-    return "{\\%s{%s}%s}" % (BIBTEX_CHAR_MACRO, points, latex)
+        latex = latex[1:-1]  # the @preamble braces each one
+    return latex
 
 
 def latex_escape(text: str, unicode: bool = False) -> str:
@@ -202,13 +226,16 @@ def latex_escape(text: str, unicode: bool = False) -> str:
         cluster, position = text[position:end], end
         if cluster in _SPECIALS or cluster in braces:
             out.append(_SPECIALS.get(cluster) or braces[cluster])
-        elif (cluster.isascii() and cluster not in _FOLDED_ASCII) or unicode:
+        elif (cluster.isascii() and cluster not in LINE_STRUCTURE) or unicode:
             out.append(cluster)
         else:
             out.append(spelling(cluster))
         if cluster in _LIGATURES and text[position:position + 1] == cluster:
             out.append("{}")
-    return "".join(out)
+    written = "".join(out)
+    if "TEL" in written or "!" in written:
+        written = _ZOTERO_SIGNS.sub(lambda m: m.group()[0] + "{}" + m.group()[1:], written)
+    return written
 
 
 def raw_value(text: str) -> str:
@@ -235,9 +262,10 @@ def bibtex_name(author: dict, unicode: bool = False) -> str:
 # A comma splits a name into last, suffix and fore name, a word "and" splits the list
 # into names. Inside a part of one name (a suffix ", MSN, MS") "and" is braced; a
 # comma, braced or not, is one too many for biber, which drops the entry: it goes out
-# as the macro, printed as U+201A, which looks the same.
+# as U+201A, which looks the same ({\quotesinglbase}, which Zotero also reads as U+201A),
+# and litbase's reader reads U+201A in a name as the comma (vocab.NAME_COMMA).
 _NAME_BREAKS = re.compile(r",|(?<!\S)and(?!\S)", re.I)
-_NAME_COMMA = "{\\%s{002C}\\quotesinglbase}" % BIBTEX_CHAR_MACRO
+_NAME_COMMA = r"{\quotesinglbase}"
 
 
 def _name_part(text: str, unicode: bool) -> str:
@@ -297,7 +325,9 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
         fields.append(("date", "{" + date + "}"))
     fields += volume_and_number(article, unicode)
     if article.get("pages"):
-        fields.append(("pages", "{" + _range(expand_pages(article["pages"]), unicode) + "}"))
+        # One hyphen: classic styles print it as an en dash (n.dashify), biblatex parses the
+        # range, and Zotero keeps it as written (it reads "--" as an en dash).
+        fields.append(("pages", esc(expand_pages(article["pages"]))))
     elif article.get("article_number"):
         # Styles print pages, not eid: an e-number goes in both.
         fields.append(("pages", esc(article["article_number"])))
@@ -310,7 +340,8 @@ def bibtex_fields(article: dict, unicode: bool = False) -> list[tuple[str, str]]
         fields.append(("eprinttype", "{pubmed}"))
     notes = [caution_note(article)]
     if article.get("pmcid"):
-        notes.append(f"PMCID: {article['pmcid']}.")
+        # No closing period: Zotero keeps a note that opens with "PMCID" as that line of Extra.
+        notes.append(f"PMCID: {article['pmcid']}")
     if any(notes):
         fields.append(("note", esc(" ".join(n for n in notes if n))))
     if journal.get("issn"):
@@ -341,24 +372,26 @@ def volume_and_number(article: dict, unicode: bool = False) -> list[tuple[str, s
     """The volume as biblatex's data model holds it (an integer), and the issue as number.
 
     biber warns of a volume that is not a number, and drops it. PubMed writes some
-    ("20 Suppl 1", "235-236", "VI", "ahead-of-print"): the number before a space
-    stays the volume, the rest leads the number field, before the issue, so that
-    plain prints "20(Suppl 1)" and biblatex "20.Suppl 1"; a volume with no such
-    number is printed whole in the number field. Ahead of that text,
-    {\\litbaseVolume{20 Suppl 1}}, which prints nothing, keeps the volume as PubMed
-    wrote it for litbase's reader.
+    ("20 Suppl 1", "235-236", "VI", "Suppl 13"): the number before a space stays the
+    volume, and the rest (the whole text when no number leads) opens the number field as
+    one braced group, before the issue: ``volume = {20}``, ``number = {{Suppl 1}, 3}``.
+    plain prints "20(Suppl 1, 3)", biblatex "20.Suppl 1, 3", Zotero keeps volume 20 and
+    issue "Suppl 1, 3" (it removes braces), and litbase's reader takes a group that opens
+    the number field as the volume's rest, so the volume comes back as PubMed wrote it.
     """
     volume, issue = article.get("volume"), article.get("issue")
     esc = lambda text: latex_escape(text, unicode)  # noqa: E731
+    number = esc(issue) if issue else None
+    if number and number.startswith("{"):
+        number = "{}" + number  # an issue opening with a group ("{\"O}...") is not a volume's rest
     if not volume or _INTEGER.fullmatch(volume):
-        return [(name, "{" + esc(value) + "}") for name, value in (("volume", volume), ("number", issue))
+        return [(name, "{" + value + "}") for name, value in (("volume", volume), ("number", number))
                 if value]
     lead, _, rest = volume.partition(" ")
     if not (_INTEGER.fullmatch(lead) and rest.strip()):
         lead, rest = "", volume
-    printed = rest.strip() + (f", {issue}" if issue else "")
-    number = "{{\\%s{%s}}%s}" % (BIBTEX_VOLUME_MACRO, esc(volume), esc(printed))
-    return ([("volume", "{" + lead + "}")] if lead else []) + [("number", number)]
+    number = "{" + esc(rest.strip()) + "}" + (", " + esc(issue) if issue else "")
+    return ([("volume", "{" + lead + "}")] if lead else []) + [("number", "{" + number + "}")]
 
 
 # What biber's integer check (Perl's looks_like_number) and every style take as a volume.
@@ -419,13 +452,13 @@ def bibtex_entry(article: dict, key: str, unicode: bool = False) -> str:
 
 def write_bibtex(articles: Iterable[dict], unicode: bool = False) -> Iterator[str]:
     """Yield one BibTeX entry per article, separated by blank lines."""
-    keys, used = UniqueKeys(), {BIBTEX_CHAR_MACRO: False, BIBTEX_VOLUME_MACRO: False}
+    keys, held = UniqueKeys(), set()
     for index, article in enumerate(articles):
         entry = bibtex_entry(article, keys(article), unicode)
-        for macro in used:
-            used[macro] = used[macro] or f"{{\\{macro}{{" in entry
+        if not unicode and not entry.isascii():
+            held.update(c for c in entry if not c.isascii())
         yield ("\n" if index else "") + entry
-    if any(used.values()):
-        # After the entries, where a generator knows whether any used the macros;
-        # BibTeX and biber read every @preamble of the file before they print.
-        yield "\n" + bibtex_preamble([macro for macro, seen in used.items() if seen])
+    if held:
+        # After the entries, where a generator knows which characters they hold; BibTeX
+        # and biber read every @preamble of the file before they print.
+        yield "\n" + bibtex_preamble({char: approximation(char) for char in held})

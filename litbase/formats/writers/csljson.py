@@ -9,7 +9,9 @@ styles test ``container-title`` before they print a journal at all (the NLM
 style otherwise takes the item for a book: "[Internet]. Vol. 30." in pandoc),
 so the abbreviation is written as ``container-title`` too, and
 ``custom.journal_title_unknown`` says so for a reader that wants the
-difference back.
+difference back. The abbreviation is ``container-title-short`` (CSL 1.0.2) and
+``journalAbbreviation`` too: the name citeproc-js reads as the same variable and
+the only one Zotero's CSL-JSON import maps to its Journal Abbr field.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def printed_fields(article: dict, key: str | None) -> dict:
     elif kind == "article":
         item["container-title"] = journal.get("title") or journal.get("iso_abbreviation")
         item["container-title-short"] = journal.get("iso_abbreviation")
+        item["journalAbbreviation"] = journal.get("iso_abbreviation")
     item["publisher"] = article.get("publisher")
     parts = [article.get(p) for p in ("year", "month", "day")]
     if parts[0]:

@@ -6,6 +6,10 @@ closes it; a value never spans lines (so newlines inside an abstract become
 spaces); lines end with CR LF. Repeatable tags (AU, KW) take one value per
 line. Names are written "Last, First, Suffix".
 
+PubMed's identifiers go out where the specification puts them (``AN`` with
+``DB PubMed``, ``C2`` for the PMCID) and as ``M2  - PMID: 123`` lines, which Zotero
+keeps in Extra (it has no place for C2 in a journal article).
+
 ``SP``/``EP`` are whole page numbers, so PubMed's "233-41" goes out as
 ``SP 233``/``EP 241``. ``N1`` notes carry a retraction and the way litbase
 reached the record (collection, seed, hop, direction), one note each.
@@ -83,6 +87,12 @@ def ris_lines(article: dict) -> list[tuple[str, str]]:
     lines.append(("DB", "PubMed" if article.get("pmid") else None))
     # C2 is the specification's PMCID field.
     lines.append(("C2", article.get("pmcid")))
+    # Zotero drops C2 of a journal article and files AN as "Loc. in Archive"; it reads
+    # each M2 line into Extra, where it keeps PubMed's identifiers ("PMID: 123").
+    if article.get("pmid"):
+        lines.append(("M2", f"PMID: {article['pmid']}"))
+    if article.get("pmcid"):
+        lines.append(("M2", f"PMCID: {article['pmcid']}"))
     lines.append(("SN", journal.get("issn")))
     lines += [("LA", language_name(code)) for code in article.get("languages") or []]
     lines.append(("M3", "; ".join(publication_type_names(article)) or None))
