@@ -13,13 +13,10 @@ import sys
 from pathlib import Path
 
 from litbase.imports.prefetch import ParseAhead, SpooledParser, read_exactly
+from litbase.imports.pubmed_order import BATCH
 from litbase.parse.pubmed import PubmedParseError, open_gzip, parse_pubmed_xml
 from litbase.store.articles import article_rows, utc_now
 
-# Records a message of the parser carries: the importer's statements run once a batch (upserts, the
-# full-text index, reference status), so larger batches cost less a record, and more peak memory
-# (250 -> 500: +10-20 MB a process). See TRANSACTION_RECORDS in litbase.imports.pubmed.
-BATCH = 500
 NICE_AHEAD = 10
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files are parsed in process: a child costs ~0.3 s to start
 
