@@ -22,7 +22,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from litbase.imports.pubmed_batches import BATCH, batches
 from litbase.imports.pubmed_order import SUFFIXES, file_number, import_order, is_pubmed_xml  # noqa: F401
 from litbase.store.bulk import (
     BULK_PRAGMAS,
+    checkpoints_alongside,
     database_folder,
     drop_upkeep,
     index_kept_by_caller,
@@ -135,7 +136,8 @@ def bulk_import(db, paths, started: SpooledParser | None = None):
                        lambda path: resume_point(db, path), spool_dir=database_folder(db), started=started)
     try:
         ahead.start_after(None, BATCH)  # the first file's parser starts while the rest is set up
-        yield ahead
+        with checkpoints_alongside(db) if bulk else nullcontext():
+            yield ahead
     finally:
         ahead.close()
         if defer:
