@@ -1,37 +1,17 @@
-"""``litbase export`` and ``litbase import``: bibliographies out of and into a database."""
+"""``litbase export``: a bibliography out of a database (``litbase import`` is in ``litbase.cli.importing``)."""
 
 from __future__ import annotations
 
 import itertools
-import shlex
-import sys
-from pathlib import Path
 
 import click
 import sqlite_utils
 
-from litbase import __version__
-from litbase.cli.db_path import DATABASE, EXISTING_DATABASE
-from litbase.cli.options import (
-    Services,
-    command_line,
-    failure_sentence,
-    listed,
-    ncbi_on_demand,
-    ncbi_options,
-    plural,
-    pmid_arguments,
-    reports_source_errors,
-)
+from litbase.cli.db_path import EXISTING_DATABASE
+from litbase.cli.options import listed, plural, pmid_arguments
 from litbase.formats.registry import FORMATS, export, format_for_file
 from litbase.store.load import SelectionError, load_articles, select_pmids
 from litbase.formats.writers.text import STYLES
-from litbase.imports.files import import_file
-from litbase.imports.pubmed import bulk_import, import_order
-from litbase.model.errors import BibliographyError
-from litbase.store.retractions import update_cites_retracted
-from litbase.store.runs import finish_run, start_run
-from litbase.store.schema import open_db
 
 
 @click.command(name="export")
@@ -127,131 +107,3 @@ def _export_summary(written: int, format_name: str, output, skipped: set) -> str
         line += (f"; skipped {plural(len(skipped), 'PMID')} not stored:"
                  f" {listed(sorted(skipped, key=str))}")
     return line + "."
-
-
-@click.command(name="import")
-@click.argument("db_path", metavar="DB", type=DATABASE)
-@click.argument("paths", metavar="PATH...", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False))
-@click.option("--collection", help="Collection to record the articles in"
-              " [default: the file name; none for PubMed XML files]")
-@click.option("--pmid", help="PubMed page text: the PMID of the page's article"
-              " [default: a PMID in the file name, else PubMed by the page's title]")
-@ncbi_options
-def import_command(db_path, paths, collection, pmid, api_key, email):
-    """Import MEDLINE/.nbib, RIS, BibTeX, CSL-JSON, PubMed XML, page text or ID lists.
-
-    PubMed XML is PubMed's baseline and update files (.xml.gz) or saved
-    efetch answers (.xml).
-
-    PubMed page text (copied from an article's page) becomes the article,
-    its numbered references and citation links (source seed_page). A list of
-    PMIDs, DOIs and PMCIDs (one a line, or separated by commas or spaces)
-    becomes a collection; DOIs and PMCIDs are resolved through NCBI's ID
-    converter and ESearch, and those that cannot be are kept and reported;
-    the records not stored yet are fetched from PubMed, and a PMID PubMed
-    does not know is named and not stored. Offline, the list's articles wait
-    for `litbase refresh DB --collection NAME`. Only those lists and page
-    text without its PMID ask NCBI (and say so first); every other file is
-    read without a network request.
-
-    Records with a PMID are merged with what is stored (stored fields win,
-    the file fills gaps); records without one wait in unmatched_records, each
-    its own record (one per DOI, in any case, else one per record of the file),
-    are in the collection and its exports, and join their article once one
-    with the same DOI is stored. A record that
-    cannot be read is skipped and named (file, line, why) and the rest of the
-    file is stored; a file none of whose records can be read stores nothing.
-
-    PubMed XML files are streamed and committed 5,000 records at a time, in
-    NLM's numbering order (baseline before updatefiles/), each parsed while the
-    one before it is stored; DeleteCitation removes articles. A rerun skips
-    files already imported and resumes one that was interrupted; the
-    pubmed_files table tracks them.
-
-    \b
-        litbase import litbase.db my-library.ris references.bib
-        litbase import litbase.db baseline/pubmed25n*.xml.gz updatefiles/pubmed25n*.xml.gz
-    """
-    db = open_db(db_path)
-    paths = import_order(paths)
-    # Two attempts, not five: an import should not hang for long when offline.
-    ncbi = ncbi_on_demand(Services.from_environment(api_key, email),
-                          announce=lambda line: click.echo(line, err=True), max_attempts=2)
-    incomplete = False
-    line = command_line(click.get_current_context())
-    with bulk_import(db, paths) as parse_ahead:
-        for path in paths:
-            # One run a file: each file makes its own collection (named after it by default).
-            run_id = start_run(db, "import", line, collection, __version__)
-            try:
-                left_something, report = _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead)
-            except click.ClickException:
-                # The file was refused whole: the log says it was tried and stored nothing.
-                finish_run(db, run_id, {"file": Path(path).name, "records_stored": 0}, "refused")
-                raise
-            finish_run(db, run_id, {"file": Path(path).name, **run_counts(report)},
-                       "incomplete" if left_something else "ok", collection=report.get("collection"))
-            incomplete |= left_something
-    # An update file may retract an article (or bring one citing retracted work).
-    update_cites_retracted(db)
-    # The site's facet counts and overview network follow the new records (litbase.graph.facets).
-    from litbase.graph.facets import refresh_site_tables
-
-    refresh_site_tables(db)
-    sys.stdout.flush()
-    if incomplete:
-        sys.exit(1)
-
-
-def run_counts(report: dict) -> dict:
-    """The figures of an import's report that the runs log keeps: its counts, and how many were skipped."""
-    counts = {key: value for key, value in report.items()
-              if isinstance(value, int) and not isinstance(value, bool)}
-    if isinstance(report.get("skipped"), list):
-        counts["skipped"] = len(report["skipped"])
-    # A reference file says "stored", PubMed XML "articles"; the runs log says records_stored for both.
-    stored = counts.pop("stored", counts.pop("articles", None))
-    if stored is not None:
-        counts["records_stored"] = stored
-    return counts
-
-
-def _import_one(db, db_path, path, collection, pmid, ncbi, parse_ahead) -> tuple[bool, dict]:
-    """Import one file; returns whether it left something a rerun or a refresh could get, and its report."""
-    options = {"ncbi": ncbi, **({"pmid": pmid} if pmid else {})}
-    try:
-        with reports_source_errors(stored=f"Nothing from {path} was stored",
-                                   check="the identifiers in the file"):
-            report = import_file(db, Path(path), collection, parse_ahead=parse_ahead, **options)
-    except BibliographyError as error:
-        kept = getattr(error, "stored", None) or f"Nothing from {path} was stored."
-        raise click.ClickException(f"{error}\n{kept}")
-    if report.get("summary"):
-        click.echo(report["summary"], err=True)
-        if report.get("offline") is not None:
-            click.echo(f"{failure_sentence(report['offline'])} Nothing more could be fetched:"
-                       f" {len(report['waiting'])} articles of collection {report['collection']!r}"
-                       f" wait for their records; when the network is back, run: litbase refresh"
-                       f" {shlex.quote(str(db_path))} --collection {shlex.quote(report['collection'])}",
-                       err=True)
-        return bool(report.get("offline") is not None or report.get("unknown")), report
-    else:
-        skipped = report.get("skipped") or []
-        click.echo(
-            f"{path}: {report['records']} {report['format']} records; {report['stored']} stored"
-            f" by PMID ({report['merged']} merged with stored articles),"
-            f" {report['unmatched']} without PMID kept in unmatched_records"
-            + (f" ({report['same_record']} of them the same record as one kept before:"
-               " the same DOI or the same record of this file, merged with it)"
-               if report.get("same_record") else "")
-            + ","
-            f" {report['matched_by_doi']} matched by DOI"
-            + (f"; {len(skipped)} skipped (below)." if skipped else "."),
-            err=True,
-        )
-        for problem in skipped:
-            click.echo(f"  skipped: {problem}", err=True)
-        for problem in report.get("warnings") or []:
-            click.echo(f"  warning: {problem}", err=True)
-    return False, report

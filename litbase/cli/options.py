@@ -1,8 +1,9 @@
 """What several commands share: options, argument checks, the services' clients and their errors.
 
 This is the one place litbase reads its environment: ``--api-key`` and
-``--email`` come from NCBI_API_KEY and NCBI_EMAIL through click, the base
-URLs from LITBASE_*_URL here. The clients in ``litbase.sources`` take all of
+``--email`` come from NCBI_API_KEY and NCBI_EMAIL through click
+(``ncbi_options``, kept in ``litbase.cli.ncbi_options``), the base URLs from
+LITBASE_*_URL here. The clients in ``litbase.sources`` take all of
 it as arguments.
 """
 
@@ -18,6 +19,9 @@ from typing import Any, Callable
 import click
 from lxml import etree
 
+# --api-key and --email live in a module of their own, light enough for ``litbase import`` to load
+# before anything else (litbase.cli.importing); the other commands take them from here.
+from litbase.cli.ncbi_options import ncbi_options  # noqa: F401
 from litbase.grow.answers import IDENTITY, without_identity
 from litbase.grow.links import make_clients
 from litbase.model.ids import InvalidPmid, parse_pmid
@@ -36,21 +40,6 @@ from litbase.store.articles import record_fetch
 # Where each service lives when not at its public address (tests point them at local servers).
 URL_VARIABLES = {"eutils": "LITBASE_EUTILS_URL", "idconv": "LITBASE_IDCONV_URL",
                  "icite": "LITBASE_ICITE_URL", "europepmc": "LITBASE_EUROPEPMC_URL"}
-
-
-def ncbi_options(command):
-    """--api-key and --email, read from NCBI_API_KEY and NCBI_EMAIL."""
-    command = click.option(
-        "--email",
-        envvar="NCBI_EMAIL",
-        help="Contact address NCBI asks every client to send [env NCBI_EMAIL]",
-    )(command)
-    command = click.option(
-        "--api-key",
-        envvar="NCBI_API_KEY",
-        help="NCBI API key: 10 requests/s instead of 3; never stored [env NCBI_API_KEY]",
-    )(command)
-    return command
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,10 @@ class SpooledParser:
         finally:
             os.close(fd)
 
+    @property
+    def closed(self) -> bool:
+        return self.spool.closed
+
     def writer_alive(self) -> bool:
         return self.child.poll() is None
 
@@ -91,12 +95,13 @@ class ParseAhead:
     """The PubMed files of one import, in order, and the parser started ahead of its turn."""
 
     def __init__(self, files: list[Path], resume_point: Callable[[Path], int | None],
-                 spool_dir: str | None = None):
+                 spool_dir: str | None = None, started: SpooledParser | None = None):
         # resume_point(path): records already stored, or None for a file done before.
+        # started: a parser already running, taken (or stopped) like one started here.
         self.files = [Path(f) for f in files]
         self.spool_dir = spool_dir
         self.resume_point = resume_point
-        self.ahead: SpooledParser | None = None
+        self.ahead: SpooledParser | None = started
 
     def take(self, path: Path, skip: int, batch_size: int) -> SpooledParser | None:
         """The parser started ahead for exactly this file and starting point, if any."""

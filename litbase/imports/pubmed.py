@@ -19,20 +19,24 @@ record_source ``efetch`` and a later ``litbase fetch`` does not ask for them aga
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
+from functools import lru_cache
 from pathlib import Path
 
 from tqdm import tqdm
 
 from litbase.store import fts
-from litbase.imports.prefetch import ParseAhead
+from litbase.imports.prefetch import ParseAhead, SpooledParser
 from litbase.model.errors import BibliographyError
 from litbase.parse.pubmed import PubmedParseError
 from litbase.imports.pubmed_batches import BATCH, batches
+from litbase.imports.pubmed_order import SUFFIXES, file_number, import_order, is_pubmed_xml  # noqa: F401
 from litbase.store.bulk import (
     BULK_PRAGMAS,
+    checkpoints_alongside,
     database_folder,
     drop_upkeep,
     index_kept_by_caller,
@@ -54,8 +58,6 @@ from litbase.store.pubmed_files import (
 )
 from litbase.store.collections import add_to_collection, save_collection
 
-SUFFIXES = (".xml", ".gz")
-NUMBERED = re.compile(r"pubmed(\d{2})n(\d+)", re.IGNORECASE)
 # Records stored per transaction: whole batches of the parser until this many. Each commit rewrites
 # the pages every batch touches (the tables' and indexes' upper levels, the full-text index's
 # structure) and puts the full-text triggers back; the batches still arrive one at a time, so memory
@@ -75,29 +77,14 @@ class PubmedImportError(BibliographyError):
         self.stored = stored
 
 
-def file_number(path) -> tuple[int, int] | None:
-    """(year, number) from NLM's file name: pubmed21n1298.xml.gz -> (21, 1298)."""
-    found = NUMBERED.search(Path(path).name)
-    return (int(found.group(1)), int(found.group(2))) if found else None
-
-
-def is_update_file(path) -> bool:
-    # NLM serves baseline/ and updatefiles/; both use the same naming.
-    return any(part.lower() == "updatefiles" for part in Path(path).parts)
-
-
-def import_order(paths) -> list:
-    """Other files first, as given; then baseline files, then update files, each by number."""
-    def key(indexed):
-        index, path = indexed
-        number = file_number(path) if Path(path).name.lower().endswith(SUFFIXES) else None
-        if number is None:
-            return (0, 0, (0, 0), index)
-        return (1, is_update_file(path), number, index)
-    return [path for _, path in sorted(enumerate(paths), key=key)]
-
-
 def sha256_of(path: Path) -> str:
+    # The resume point and the file's row both ask: hash a 40 MB file once (stat says if it changed).
+    stat = Path(path).stat()
+    return _sha256_of(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
@@ -106,7 +93,7 @@ def sha256_of(path: Path) -> str:
 
 
 @contextmanager
-def bulk_import(db, paths):
+def bulk_import(db, paths, started: SpooledParser | None = None):
     """Keep the full-text index batch by batch while PubMed files fill a database, and build
     the secondary indexes once at the end when it was empty.
 
@@ -124,13 +111,15 @@ def bulk_import(db, paths):
 
     With several PubMed files, each is parsed while the one before it is
     stored (``litbase.imports.prefetch``): the ``ParseAhead`` this yields goes
-    to each file's ``import_pubmed``.
+    to each file's ``import_pubmed``. ``started``: the first file's parser,
+    started before the database was opened (``pubmed_order.start_first_parser``),
+    used if its file and starting point prove right, closed at the end either way.
     """
-    bulk = any(Path(p).name.lower().endswith(SUFFIXES) for p in paths)
+    bulk = any(is_pubmed_xml(p) for p in paths)
     # A rerun over files already imported changes nothing, not even the order of the schema
     # (dropping and re-creating the indexes would move them); judged by name, which is cheap:
     # a file whose content changed under the same name is imported without deferring.
-    pending = any(Path(p).name.lower().endswith(SUFFIXES)
+    pending = any(is_pubmed_xml(p)
                   and (pubmed_file(db, Path(p).name) or {}).get("status") != "done" for p in paths)
     # Only into an empty database: for a populated one the rebuild at the end (a tenth of
     # the import into a knowledge base) waits for nothing else, while keeping the indexes
@@ -143,11 +132,12 @@ def bulk_import(db, paths):
     if defer:
         with db.conn:
             drop_upkeep(db)
-    ahead = ParseAhead([p for p in paths if Path(p).name.lower().endswith(SUFFIXES)],
-                       lambda path: resume_point(db, path), spool_dir=database_folder(db))
+    ahead = ParseAhead([p for p in paths if is_pubmed_xml(p)],
+                       lambda path: resume_point(db, path), spool_dir=database_folder(db), started=started)
     try:
         ahead.start_after(None, BATCH)  # the first file's parser starts while the rest is set up
-        yield ahead
+        with checkpoints_alongside(db) if bulk else nullcontext():
+            yield ahead
     finally:
         ahead.close()
         if defer:
@@ -238,7 +228,8 @@ def import_pubmed(db, path, collection: str | None = None, progress: bool | None
     # The parsers' spool files go beside the database, on disk (/tmp may be tmpfs).
     messages = batches(path, resumed_at, BATCH, spool_dir=database_folder(db), ahead=parse_ahead)
     try:
-        _store_messages(db, path, state, messages, collection, bar)
+        with _collector_paused():
+            _store_messages(db, path, state, messages, collection, bar)
     except PubmedParseError as error:
         found = _PROBLEM.search(str(error))
         problem = "malformed PubMed XML: " + (found.group(1) if found else str(error))
@@ -304,6 +295,24 @@ def _store_messages(db, path: Path, state: dict, messages, collection: str | Non
             # Rolled back: the triggers dropped inside it come back with it.
             transaction.__exit__(type(error), error, error.__traceback__)
         raise
+
+
+@contextmanager
+def _collector_paused():
+    """No automatic garbage collection while batches are stored.
+
+    A batch is tuples and lists without cycles, freed by reference counting
+    when the next one comes; the collector's passes over them, and over the
+    command's own libraries, cost the importer 0.1 s a baseline file and find
+    nothing.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _fail(db, path: Path, message: str) -> None:

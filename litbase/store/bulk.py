@@ -9,6 +9,8 @@ the file when a build is done.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,9 +84,57 @@ def restore_upkeep(db: sqlite_utils.Database) -> None:
     ensure_indexes(db)
 
 
+# How often the checkpointing thread looks for commits to copy into the database file.
+CHECKPOINT_EVERY = 0.2
+
+
+@contextmanager
+def checkpoints_alongside(db: sqlite_utils.Database):
+    """While the caller writes, a thread of its own copies what it commits into the database file.
+
+    A bulk import's commits go to the write-ahead log; left to the writer,
+    every ``wal_autocheckpoint`` pages one of its commits stops to copy the
+    log into the file and sync it (pubmed21n1298 into a knowledge base: two
+    such commits, 0.3 s of CPU and 0.6-1 s of the clock). A passive
+    checkpoint on a second connection does the same beside the writer,
+    waiting for nothing and holding no lock the writer needs, on the core
+    the parsing process leaves. The writer's own checkpoints stay as a
+    fallback; a database in memory or not in WAL mode gets no thread.
+    """
+    file = database_file(db)
+    if file is None or db.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        yield
+        return
+    stop = threading.Event()
+    thread = threading.Thread(target=_checkpoint_until, args=(file, stop), name="litbase-checkpoint", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _checkpoint_until(file: str, stop: threading.Event) -> None:
+    conn = sqlite3.connect(file, isolation_level=None)
+    try:
+        while not stop.wait(CHECKPOINT_EVERY):
+            # PASSIVE: copies the frames no reader still needs, never waits and never blocks a writer.
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    except sqlite3.Error:
+        pass  # a checkpoint not done here is done by the writer's own, as without this thread
+    finally:
+        conn.close()
+
+
+def database_file(db: sqlite_utils.Database) -> str | None:
+    """The database's file; None for a database in memory."""
+    return db.conn.execute("PRAGMA database_list").fetchone()[2] or None
+
+
 def database_folder(db: sqlite_utils.Database) -> str | None:
     """The folder of the database file; None for a database in memory."""
-    file = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    file = database_file(db)
     return str(Path(file).parent) if file else None
 
 

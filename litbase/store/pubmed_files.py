@@ -8,7 +8,12 @@ the transactions: progress is written in the same one as the batch it counts.
 
 from __future__ import annotations
 
-import sqlite_utils
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # stored_progress runs before the import loads sqlite_utils (and its numpy)
+    import sqlite_utils
 
 COUNTS = ("records_done", "articles", "deletions")
 
@@ -19,6 +24,21 @@ def pubmed_file(db: sqlite_utils.Database, name: str) -> dict | None:
         "SELECT sha256, status, records_done, articles, deletions FROM pubmed_files WHERE name = ?",
         [name]).fetchone()
     return dict(zip(("sha256", "status", *COUNTS), row)) if row else None
+
+
+def stored_progress(db_path) -> dict[str, tuple[str | None, int]]:
+    """{file name: (status, records done)} from a database file, read-only; {} when there is none yet."""
+    path = Path(db_path)
+    if not path.is_file():
+        return {}
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        return {name: (status, records_done or 0) for name, status, records_done in conn.execute(
+            "SELECT name, status, records_done FROM pubmed_files")}
+    except sqlite3.DatabaseError:  # no pubmed_files table yet: nothing imported
+        return {}
+    finally:
+        conn.close()
 
 
 def start_pubmed_file(db: sqlite_utils.Database, name: str, path: str, size: int, sha256: str,
