@@ -450,13 +450,16 @@ def bibtex_entry(article: dict, key: str, unicode: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
 def write_bibtex(articles: Iterable[dict], unicode: bool = False) -> Iterator[str]:
     """Yield one BibTeX entry per article, separated by blank lines."""
     keys, held = UniqueKeys(), set()
     for index, article in enumerate(articles):
         entry = bibtex_entry(article, keys(article), unicode)
         if not unicode and not entry.isascii():
-            held.update(c for c in entry if not c.isascii())
+            held.update(_NON_ASCII.findall(entry))
         yield ("\n" if index else "") + entry
     if held:
         # After the entries, where a generator knows which characters they hold; BibTeX
