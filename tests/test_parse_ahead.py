@@ -10,6 +10,9 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -102,6 +105,52 @@ def test_a_failed_file_stops_the_parser_working_ahead(tmp_path, spooled):
     assert rows(db_path, "select pmid from articles") == [(990101,)]
     assert rows(db_path, "select name, status from pubmed_files order by name") == [
         ("pubmed99n0001.xml.gz", "done")]
+
+
+def test_first_parser_starts_before_the_import_loads_its_libraries(tmp_path):
+    """The command starts parsing, then loads sqlite-utils (with numpy), the readers and the clients."""
+    path = pubmed_file(tmp_path / "pubmed99n0001.xml.gz", article_xml(990101, "Peer support"))
+    db_path = tmp_path / "kb.db"
+    script = (
+        "import sys\n"
+        "from litbase.imports import prefetch\n"
+        "seen = []\n"
+        "real = prefetch.SpooledParser.__init__\n"
+        "def init(self, *args, **kwargs):\n"
+        "    seen.append(sorted(m for m in ('sqlite_utils', 'numpy', 'requests', 'litbase.store.schema')"
+        " if m in sys.modules))\n"
+        "    real(self, *args, **kwargs)\n"
+        "prefetch.SpooledParser.__init__ = init\n"
+        "from litbase.cli import cli\n"
+        "cli.main(args=sys.argv[1:], standalone_mode=False)\n"
+        "print(seen)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, "import", str(db_path), str(path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[[]]"  # one parser, started before any of them loaded
+    assert rows(db_path, "select pmid, title from articles") == [(990101, "Peer support")]
+
+
+def test_a_parser_started_at_a_wrong_guess_is_started_again_where_the_import_resumes(tmp_path, spooled):
+    """A file named as part-imported whose content has changed since is read from its start."""
+    path = three_files(tmp_path)[0]
+    db_path = tmp_path / "kb.db"
+    import_files(db_path, path)
+    with sqlite3.connect(db_path) as conn:  # as if an earlier run had failed after 7 records
+        conn.execute("UPDATE pubmed_files SET status = 'failed', records_done = 7, sha256 = 'other'")
+    spooled.clear()
+    import_files(db_path, path)
+    # Started by name at record 7 before the database was opened; the content (sha256) says
+    # start over: that parser is stopped and another reads the file from its start.
+    assert spooled == [
+        ("start", "pubmed99n0001.xml.gz", 7, False, str(tmp_path)),
+        ("closed", "pubmed99n0001.xml.gz", True),
+        ("start", "pubmed99n0001.xml.gz", 0, False, str(tmp_path)),
+        ("closed", "pubmed99n0001.xml.gz", True),
+    ]
+    assert rows(db_path, "select records_done, articles, status from pubmed_files") == [(1, 1, "done")]
+    assert rows(db_path, "select pmid, title from articles") == [(990101, "Peer support")]
 
 
 def test_read_exactly_follows_a_spool_its_writer_is_still_writing(tmp_path):

@@ -31,14 +31,16 @@ def stored_progress(db_path) -> dict[str, tuple[str | None, int]]:
     path = Path(db_path)
     if not path.is_file():
         return {}
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    conn = None
     try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
         return {name: (status, records_done or 0) for name, status, records_done in conn.execute(
             "SELECT name, status, records_done FROM pubmed_files")}
-    except sqlite3.DatabaseError:  # no pubmed_files table yet: nothing imported
+    except sqlite3.Error:  # no pubmed_files table yet, or no reading it now: a guess, checked later
         return {}
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
 
 
 def start_pubmed_file(db: sqlite_utils.Database, name: str, path: str, size: int, sha256: str,
