@@ -206,8 +206,8 @@ def latex_escape(text: str, unicode: bool = False) -> str:
         # Line breaks other than \n (U+2028, U+2029, U+0085...) are
         # nothing pdflatex can set; as \n they are whitespace BibTeX folds.
         text = "\n".join(text.splitlines())
-    if _PLAIN.fullmatch(text):  # most values (names, terms, journals): nothing to escape
-        return text
+    if _PLAIN.fullmatch(text) and "TEL" not in text and "!" not in text:
+        return text  # most values (names, terms, journals): nothing to escape
     braces = _PAIRED_BRACES if braces_pair(text) else _LONE_BRACES
     out, position, length = [], 0, len(text)
     while position < length:
