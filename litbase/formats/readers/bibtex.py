@@ -26,21 +26,15 @@ from bibtexparser.middlewares.names import (
     parse_single_name_into_parts,
     split_multiple_persons_names,
 )
-from pylatexenc.latex2text import (
-    LatexNodes2Text,
-    MacroTextSpec,
-    get_default_latex_context_db,
-)
 
 from litbase.formats.vocab import (
-    BIBTEX_CHAR_MACRO,
-    BIBTEX_SPELLINGS,
     BIBTEX_TYPES,
     BIBTEX_VOLUME_MACRO,
     NAME_COMMA,
     UNTITLED,
     language_code,
 )
+from litbase.formats.readers.latex import closing, decode, decode_terms, verbatim
 from litbase.formats.reading import (
     Problem,
     Records,
@@ -61,139 +55,8 @@ from litbase.formats.reading import (
     publication_types,
     nothing_read_is_an_error,
     read_each,
-    split_terms,
 )
 
-# pylatexenc drops \textbraceleft and turns \textasciicircum into a modifier
-# letter; litbase's writer uses all three for literal characters.
-_CONTEXT = get_default_latex_context_db()
-_CONTEXT.add_context_category(
-    "litbase",
-    macros=[MacroTextSpec("textbraceleft", "{"), MacroTextSpec("textbraceright", "}"),
-            MacroTextSpec("textasciicircum", "^"), MacroTextSpec("textasciitilde", "~"),
-            # \mbox{G-Animal's} (BibTeX's own xampl.bib) keeps a word unbroken: its
-            # argument is text, which pylatexenc dropped ("Journal" for "G-Animal's Journal").
-            MacroTextSpec("mbox", "%s"), MacroTextSpec("hbox", "%s")],
-    prepend=True,
-)
-_LATEX = LatexNodes2Text(latex_context=_CONTEXT, math_mode="text")
-
-
-_SUPERSCRIPT = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ"))
-_SUBSCRIPT = dict(zip("0123456789+-=()aeoxhklmnpstijruv", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ"))
-_SCRIPT = re.compile(r"([\^_])(?:\{([^{}$]*)\}|([^{}\\$\s]))")
-_TEXT_SCRIPT = re.compile(r"\\text(super|sub)script\s*\{([^{}]*)\}")
-_ROMAN = re.compile(r"\\(?:textrm|mathrm|text|rm|textnormal)\s*\{([^{}]*)\}")
-# \noopsort{1973b} only steers BibTeX's sorting; its argument is not text.
-_NOOPSORT = re.compile(r"\\noopsort\s*\{[^{}]*\}")
-
-
-def _script(table: dict, body: str) -> str:
-    """Unicode super/subscript characters when each has one, else the text itself.
-
-    "4^{ème}" becomes "4ème" rather than "4^ème": the raised letters are read
-    as text, as a reader of the printed title would.
-    """
-    return "".join(table[c] for c in body) if body and all(c in table for c in body) else body
-
-
-def _math(math: re.Match) -> str:
-    """$\\Sigma^{0}$ -> $\\Sigma⁰$, H$_2$O -> H₂O."""
-    def one(script: re.Match) -> str:
-        body = script.group(2) if script.group(2) is not None else script.group(3)
-        return _script(_SUPERSCRIPT if script.group(1) == "^" else _SUBSCRIPT, body)
-    return "$" + _SCRIPT.sub(one, _ROMAN.sub(r"\1", math.group(1))) + "$"
-
-
-def decode(value: str | None, lines: bool = False) -> str | None:
-    """LaTeX to plain Unicode text; None for an empty field."""
-    if value is None:
-        return None
-    held: list[str] = []
-    return _restore(_decode_held(value, lines, held), held) or None
-
-
-def decode_terms(value: str | None) -> list[str]:
-    """A keyword list, split where the text separates terms: a term's own characters
-    (a no-break space at its edge, written {~}) are held until it is split off."""
-    if value is None:
-        return []
-    held: list[str] = []
-    return [_restore(term, held) for term in split_terms(_decode_held(value, False, held))]
-
-
-def _decode_held(value: str, lines: bool, held: list[str]) -> str:
-    """The text, each character litbase's writer spelled exactly held as a placeholder."""
-    value = _hold_macros(value, held)
-    # litbase's writer's spellings of spaces and dashes (vocab), held through
-    # pylatexenc and the whitespace folding.
-    value = _SPELLED.sub(lambda m: _hold(_SPELLED_CHAR[m.group()], held), value)
-    value = _RAW_SPACE.sub(lambda m: _hold(m.group(), held), value)
-    value = _NOOPSORT.sub("", value)
-    # An accent with nothing to sit on ("tilde operator: \~") is the character itself.
-    value = re.sub(r"\\~(?=$|[\s,.;:)])", r"\\textasciitilde{}", value)
-    # A bare & is an alignment tab to LaTeX and pylatexenc drops it; in a
-    # title or journal ("Oil & Gas Journal") it is meant as the character.
-    value = re.sub(r"(?<!\\)&", r"\\&", value)
-    value = _TEXT_SCRIPT.sub(lambda m: _script(
-        _SUPERSCRIPT if m.group(1) == "super" else _SUBSCRIPT, m.group(2)), value)
-    value = _INLINE_MATH.sub(_math, value)
-    # ``lines``: each line break is one (an abstract's sections, as litbase writes them).
-    parts = re.split(r"[ \t\r]*\n[\t\n\v\f\r ]*" if lines else r"\n[ \t\r]*\n",
-                     _LATEX.latex_to_text(value))
-    text = "\n".join(p for p in (_FOLD.sub(_folded, part).strip(" ") for part in parts) if p)
-    return text if lines else " ".join(text.split("\n"))
-
-
-# $...$ whose dollars are not escaped (\$ is the character itself).
-_INLINE_MATH = re.compile(r"(?<!\\)\$((?:[^$\\]|\\.)*)(?<!\\)\$", re.S)
-# Whitespace is line structure, folded to one space; a no-break or thin space standing
-# alone between words ("16~weeks") is text, kept. Beside other whitespace it folds too,
-# as in Zotero. A Unicode space the file holds as itself (litbase writes U+2005 so) is
-# a character BibTeX passes through, held as it is.
-_FOLD = re.compile(r"\s+")
-_KEPT_SPACES = frozenset("\u00a0\u2009\u202f")
-_RAW_SPACE = re.compile(r"[^\S\t\n\v\f\r \x1c-\x1f\x85\u2028\u2029]")
-_SPELLED_CHAR = {spelled: char for char, spelled in BIBTEX_SPELLINGS.items()}
-_SPELLED = re.compile("|".join(re.escape(s) for s in sorted(_SPELLED_CHAR, key=len, reverse=True)))
-def _folded(run: re.Match) -> str:
-    return run.group() if set(run.group()) <= _KEPT_SPACES else " "
-
-
-_PLACEHOLDER = 0xF0000  # supplementary private use, which no PubMed text holds
-_HELD = re.compile("[\U000f0000-\U000ffffd]")
-_MACRO = re.compile(r"(\{)?\\" + BIBTEX_CHAR_MACRO + r"\s*\{([0-9A-Fa-f ]*)\}")
-
-
-def _hold(chars: str, held: list[str]) -> str:
-    held.append(chars)
-    return chr(_PLACEHOLDER + len(held) - 1)
-
-
-def _restore(text: str, held: list[str]) -> str:
-    return _HELD.sub(lambda m: held[ord(m.group()) - _PLACEHOLDER], text)
-
-
-def _hold_macros(value: str, held: list[str]) -> str:
-    r"""{\litbaseU{FB01}fi} -> the code points it names; what LaTeX prints after it goes."""
-    out, position = [], 0
-    for match in _MACRO.finditer(value):
-        if match.start() < position:
-            continue  # inside a group already taken
-        try:
-            chars = "".join(chr(int(point, 16)) for point in match.group(2).split())
-        except (ValueError, OverflowError):
-            continue  # not code points: left to pylatexenc, as any unknown macro
-        out.append(value[position:match.start()] + _hold(chars, held))
-        position = _closing(value, match.start()) + 1 if match.group(1) else match.end()
-    return "".join(out) + value[position:]
-
-
-def verbatim(value: str | None) -> str | None:
-    """Identifiers (DOI, PMID) as written, minus protective braces."""
-    if value is None:
-        return None
-    return _NOOPSORT.sub("", value).replace("{", "").replace("}", "").strip() or None
 
 
 # A bare word (a macro, a number); a stray character of a broken value is taken as it is.
@@ -237,7 +100,7 @@ def _resolve(raw: str, strings: dict[str, str]) -> tuple[str, str]:
             return "".join(pieces), raw[position:]
         joined = False
         if char in "{\"":
-            end = _closing(raw, position)
+            end = closing(raw, position)
             pieces.append(raw[position + 1:end])
             position = end + 1
         else:
@@ -249,22 +112,6 @@ def _resolve(raw: str, strings: dict[str, str]) -> tuple[str, str]:
     return "".join(pieces), ""
 
 
-def _closing(raw: str, start: int) -> int:
-    """Where the {group} or "string" opening at start ends; braces nest in both."""
-    closer = "}" if raw[start] == "{" else "\""
-    depth, position = 0, start + 1
-    while position < len(raw):
-        char = raw[position]
-        if char == "\\":
-            position += 1  # \{ \} \" are characters, not delimiters
-        elif char == "{":
-            depth += 1
-        elif char == "}" and depth:
-            depth -= 1
-        elif char == closer and depth == 0:
-            return position
-        position += 1
-    return len(raw)
 
 
 def parse_bibtex(text: str, path: str = "<bibtex>") -> Records:
@@ -401,7 +248,7 @@ def _volume_rest(volume: str | None, number: str | None) -> tuple[str | None, st
     lead = verbatim(volume)
     if not raw.startswith("{") or (lead and not lead.isdigit()):
         return None
-    end = _closing(raw, 0)
+    end = closing(raw, 0)
     rest, after = decode(raw[1:end]), raw[end + 1:].strip()
     if not rest or rest.isdigit() or (after and not after.startswith(",")):
         return None
@@ -412,9 +259,9 @@ def _old_volume_macro(volume: str | None, number: str, marker: re.Match) -> tupl
     r"""{\litbaseVolume{20 Suppl 1}}Suppl 1, 3: the volume as PubMed wrote it, its printed
     rest, then the issue (litbase's writer until 2026-12)."""
     argument = marker.end() - 1
-    end = _closing(number, argument)
+    end = closing(number, argument)
     whole = decode(number[argument + 1:end]) or ""
-    printed = decode(number[:marker.start()] + number[_closing(number, marker.start()) + 1:]) or ""
+    printed = decode(number[:marker.start()] + number[closing(number, marker.start()) + 1:]) or ""
     lead = decode(volume) or ""
     rest = whole[len(lead):].strip() if whole.startswith(lead) else whole
     after = printed[len(rest):] if printed.startswith(rest) else printed

@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator
 
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
-from litbase.formats.readers.bibtex import decode
+from litbase.formats.readers.latex import decode
 from litbase.formats.vocab import (
     BIBTEX_TYPE_OF,
     MONTHS,
