@@ -205,3 +205,18 @@ def test_a_query_export_of_one_page_does_not_run_the_query_again(datasette, monk
     past = get(paged, "/big/odd_years.bib?year=2021")
     assert (past.status_code, reruns) == (200, [{"year": "2021"}])
     assert past.text == whole.text
+
+
+def test_an_export_after_a_commit_shows_the_mesh_names_committed(tmp_path):
+    # The server keeps the MeSH names an export read on each connection; a commit by
+    # another process (an import, a refresh) makes the next export read them again.
+    path = tmp_path / "mesh.db"
+    build_db(path).conn.close()
+    served = Datasette([str(path)])
+    before = get(served, "/mesh/articles.bib?pmid=990101")
+    assert "Internship and Residency" in before.text
+    with sqlite3.connect(path) as other:
+        other.execute("UPDATE mesh_terms SET name = 'Internship' WHERE id = 'D007396'")
+    after = get(served, "/mesh/articles.bib?pmid=990101")
+    assert (after.status_code, "Internship and Residency" in after.text) == (200, False)
+    assert after.text == before.text.replace("Internship and Residency", "Internship")

@@ -37,7 +37,7 @@ from litbase.formats.registry import FORMATS, export
 from litbase.formats.writers.text import STYLES
 from litbase.publish.views import read
 from litbase.store import site
-from litbase.store.load import collection_pmids, load_articles
+from litbase.store.load import MeshNames, collection_pmids, load_articles
 
 # Link label (the URL extension) -> litbase format.
 RENDERERS = {"bib": "bibtex", "ris": "ris", "csljson": "csljson", "nbib": "medline", "txt": "text"}
@@ -236,7 +236,8 @@ def make_renderer(format_name: str):
             for item in items:
                 chosen += collection_pmids(db, item[1]) if isinstance(item, tuple) else [item]
             chosen = _bounded(list(dict.fromkeys(chosen)), table or query_name or database)
-            loaded = list(load_articles(db, chosen, cite_keys=format_name in CITE_KEY_FORMATS))
+            loaded = list(load_articles(db, chosen, cite_keys=format_name in CITE_KEY_FORMATS,
+                                        mesh_names=mesh_names_of(conn)))
             return len(loaded), "".join(export(loaded, format_name, **options)) if loaded else ""
 
         count, body = await datasette.get_database(database).execute_fn(with_plain_rows(write))
@@ -251,6 +252,22 @@ def make_renderer(format_name: str):
                         headers={"content-disposition": f'attachment; filename="{filename}"'})
 
     return render
+
+
+# Datasette keeps each read connection for the life of the process: the MeSH names an export
+# read on one are kept for the next (MeshNames reads them again after a commit). The
+# connection is held with them, so an id is never another connection's; a few at most.
+_MESH_NAMES: dict[int, tuple] = {}
+_KEPT_CONNECTIONS = 16
+
+
+def mesh_names_of(conn) -> MeshNames:
+    kept = _MESH_NAMES.get(id(conn))
+    if kept is None or kept[0] is not conn:
+        if len(_MESH_NAMES) >= _KEPT_CONNECTIONS:
+            _MESH_NAMES.pop(next(iter(_MESH_NAMES)))
+        kept = _MESH_NAMES[id(conn)] = (conn, MeshNames())
+    return kept[1]
 
 
 def with_plain_rows(read):
