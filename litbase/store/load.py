@@ -188,7 +188,12 @@ def _article_defaults() -> dict:
             "collections": []}
 
 
-_NO_OWN_NAME = [None] * 5
+# The five parts of an author's name as this record wrote them (articles_authors), or all five
+# from the shared authors row when the record's are all NULL (stored before they were kept):
+# chosen by SQLite, so the shared row's strings are not made into Python ones only to be dropped.
+_NAME_PARTS = ("last_name", "fore_name", "initials", "suffix", "collective_name")
+_NO_OWN_NAME = " AND ".join(f"aa.{part} IS NULL" for part in _NAME_PARTS)
+_BYLINE_NAME = ", ".join(f"CASE WHEN {_NO_OWN_NAME} THEN au.{part} ELSE aa.{part} END" for part in _NAME_PARTS)
 
 # The columns a record is made of, in the order _article takes them: only these are read
 # (not the 53 of the row: counts, iCite figures, the display strings of the site).
@@ -223,17 +228,13 @@ def _load_batch(db, pmids: list[int], columns: str | None = None,
         articles[row[1]] = _article(*row)
     # The name as this article's record wrote it (articles_authors); rows stored before
     # it was kept there fall back to the shared authors row.
-    for pmid, position, *author in conn.execute(
-        "SELECT aa.pmid, aa.position, au.last_name, au.fore_name, au.initials, au.suffix,"
-        " au.collective_name, au.orcid, aa.affiliation, aa.last_name, aa.fore_name,"
-        " aa.initials, aa.suffix, aa.collective_name FROM articles_authors aa"
+    for pmid, position, last, fore, initials, suffix, collective, orcid, affiliation in conn.execute(
+        f"SELECT aa.pmid, aa.position, {_BYLINE_NAME}, au.orcid, aa.affiliation"
+        " FROM articles_authors aa"
         f" LEFT JOIN authors au ON au.id = aa.author_id WHERE aa.pmid IN ({marks})"
         " ORDER BY aa.pmid, aa.position",
         pmids,
     ):
-        last, fore, initials, suffix, collective, orcid, affiliation, *own = author
-        if own != _NO_OWN_NAME:
-            last, fore, initials, suffix, collective = own
         person = {"position": position, "last_name": last, "fore_name": fore,
                   "initials": initials, "suffix": suffix, "collective_name": collective,
                   "orcid": orcid, "affiliations": _split(affiliation)}
