@@ -205,3 +205,48 @@ def test_a_query_export_of_one_page_does_not_run_the_query_again(datasette, monk
     past = get(paged, "/big/odd_years.bib?year=2021")
     assert (past.status_code, reruns) == (200, [{"year": "2021"}])
     assert past.text == whole.text
+
+
+def test_an_export_after_a_commit_shows_the_mesh_names_committed(tmp_path):
+    # The server keeps the MeSH names an export read on each connection; a commit by
+    # another process (an import, a refresh) makes the next export read them again.
+    path = tmp_path / "mesh.db"
+    build_db(path).conn.close()
+    served = Datasette([str(path)])
+    before = get(served, "/mesh/articles.bib?pmid=990101")
+    assert "Internship and Residency" in before.text
+    with sqlite3.connect(path) as other:
+        other.execute("UPDATE mesh_terms SET name = 'Internship' WHERE id = 'D007396'")
+    after = get(served, "/mesh/articles.bib?pmid=990101")
+    assert (after.status_code, "Internship and Residency" in after.text) == (200, False)
+    assert after.text == before.text.replace("Internship and Residency", "Internship")
+
+
+def test_the_cycle_collector_is_paused_while_exports_write_and_only_then(datasette, monkeypatch):
+    import gc
+
+    seen = []
+    original = renderers.export
+
+    def export_noting(articles, format_name, **options):
+        seen.append(gc.isenabled())
+        return original(articles, format_name, **options)
+
+    monkeypatch.setattr(renderers, "export", export_noting)
+    assert gc.isenabled()
+    assert get(datasette, "/big/articles.ris?year=2021").status_code == 200
+    assert (seen, gc.isenabled()) == ([False], True)
+    # Exports at once share one pause: the collector runs again when the last one ends.
+    with renderers.cyclic_gc_paused():
+        with renderers.cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    # A collector someone else switched off stays off.
+    gc.disable()
+    try:
+        with renderers.cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -155,3 +155,64 @@ def test_a_record_column_an_older_file_lacks_loads_as_none(tmp_path):
         record["publisher"] = None
         record["journal"]["country"] = None
     assert older == whole
+
+
+def test_mesh_names_kept_between_loads_are_read_again_after_a_change(tmp_path):
+    # An export reads the MeSH names it already knows on this connection from MeshNames,
+    # not from mesh_terms: after another connection commits, or this one writes, they are
+    # read again; a heading whose term mesh_terms lacks is left out, as the join left it.
+    import sqlite3
+    import types
+
+    from bib_fixtures import build_db
+    from litbase.store.load import MeshNames, load_articles
+
+    path = tmp_path / "mesh.db"
+    build_db(path).conn.close()
+    conn = sqlite3.connect(path)
+    db, names = types.SimpleNamespace(conn=conn), MeshNames()
+
+    def descriptors():
+        [article] = load_articles(db, [990101], cite_keys=False, mesh_names=names)
+        return [(m["descriptor_ui"], m["descriptor"], m["qualifiers"]) for m in article["mesh_headings"]]
+
+    assert descriptors() == [("D007396", "Internship and Residency", []),
+                             ("D004504", "Education, Medical, Graduate", ["psychology*"])]
+    other = sqlite3.connect(path)
+    with other:
+        other.execute("UPDATE mesh_terms SET name = 'Internship' WHERE id = 'D007396'")
+    assert descriptors()[0] == ("D007396", "Internship", [])
+    with conn:
+        conn.execute("UPDATE mesh_terms SET name = 'Residency' WHERE id = 'D007396'")
+    assert descriptors()[0] == ("D007396", "Residency", [])
+    with other:
+        other.execute("DELETE FROM mesh_terms WHERE id = 'D004504'")
+    assert descriptors() == [("D007396", "Residency", [])]
+    other.close()
+    conn.close()
+
+
+def test_a_byline_without_its_own_spelling_loads_the_shared_authors_row(tmp_path):
+    # SQLite picks the name: the record's own five parts when any is stored, else all five
+    # from the shared authors row (an authorship stored before the record's spelling was kept).
+    import sqlite3
+    import types
+
+    from bib_fixtures import build_db
+    from litbase.store.load import load_articles
+
+    path = tmp_path / "names.db"
+    build_db(path).conn.close()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE authors SET last_name = 'Mueller', orcid = '0000-0002-1825-0097'"
+                     " WHERE id = (SELECT author_id FROM articles_authors WHERE pmid = 990101 AND position = 1)")
+        conn.execute("UPDATE articles_authors SET last_name = NULL, fore_name = NULL, initials = NULL,"
+                     " suffix = NULL, collective_name = NULL WHERE pmid = 990101 AND position = 1")
+        conn.execute("UPDATE articles_authors SET last_name = NULL, fore_name = NULL, suffix = NULL,"
+                     " collective_name = NULL WHERE pmid = 990101 AND position = 2")
+    [article] = load_articles(types.SimpleNamespace(conn=conn), [990101], cite_keys=False)
+    conn.close()
+    names = [(a["last_name"], a["fore_name"], a["initials"], a["orcid"]) for a in article["authors"]]
+    assert names == [("Mueller", "Hans", "H", "0000-0002-1825-0097"), (None, None, "Ø", None),
+                     ("García", "José", "J", None)]

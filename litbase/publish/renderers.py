@@ -25,8 +25,11 @@ a dict or a ``Response``), so the body is joined from the writer's chunks.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 import sqlite3
+import threading
 import types
 import urllib.parse
 
@@ -37,7 +40,7 @@ from litbase.formats.registry import FORMATS, export
 from litbase.formats.writers.text import STYLES
 from litbase.publish.views import read
 from litbase.store import site
-from litbase.store.load import collection_pmids, load_articles
+from litbase.store.load import MeshNames, collection_pmids, load_articles
 
 # Link label (the URL extension) -> litbase format.
 RENDERERS = {"bib": "bibtex", "ris": "ris", "csljson": "csljson", "nbib": "medline", "txt": "text"}
@@ -236,7 +239,13 @@ def make_renderer(format_name: str):
             for item in items:
                 chosen += collection_pmids(db, item[1]) if isinstance(item, tuple) else [item]
             chosen = _bounded(list(dict.fromkeys(chosen)), table or query_name or database)
-            loaded = list(load_articles(db, chosen, cite_keys=format_name in CITE_KEY_FORMATS))
+            with cyclic_gc_paused():
+                return load_and_write(db, chosen)
+
+        def load_and_write(db, chosen):
+            loaded = list(load_articles(db, chosen, cite_keys=format_name in CITE_KEY_FORMATS,
+                                        mesh_names=mesh_names_of(db.conn)))
+            # The records are freed as this returns, while the collector is still paused.
             return len(loaded), "".join(export(loaded, format_name, **options)) if loaded else ""
 
         count, body = await datasette.get_database(database).execute_fn(with_plain_rows(write))
@@ -251,6 +260,50 @@ def make_renderer(format_name: str):
                         headers={"content-disposition": f'attachment; filename="{filename}"'})
 
     return render
+
+
+_PAUSED = {"exports": 0, "was_enabled": True}
+_PAUSE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused():
+    """Python's cycle collector paused while an export loads and writes its records.
+
+    1,000 records are some 35,000 lists and dicts, none in a cycle (reference counting
+    frees them all), so the collector's passes over them found nothing; but they counted
+    towards its full passes, which walk every object of the server's process: a
+    served export paid for a full pass every few requests. Exports running at once
+    share one pause; a collector someone else switched off stays off.
+    """
+    with _PAUSE_LOCK:
+        if not _PAUSED["exports"]:
+            _PAUSED["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _PAUSED["exports"] += 1
+    try:
+        yield
+    finally:
+        with _PAUSE_LOCK:
+            _PAUSED["exports"] -= 1
+            if not _PAUSED["exports"] and _PAUSED["was_enabled"]:
+                gc.enable()
+
+
+# Datasette keeps each read connection for the life of the process: the MeSH names an export
+# read on one are kept for the next (MeshNames reads them again after a commit). The
+# connection is held with them, so an id is never another connection's; a few at most.
+_MESH_NAMES: dict[int, tuple] = {}
+_KEPT_CONNECTIONS = 16
+
+
+def mesh_names_of(conn) -> MeshNames:
+    kept = _MESH_NAMES.get(id(conn))
+    if kept is None or kept[0] is not conn:
+        if len(_MESH_NAMES) >= _KEPT_CONNECTIONS:
+            _MESH_NAMES.pop(next(iter(_MESH_NAMES)))
+        kept = _MESH_NAMES[id(conn)] = (conn, MeshNames())
+    return kept[1]
 
 
 def with_plain_rows(read):

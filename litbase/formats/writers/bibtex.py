@@ -268,7 +268,11 @@ _NAME_BREAKS = re.compile(r",|(?<!\S)and(?!\S)", re.I)
 _NAME_COMMA = r"{\quotesinglbase}"
 
 
+@functools.lru_cache(maxsize=16384)
 def _name_part(text: str, unicode: bool) -> str:
+    """A part of a name as written: escaped once, as names and initials recur across an export."""
+    if not text:
+        return text
     return _NAME_BREAKS.sub(lambda m: _NAME_COMMA if m.group() == "," else "{" + m.group() + "}",
                             latex_escape(text, unicode))
 

@@ -103,7 +103,8 @@ def csl_item(article: dict, key: str) -> dict:
             journal.get("iso_abbreviation") and not journal.get("title")),
     }
     item["custom"] = {k: v for k, v in custom.items() if v}
-    return {k: v for k, v in item.items() if v not in (None, "", [], {})}
+    # A true value is none of the empty ones: only the others are compared with each.
+    return {k: v for k, v in item.items() if v or v not in (None, "", [], {})}
 
 
 def csl_items(articles: Iterable[dict]) -> Iterator[dict]:

@@ -56,6 +56,8 @@ def caution_note(article: dict) -> str | None:
 
     "Retracted publication. Retraction in: ... ." and/or "Expression of concern in: <source>. PMID: <n>."
     """
+    if not article.get("related_notices") and not is_retracted(article):
+        return None  # most records; every writer asks once a record
     concerns = [notice_line(n) for n in article.get("related_notices") or []
                 if n.get("ref_type") == "ExpressionOfConcernIn"]
     parts = [retraction_note(article)] + [f"Expression of concern in: {line}." for line in concerns if line]

@@ -39,11 +39,6 @@ def ris_name(author: dict) -> str:
     return ", ".join(p or "" for p in parts)
 
 
-def one_line(text) -> str:
-    # Line structure folds to one space; no-break and thin spaces (8\u202fyears) are text.
-    return fold(str(text))
-
-
 def split_pages(pages: str) -> tuple[str, str | None]:
     start, _, end = pages.partition("-")
     return start.strip(), (end.strip() or None)
@@ -102,8 +97,15 @@ def ris_lines(article: dict) -> list[tuple[str, str]]:
     lines.append(("N1", provenance_note(article)))
     if article.get("pmid"):
         lines.append(("UR", f"https://pubmed.ncbi.nlm.nih.gov/{article['pmid']}/"))
-    return [(tag, one_line(value)) for tag, value in lines
-            if value is not None and str(value).strip()]
+    written = []
+    for tag, value in lines:
+        if value is not None:
+            text = value if type(value) is str else str(value)
+            # What has something other than whitespace (strip() would copy an abstract to say so),
+            # its line structure folded to one space; no-break and thin spaces (8\u202fyears) are text.
+            if text and not text.isspace():
+                written.append((tag, fold(text)))
+    return written
 
 
 def ris_record(article: dict) -> str:
