@@ -6,7 +6,8 @@ from bib_fixtures import PMIDS, bib_db  # noqa: F401  (fixture)
 
 from litbase.model.citekeys import disambiguate, key_base, suffix
 from litbase.store.load import load_articles
-from litbase.formats.writers.bibtex import approximation, braces_pair, latex_escape, write_bibtex
+from litbase.formats.writers.bibtex import write_bibtex
+from litbase.formats.writers.latex import approximation, braces_pair, latex_escape
 
 FIRST_ENTRY = r"""@article{muller2021peera,
   author = {M{\"u}ller, Hans and Nilsen, {\O}yvind and Garc{\'i}a, Jos{\'e}},

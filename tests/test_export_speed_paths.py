@@ -20,8 +20,8 @@ import re
 import textwrap
 
 from litbase.formats import vocab
-from litbase.formats.writers import bibtex, medline
-from litbase.formats.writers.bibtex import braces_pair, latex_escape
+from litbase.formats.writers import latex as bibtex_latex, medline
+from litbase.formats.writers.latex import braces_pair, latex_escape
 from litbase.formats.writers.csljson import indented
 
 
@@ -50,19 +50,19 @@ def clusters(text: str):
 def latex_escape_by_character(text: str, unicode: bool = False) -> str:
     if unicode:
         text = "\n".join(text.splitlines())
-    braces = bibtex._PAIRED_BRACES if braces_pair_by_character(text) else bibtex._LONE_BRACES
+    braces = bibtex_latex._PAIRED_BRACES if braces_pair_by_character(text) else bibtex_latex._LONE_BRACES
     out, position = [], 0
     for cluster in clusters(text):
         position += len(cluster)
-        if cluster in bibtex._SPECIALS or cluster in braces:
-            out.append(bibtex._SPECIALS.get(cluster) or braces[cluster])
-        elif (cluster.isascii() and cluster not in bibtex.LINE_STRUCTURE) or unicode:
+        if cluster in bibtex_latex._SPECIALS or cluster in braces:
+            out.append(bibtex_latex._SPECIALS.get(cluster) or braces[cluster])
+        elif (cluster.isascii() and cluster not in bibtex_latex.LINE_STRUCTURE) or unicode:
             out.append(cluster)
         else:
-            out.append(bibtex.spelling(cluster))
-        if cluster in bibtex._LIGATURES and text[position:position + 1] == cluster:
+            out.append(bibtex_latex.spelling(cluster))
+        if cluster in bibtex_latex._LIGATURES and text[position:position + 1] == cluster:
             out.append("{}")
-    return bibtex._ZOTERO_SIGNS.sub(lambda m: m.group()[0] + "{}" + m.group()[1:], "".join(out))
+    return bibtex_latex._ZOTERO_SIGNS.sub(lambda m: m.group()[0] + "{}" + m.group()[1:], "".join(out))
 
 
 # Plain words, every special, braces, ligature characters, control characters, combining
