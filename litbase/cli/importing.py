@@ -71,10 +71,11 @@ def import_command(db_path, paths, collection, pmid, api_key, email):
         _import_all(db_path, paths, collection, pmid, api_key, email, first_parser)
     finally:
         if first_parser is not None and not first_parser.closed:
-            first_parser.close()  # the import failed before it took the parser
+            first_parser.close()  # the import failed before bulk_import took it over
 
 
 def _import_all(db_path, paths, collection, pmid, api_key, email, first_parser) -> None:
+    """The import itself: its libraries load here, while the first file's parser is at work."""
     from litbase.cli.options import Services, command_line, ncbi_on_demand
     from litbase.graph.facets import refresh_site_tables
     from litbase.imports.pubmed import bulk_import
