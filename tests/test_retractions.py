@@ -134,7 +134,7 @@ def test_every_export_format_carries_the_retraction(db_path):
         return result.stdout
 
     assert f"N1  - {NOTE}" in export("ris").splitlines()
-    assert f"  note = {{{NOTE} PMCID: PMC4998573.}}," in export("bibtex").splitlines()
+    assert f"  note = {{{NOTE} PMCID: PMC4998573}}," in export("bibtex").splitlines()
     assert json.loads(export("csljson"))[0]["note"] == NOTE
     medline = export("medline").splitlines()
     assert "PT  - Retracted Publication" in medline
