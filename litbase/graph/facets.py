@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from itertools import accumulate, chain
+from array import array
+from itertools import accumulate, chain, islice
 
 import numpy as np
 import sqlite_utils
@@ -28,50 +29,76 @@ from litbase.store import site_counts
 from litbase.store.articles import utc_now
 
 
+# Rows coded a chunk at a time: the facet values of every article are never held at once.
+CHUNK_ROWS = 5000
+
+
 def build_facet_index(rows: Iterable[tuple], facets: dict[str, str]) -> dict[str, dict]:
     """{facet: {kind, values, offsets, codes}} (arrays as bytes), PMIDs under ''; rows are (pmid, *values) by PMID.
 
-    Codes are given in the order values are first met. Each facet is coded a
-    column at a time with dict and map calls, each distinct JSON array parsed
-    once (20,000 articles: 80 ms coded row by row, ~20 ms so).
+    Codes are given in the order values are first met. The rows are coded a
+    chunk and a column at a time with dict and map calls, each distinct JSON
+    array of a chunk parsed once (20,000 articles: 80 ms coded row by row,
+    ~25 ms so).
     """
     names = list(facets)
-    columns = list(zip(*rows)) or [()] * (len(names) + 1)
+    pmids = array("q")
+    coders = [_ColumnCoder() if facets[name] == "column" else _ArrayCoder() for name in names]
+    rows = iter(rows)
+    while chunk := list(islice(rows, CHUNK_ROWS)):
+        columns = list(zip(*chunk))
+        pmids.extend(columns[0])
+        for coder, column in zip(coders, columns[1:]):
+            coder.add(column)
     parts = {"": {"kind": "pmids", "values": [], "offsets": b"",
-                  "codes": np.asarray(columns[0], dtype="<i8").tobytes()}}
-    for name, column in zip(names, columns[1:]):
-        if facets[name] == "column":
-            values, codes, offsets = _code_column(column)
-        else:
-            values, codes, offsets = _code_arrays(column)
+                  "codes": np.asarray(pmids, dtype="<i8").tobytes()}}
+    for name, coder in zip(names, coders):
         parts[name] = {
             "kind": facets[name],
-            "values": values,
-            "offsets": np.asarray(offsets, dtype="<i8").tobytes(),
-            "codes": np.asarray(codes, dtype="<i4").tobytes(),
+            "values": coder.values,
+            "offsets": np.asarray(coder.offsets, dtype="<i8").tobytes(),
+            "codes": np.asarray(coder.codes, dtype="<i4").tobytes(),
         }
     return parts
 
 
-def _code_column(column: tuple) -> tuple[list, list[int], list[int]]:
-    """One value a row: the distinct values (None is no value, -1) and each row's code."""
-    values = list(dict.fromkeys(column))
-    if None in values:
-        values.remove(None)
-    code = {value: position for position, value in enumerate(values)}
-    code[None] = -1
-    return values, list(map(code.__getitem__, column)), []
+class _ColumnCoder:
+    """One value a row: the distinct values, and each row's code (-1: no value)."""
+
+    def __init__(self):
+        self.values: list = []
+        self.code: dict = {None: -1}
+        self.codes = array("i")
+        self.offsets = array("q")
+
+    def add(self, column: tuple) -> None:
+        for value in dict.fromkeys(column):
+            if value not in self.code:
+                self.code[value] = len(self.values)
+                self.values.append(value)
+        self.codes.extend(map(self.code.__getitem__, column))
 
 
-def _code_arrays(column: tuple) -> tuple[list, list[int], list[int]]:
+class _ArrayCoder:
     """A JSON array a row: the distinct strings, every row's run of codes, and the runs' ends."""
-    items = {text: _array_items(text) for text in dict.fromkeys(column)}
-    runs = list(map(items.__getitem__, column))
-    flat = list(chain.from_iterable(runs))
-    values = list(dict.fromkeys(flat))
-    code = {value: position for position, value in enumerate(values)}
-    offsets = [0, *accumulate(map(len, runs))]
-    return values, list(map(code.__getitem__, flat)), offsets
+
+    def __init__(self):
+        self.values: list = []
+        self.code: dict = {}
+        self.codes = array("i")
+        self.offsets = array("q", [0])
+
+    def add(self, column: tuple) -> None:
+        items = {text: _array_items(text) for text in dict.fromkeys(column)}
+        runs = list(map(items.__getitem__, column))
+        flat = list(chain.from_iterable(runs))
+        for value in dict.fromkeys(flat):
+            if value not in self.code:
+                self.code[value] = len(self.values)
+                self.values.append(value)
+        self.codes.extend(map(self.code.__getitem__, flat))
+        # each run's end: the ends so far carried on (accumulate's first item is that start itself)
+        self.offsets.extend(islice(accumulate(map(len, runs), initial=self.offsets[-1]), 1, None))
 
 
 def _array_items(text: str | None) -> tuple[str, ...]:
