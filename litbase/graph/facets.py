@@ -62,41 +62,43 @@ def build_facet_index(rows: Iterable[tuple], facets: dict[str, str]) -> dict[str
     return parts
 
 
-class _ColumnCoder:
-    """One value a row: the distinct values, and each row's code (-1: no value)."""
+class _Coder:
+    """A facet's distinct values, each given the next code when first met, and the rows' codes."""
 
-    def __init__(self):
+    def __init__(self, code: dict, offsets: list[int]):
         self.values: list = []
-        self.code: dict = {None: -1}
+        self.code = code
         self.codes = array("i")
-        self.offsets = array("q")
+        self.offsets = array("q", offsets)
 
-    def add(self, column: tuple) -> None:
-        for value in dict.fromkeys(column):
+    def _code(self, values: list | tuple) -> None:
+        for value in dict.fromkeys(values):
             if value not in self.code:
                 self.code[value] = len(self.values)
                 self.values.append(value)
-        self.codes.extend(map(self.code.__getitem__, column))
+        self.codes.extend(map(self.code.__getitem__, values))
 
 
-class _ArrayCoder:
-    """A JSON array a row: the distinct strings, every row's run of codes, and the runs' ends."""
+class _ColumnCoder(_Coder):
+    """One value a row; None is no value (-1)."""
 
     def __init__(self):
-        self.values: list = []
-        self.code: dict = {}
-        self.codes = array("i")
-        self.offsets = array("q", [0])
+        super().__init__({None: -1}, [])
+
+    def add(self, column: tuple) -> None:
+        self._code(column)
+
+
+class _ArrayCoder(_Coder):
+    """A JSON array a row: every row's run of codes, and the runs' ends (offsets)."""
+
+    def __init__(self):
+        super().__init__({}, [0])
 
     def add(self, column: tuple) -> None:
         items = {text: _array_items(text) for text in dict.fromkeys(column)}
         runs = list(map(items.__getitem__, column))
-        flat = list(chain.from_iterable(runs))
-        for value in dict.fromkeys(flat):
-            if value not in self.code:
-                self.code[value] = len(self.values)
-                self.values.append(value)
-        self.codes.extend(map(self.code.__getitem__, flat))
+        self._code(list(chain.from_iterable(runs)))
         # each run's end: the ends so far carried on (accumulate's first item is that start itself)
         self.offsets.extend(islice(accumulate(map(len, runs), initial=self.offsets[-1]), 1, None))
 
