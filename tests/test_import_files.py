@@ -1,10 +1,13 @@
 """litbase import: file kinds, a bad record skipped with file and line, an unreadable file refused whole, merging, DOI matching."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from bib_fixtures import bib_db, build_db  # noqa: F401  (fixture)
+from test_import_pubmed import article_xml, pubmed_file
 from click.testing import CliRunner
 
 import litbase.cli.options
@@ -200,3 +203,31 @@ def test_files_that_need_no_look_up_build_no_client_and_send_nothing(eutils_serv
     ).fetchall() == [("efetch", 5, 90000001, 90000005), ("import", 5, 990401, 990405),
                      ("seed_page", 4, 40000001, 40000099)]
     assert db["fetches"].count == 0
+
+
+# What an import of each kind loads of the other kinds' readers and importers.
+KIND_MODULES = ("litbase.formats.readers.ris", "litbase.formats.readers.bibtex", "litbase.formats.readers.medline",
+                "litbase.formats.readers.csljson", "litbase.imports.page", "litbase.imports.ids",
+                "litbase.store.merge")
+
+
+@pytest.mark.parametrize("kind", ["pubmed_xml", "ris"])
+def test_an_import_loads_the_reader_of_its_kind_of_file_alone(tmp_path, kind):
+    """A PubMed XML import loads no reader, merge or ID-list importer; a RIS import its reader and merge."""
+    if kind == "pubmed_xml":
+        path = pubmed_file(tmp_path / "pubmed99n0001.xml.gz", article_xml(990101, "Peer support"))
+    else:
+        path = tmp_path / "good.ris"
+        path.write_text(GOOD_RIS)
+    script = (
+        "import sys\n"
+        "from litbase.cli import cli\n"
+        "cli.main(args=sys.argv[1:], standalone_mode=False)\n"
+        f"print(sorted(m for m in {KIND_MODULES!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, "import", str(tmp_path / "kb.db"), str(path)],
+                          capture_output=True, text=True, cwd=Path(__file__).parent)
+    assert done.returncode == 0, done.stderr
+    loaded = {"pubmed_xml": "[]",
+              "ris": "['litbase.formats.readers.ris', 'litbase.store.merge']"}[kind]
+    assert done.stdout.splitlines()[-1] == loaded

@@ -10,49 +10,64 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import Callable
 
-from litbase.store.merge import save_records
-from litbase.imports.ids import import_ids
-from litbase.imports.page import import_page, parse_page_file
-from litbase.imports.pubmed import SUFFIXES as PUBMED_SUFFIXES
-from litbase.imports.pubmed import import_pubmed
+from litbase.imports.pubmed_order import SUFFIXES as PUBMED_SUFFIXES
 from litbase.model.errors import BibliographyError
-from litbase.formats.readers.bibtex import parse_bibtex
-from litbase.formats.readers.csljson import parse_csljson
 from litbase.parse.idlists import SNIFF as ID_LIST_SNIFF
-from litbase.parse.idlists import parse_id_list
-from litbase.formats.readers.medline import parse_medline
-from litbase.formats.readers.ris import parse_ris
 from litbase.store.schema import ensure_db_shape
 
 
 @dataclass(frozen=True)
 class FileKind:
+    """A kind of file; its reader and importer are named "module:function" and loaded when a file
+    of the kind is imported, so a PubMed XML import never loads the readers or the ID-list
+    look-ups (a tenth of a second before the first batch is stored)."""
+
     name: str
     suffixes: tuple[str, ...]
     sniff: re.Pattern
     # None: the importer reads the file itself, streaming (PubMed baseline files are GBs),
     # and takes the bulk import's parse_ahead.
-    parse: Callable[[str, str], list[dict]] | None
+    parse_by: str | None
     # A kind that is not a bibliography stores itself: importer(db, path, parsed,
     # collection, **options), or importer(db, path, collection, **options) when parse
     # is None -> the report dict, with an optional "summary" line.
-    importer: Callable | None = None
+    import_by: str | None = None
+
+    @property
+    def parse(self) -> Callable[[str, str], list[dict]] | None:
+        return _load(self.parse_by)
+
+    @property
+    def importer(self) -> Callable | None:
+        return _load(self.import_by)
+
+
+def _load(name: str | None) -> Callable | None:
+    if name is None:
+        return None
+    module, function = name.split(":")
+    return getattr(import_module(module), function)
 
 
 FILE_KINDS = [
-    FileKind("medline", (".nbib", ".medline"), re.compile(r"\s*PMID- "), parse_medline),
-    FileKind("ris", (".ris",), re.compile(r"\ufeff?\s*TY  - "), parse_ris),
-    FileKind("bibtex", (".bib", ".bibtex"), re.compile(r"[^@]{0,2000}@\w+\s*[{(]"), parse_bibtex),
-    FileKind("csljson", (".json", ".csljson"), re.compile(r"\ufeff?\s*[\[{]"), parse_csljson),
+    FileKind("medline", (".nbib", ".medline"), re.compile(r"\s*PMID- "),
+             "litbase.formats.readers.medline:parse_medline"),
+    FileKind("ris", (".ris",), re.compile(r"\ufeff?\s*TY  - "), "litbase.formats.readers.ris:parse_ris"),
+    FileKind("bibtex", (".bib", ".bibtex"), re.compile(r"[^@]{0,2000}@\w+\s*[{(]"),
+             "litbase.formats.readers.bibtex:parse_bibtex"),
+    FileKind("csljson", (".json", ".csljson"), re.compile(r"\ufeff?\s*[\[{]"),
+             "litbase.formats.readers.csljson:parse_csljson"),
     # PubMed page text and identifier lists come as .txt, so only their content tells them apart.
     FileKind("pubmed_page", (), re.compile(r"(?ms).{0,4000}?^(Author Information|Abstract|References)\s*$"),
-             parse_page_file, import_page),
-    FileKind("id_list", (".pmids",), ID_LIST_SNIFF, parse_id_list, import_ids),
+             "litbase.imports.page:parse_page_file", "litbase.imports.page:import_page"),
+    FileKind("id_list", (".pmids",), ID_LIST_SNIFF, "litbase.parse.idlists:parse_id_list",
+             "litbase.imports.ids:import_ids"),
     FileKind("pubmed_xml", PUBMED_SUFFIXES,
-             re.compile(r"\ufeff?\s*(<\?xml|<!DOCTYPE Pubmed|<Pubmed)"), None, import_pubmed),
+             re.compile(r"\ufeff?\s*(<\?xml|<!DOCTYPE Pubmed|<Pubmed)"), None, "litbase.imports.pubmed:import_pubmed"),
 ]
 
 
@@ -95,13 +110,15 @@ def import_file(db, path, collection: str | None = None, parse_ahead=None, **opt
     with open(path, "rb") as stream:
         head = stream.read(4096).decode("utf-8-sig", "ignore")
     kind = file_kind(path, head)
-    if kind.parse is None:  # the importer reads the file itself, batch by batch
+    if kind.parse_by is None:  # the importer reads the file itself, batch by batch
         return kind.importer(db, path, collection, parse_ahead=parse_ahead, **options)
     text = read_text(path)
     if kind.importer is not None:
         return kind.importer(db, path, kind.parse(text, str(path)), collection, **options)
     if options.get("pmid") is not None:
         raise BibliographyError(str(path), None, "--pmid applies to PubMed page text only")
+    from litbase.store.merge import save_records  # the bibliography kinds' alone
+
     records = kind.parse(text, str(path))
     ensure_db_shape(db)
     name = collection or path.stem

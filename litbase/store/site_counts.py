@@ -98,11 +98,14 @@ INPUTS_SQL = [
     "SELECT count(*), total(pmid) FROM articles",
     "SELECT count(*), total(citing), total(cited) FROM citations",
 ]
-# Links between two stored articles, each once: a join, not ``IN (SELECT ...)`` probes.
+# Links between two stored articles, each once: a join, not ``IN (SELECT ...)`` probes. It goes
+# from each stored article to the links citing it (CROSS JOIN keeps that order): most links of
+# PubMed records cite articles not stored, and every one has its citing article stored, so from
+# the citing side it reads every link (pubmed21n1298 into the knowledge base: 31 ms; so 3 ms).
 STORED_LINKS_SQL = """
-SELECT DISTINCT c.citing, c.cited FROM citations c
+SELECT DISTINCT c.citing, c.cited FROM articles b
+CROSS JOIN citations c ON c.cited = b.pmid
 JOIN articles a ON a.pmid = c.citing
-JOIN articles b ON b.pmid = c.cited
 """
 RANKED_SQL = f"""
 WITH links AS ({STORED_LINKS_SQL}),
@@ -111,12 +114,16 @@ degree AS (
     SELECT citing AS pmid, count(*) AS n FROM links GROUP BY citing
     UNION ALL SELECT cited, count(*) FROM links GROUP BY cited)
   GROUP BY pmid),
-seeds AS (SELECT DISTINCT pmid FROM collections_articles WHERE role = 'seed')
-SELECT a.pmid, a.title, a.year, a.pmid IN (SELECT pmid FROM seeds) AS is_seed,
-  coalesce(d.links, 0) AS links
-FROM articles a LEFT JOIN degree d ON d.pmid = a.pmid
-ORDER BY is_seed DESC, links DESC, a.pmid
-LIMIT :limit
+seeds AS (SELECT DISTINCT pmid FROM collections_articles WHERE role = 'seed'),
+-- ranked on PMIDs alone (an index scan), the titles read for the :limit kept only
+ranked AS (
+  SELECT a.pmid, a.pmid IN (SELECT pmid FROM seeds) AS is_seed, coalesce(d.links, 0) AS links
+  FROM articles a LEFT JOIN degree d ON d.pmid = a.pmid
+  ORDER BY is_seed DESC, links DESC, a.pmid
+  LIMIT :limit)
+SELECT r.pmid, a.title, a.year, r.is_seed, r.links
+FROM ranked r CROSS JOIN articles a ON a.pmid = r.pmid
+ORDER BY r.is_seed DESC, r.links DESC, r.pmid
 """
 
 
