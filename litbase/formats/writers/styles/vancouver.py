@@ -9,19 +9,15 @@ abbreviation without periods; the last page without the digits it shares with th
 from __future__ import annotations
 
 from litbase.formats.writers.styles.common import (
-    SHORT_MONTHS_NLM, Term, date_parts, group, inverted_name, is_numeric, join, join_names,
-    page_range, wrap, year_text)
+    SHORT_MONTHS_NLM, Term, date_parts, group, is_numeric, join, names_et_al, page_range, wrap,
+    year_text)
 
 _IN = Term("In")
 _PAGE = Term("p.")
 
 
 def authors(names: list[dict] | None) -> str | None:
-    if not names:
-        return None
-    if len(names) >= 7:
-        return join_names([inverted_name(n, "", " ") for n in names[:6]] + ["et al."])
-    return join_names([inverted_name(n, "", " ") for n in names])
+    return names_et_al(names, 6)
 
 
 def text_date(parts) -> str:
