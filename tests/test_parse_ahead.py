@@ -7,6 +7,7 @@ PARALLEL_FROM_BYTES is set to 0 so that even they go through child processes.
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import pickle
@@ -191,7 +192,13 @@ def test_parser_stops_once_its_importer_is_gone(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "getppid", lambda: next(parents))
     out = io.BytesIO()
     monkeypatch.setattr("sys.stdout", io.TextIOWrapper(out))
-    pubmed_batches._child_main([str(path), "0", "1"])
+    try:
+        pubmed_batches._child_main([str(path), "0", "1"])
+    finally:
+        # _child_main is a parser process's main: it switches the cycle collector off for
+        # good. Run here in pytest's process, the collector comes back for the tests after.
+        gc.unfreeze()
+        gc.enable()
     out.seek(0)
     written = []
     while (message := read_exactly(out, 8, lambda: False)) is not None:
