@@ -20,7 +20,7 @@ from db_dump import dump
 from litbase.imports import pubmed as import_pubmed
 from litbase.store import fts
 from litbase.cli import cli
-from litbase.imports.pubmed import file_number, import_order
+from litbase.imports.pubmed_order import file_number, import_order
 from litbase.store.retractions import PARTIAL_INDEXES
 from litbase.store.schema import INDEXES, index_name
 

@@ -17,6 +17,7 @@ from litbase.store.schema import open_db
 from litbase.model.link_sources import DEFAULT_SOURCES, UnknownSource, parse_sources
 
 
+from litbase.cli.ncbi_options import ncbi_options
 from litbase.cli.options import (
     Services,
     command_line,
@@ -24,7 +25,6 @@ from litbase.cli.options import (
     left_over_detail,
     listed,
     logs_requests,
-    ncbi_options,
     pmid_arguments,
     reports_source_errors,
 )

@@ -19,9 +19,6 @@ from typing import Any, Callable
 import click
 from lxml import etree
 
-# --api-key and --email live in a module of their own, light enough for ``litbase import`` to load
-# before anything else (litbase.cli.importing); the other commands take them from here.
-from litbase.cli.ncbi_options import ncbi_options  # noqa: F401
 from litbase.grow.answers import IDENTITY, without_identity
 from litbase.grow.links import make_clients
 from litbase.model.ids import InvalidPmid, parse_pmid

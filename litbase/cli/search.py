@@ -10,7 +10,8 @@ import sqlite_utils
 
 from litbase.cli.db_path import DATABASE, EXISTING_DATABASE
 from litbase import __version__
-from litbase.cli.options import Services, command_line, logs_requests, ncbi_options, reports_source_errors
+from litbase.cli.ncbi_options import ncbi_options
+from litbase.cli.options import Services, command_line, logs_requests, reports_source_errors
 from litbase.store.collections import (
     CollectionError,
     collection_summaries,

@@ -32,8 +32,8 @@ from litbase.store import fts
 from litbase.imports.prefetch import ParseAhead, SpooledParser
 from litbase.model.errors import BibliographyError
 from litbase.parse.pubmed import PubmedParseError
-from litbase.imports.pubmed_batches import BATCH, batches
-from litbase.imports.pubmed_order import SUFFIXES, file_number, import_order, is_pubmed_xml  # noqa: F401
+from litbase.imports.pubmed_batches import batches
+from litbase.imports.pubmed_order import BATCH, file_number, is_pubmed_xml
 from litbase.store.bulk import (
     BULK_PRAGMAS,
     checkpoints_alongside,

@@ -215,13 +215,12 @@ def _article_select(conn) -> str:
     return ", ".join(c if c in present else "NULL" for c in _ARTICLE_COLUMNS)
 
 
-def _load_batch(db, pmids: list[int], columns: str | None = None,
-                mesh_names: MeshNames | None = None) -> dict[int, dict]:
+def _load_batch(db, pmids: list[int], columns: str, mesh_names: MeshNames) -> dict[int, dict]:
     marks = placeholders(pmids)
     conn = db.conn
     articles = {}
     for row in conn.execute(
-        f"SELECT {columns or _article_select(conn)} FROM articles a"
+        f"SELECT {columns} FROM articles a"
         f" LEFT JOIN journals j ON j.id = a.journal_id WHERE a.pmid IN ({marks})",
         pmids,
     ):
@@ -255,7 +254,7 @@ def _load_batch(db, pmids: list[int], columns: str | None = None,
         f" WHERE pmid IN ({marks}) ORDER BY rowid",
         pmids,
     ).fetchall()
-    terms = (mesh_names or MeshNames()).terms(conn, {row[1] for row in rows})
+    terms = mesh_names.terms(conn, {row[1] for row in rows})
     current = headings = None
     qualifier_lists: dict[str, list] = {}  # a list of qualifiers recurs ("metabolism")
     for pmid, ui, major, qualifiers in rows:
