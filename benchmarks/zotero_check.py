@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from litbase.formats.registry import export  # noqa: E402
+from litbase.formats.vocab import LOW_COMMA  # noqa: E402
 from litbase.formats.writers.bibtex import is_misc, subject_terms  # noqa: E402
 from litbase.formats.writers.pages import expand_pages  # noqa: E402
 from litbase.formats.vocab import UNTITLED, work_kind  # noqa: E402
@@ -200,7 +201,6 @@ def _initials(given: str) -> str:
 # What a format holds in Zotero's eyes, where that is not the record's own text (each said in
 # docs: a comma inside a BibTeX keyword is U+201A, which Zotero cannot split; the BibTeX title
 # of an untitled @misc is APA's bracketed description).
-KEYWORD_COMMA = "\u201a"
 
 
 def expected_item(article: dict, format_name: str) -> dict:
@@ -213,8 +213,8 @@ def expected_item(article: dict, format_name: str) -> dict:
         "title": _squash(article.get("book_title") if kind == "book" else article.get("title")),
         # A comma inside a part of a BibTeX name (a suffix "MSN, MS") is U+201A there, and
         # so is one inside a group's name in RIS ("Last, First" splits at a comma).
-        "creators": [_zotero_name(a, KEYWORD_COMMA if format_name == "bibtex" else ",",
-                                  KEYWORD_COMMA if format_name == "ris" else ",")
+        "creators": [_zotero_name(a, LOW_COMMA if format_name == "bibtex" else ",",
+                                  LOW_COMMA if format_name == "ris" else ",")
                      for a in article.get("authors") or []],
         "publicationTitle": journal.get("title") or journal.get("iso_abbreviation"),
         "journalAbbreviation": journal.get("iso_abbreviation"),
@@ -225,7 +225,7 @@ def expected_item(article: dict, format_name: str) -> dict:
         "ISSN": journal.get("issn"), "tags": sorted(set(subject_terms(article))),
     }
     if format_name == "bibtex":
-        expected["tags"] = sorted({t.replace(",", KEYWORD_COMMA) for t in expected["tags"]})
+        expected["tags"] = sorted({t.replace(",", LOW_COMMA) for t in expected["tags"]})
     if format_name == "bibtex" and is_misc(article):
         # @misc (no author or no title): the journal, volume, issue and pages are one
         # printed line (howpublished), which Zotero keeps as "Published:" in Extra.

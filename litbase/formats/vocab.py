@@ -144,9 +144,11 @@ BIBTEX_SPELLINGS = {
 BIBTEX_CHAR_MACRO = "litbaseU"
 BIBTEX_VOLUME_MACRO = "litbaseVolume"
 BIBTEX_DECLARE_CHAR = "litbaseChar"
-# The comma inside a part of a BibTeX name (a suffix "MSN, MS"), written as U+201A: biber
-# drops a name with one comma too many, braced or not (see writers.bibtex).
-NAME_COMMA = "\u201a"
+# U+201A SINGLE LOW-9 QUOTATION MARK: the comma BibTeX cannot hold as a comma, inside a part
+# of a name (a suffix "MSN, MS": biber drops a name with one comma too many, braced or not)
+# or a keyword term ("Adaptation, Psychological": Zotero and biblatex split keywords on
+# commas). It looks the same; litbase's reader turns it back into the comma.
+LOW_COMMA = "\u201a"
 
 
 def bibtex_preamble(characters: dict[str, str]) -> str:

@@ -30,7 +30,7 @@ from bibtexparser.middlewares.names import (
 from litbase.formats.vocab import (
     BIBTEX_TYPES,
     BIBTEX_VOLUME_MACRO,
-    NAME_COMMA,
+    LOW_COMMA,
     UNTITLED,
     language_code,
 )
@@ -180,7 +180,7 @@ def _name(raw: str) -> dict:
 
 def _name_text(raw: str) -> str | None:
     text = decode(raw)
-    return text.replace(NAME_COMMA, ",") if text else text
+    return text.replace(LOW_COMMA, ",") if text else text
 
 
 def _article(item, line: int, path: str, warn) -> dict:
@@ -227,7 +227,7 @@ def _article(item, line: int, path: str, warn) -> dict:
     # on commas, keep the term whole; reading it back restores the comma.
     # litbase writes a ";" inside a term braced, {;}: it does not separate terms.
     held = (fields.get("keywords") or "").replace("{;}", "\ue0ff") or None
-    article["keywords"] = [term.replace("\u201a", ",").replace("\ue0ff", ";")
+    article["keywords"] = [term.replace(LOW_COMMA, ",").replace("\ue0ff", ";")
                            for term in decode_terms(held)]
     article["abstract"] = decode(fields.get("abstract"), lines=True)
     article["source_line"] = line

@@ -42,13 +42,14 @@ from collections.abc import Iterable, Iterator
 
 from litbase.formats.vocab import (
     BIBTEX_TYPE_OF,
+    LOW_COMMA,
     MONTHS,
     UNTITLED,
     bibtex_preamble,
     language_name,
     work_kind,
 )
-from litbase.formats.writers.latex import KEYWORD_COMMA, approximation, latex_escape, raw_value
+from litbase.formats.writers.latex import approximation, latex_escape, raw_value
 from litbase.formats.writers.notes import caution_note
 from litbase.formats.writers.pages import expand_pages
 from litbase.model.citekeys import UniqueKeys
@@ -74,7 +75,7 @@ def bibtex_name(author: dict, unicode: bool = False) -> str:
 # into names. Inside a part of one name (a suffix ", MSN, MS") "and" is braced; a
 # comma, braced or not, is one too many for biber, which drops the entry: it goes out
 # as U+201A, which looks the same ({\quotesinglbase}, which Zotero also reads as U+201A),
-# and litbase's reader reads U+201A in a name as the comma (vocab.NAME_COMMA).
+# and litbase's reader reads U+201A in a name as the comma (vocab.LOW_COMMA).
 _NAME_BREAKS = re.compile(r",|(?<!\S)and(?!\S)", re.I)
 _NAME_COMMA = r"{\quotesinglbase}"
 
@@ -180,7 +181,7 @@ def _keyword(term: str, unicode: bool) -> str:
 
     A ";" inside a term is braced ({;}): readers split a list holding ";" there.
     """
-    return "{;}".join(latex_escape(piece.replace(",", KEYWORD_COMMA), unicode) for piece in term.split(";"))
+    return "{;}".join(latex_escape(piece.replace(",", LOW_COMMA), unicode) for piece in term.split(";"))
 
 
 def volume_and_number(article: dict, unicode: bool = False) -> list[tuple[str, str]]:

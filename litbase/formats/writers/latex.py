@@ -16,10 +16,7 @@ import unicodedata
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
 from litbase.formats.readers.latex import decode
-
-# U+201A SINGLE LOW-9 QUOTATION MARK: the comma inside a keyword term or a part of a name
-# (see writers.bibtex).
-KEYWORD_COMMA = "\u201a"
+from litbase.formats.vocab import LOW_COMMA
 
 
 def _approximate(char: str, u2lobj=None) -> str:
@@ -118,7 +115,7 @@ def spelling(cluster: str) -> str:
     """
     if cluster in LINE_STRUCTURE:
         return " "  # a line break or control character is whitespace to every reader
-    if cluster == KEYWORD_COMMA:
+    if cluster == LOW_COMMA:
         return r"{\quotesinglbase}"  # a comma no reader splits on (Zotero maps it to U+201A)
     if _LATIN_LETTER.fullmatch(unicodedata.normalize("NFD", cluster)):
         latex = _DOTLESS.sub(r"\1\2", _ENCODER.unicode_to_latex(cluster))
